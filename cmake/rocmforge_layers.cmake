@@ -1,0 +1,16 @@
+# rocmforge_layer(NAME DEPS ...): builds src/NAME/**/*.cpp into the static library rocmforge_NAME.
+# Sources include each other as "layer/file.h" from src/. Skipped while the folder has no sources.
+set(ROCMFORGE_LAYERS "")
+function(rocmforge_layer name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  if(NOT sources)
+    return()
+  endif()
+  string(REPLACE "/" "_" target_suffix ${name})
+  set(target rocmforge_${target_suffix})
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(${target} PUBLIC ${ARG_DEPS})
+  set(ROCMFORGE_LAYERS ${ROCMFORGE_LAYERS} ${target} PARENT_SCOPE)
+endfunction()

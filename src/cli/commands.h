@@ -1,0 +1,10 @@
+#pragma once
+// Each subcommand registers itself on the root CLI11 app; its callback throws
+// rocmforge::Error on bad input (main prints it and exits 1).
+#include <CLI/CLI.hpp>
+
+namespace rocmforge::cli {
+
+void add_inspect_command(CLI::App& app);
+
+}  // namespace rocmforge::cli

@@ -1,0 +1,65 @@
+#include "common/test_paths.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace rocmforge::test {
+
+std::filesystem::path source_dir() { return ROCMFORGE_SOURCE_DIR; }
+
+std::filesystem::path shared_dir() {
+    const auto dir = std::filesystem::weakly_canonical(source_dir() / ".." / "shared");
+    if (!std::filesystem::is_directory(dir)) {
+        ADD_FAILURE() << "shared test data not found at " << dir
+                      << ": the read-only ../shared folder must sit beside the repository";
+        return {};
+    }
+    return dir;
+}
+
+std::filesystem::path shared_file(const std::string& relative) {
+    const auto path = shared_dir() / relative;
+    if (!std::filesystem::exists(path)) ADD_FAILURE() << "missing shared file " << path;
+    return path;
+}
+
+std::vector<std::filesystem::path> all_shared_ggufs() {
+    std::vector<std::filesystem::path> files;
+    const auto dir = shared_dir();
+    if (dir.empty()) return files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".gguf") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string rocmforge_binary() { return ROCMFORGE_BINARY; }
+
+CommandResult run_command(const std::string& command, bool merge_stderr) {
+    CommandResult result;
+    const std::string full = merge_stderr ? command + " 2>&1" : command;
+    std::FILE* pipe = ::popen(full.c_str(), "r");
+    if (pipe == nullptr) return result;
+    std::array<char, 65536> buffer{};
+    size_t n;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+std::string read_file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace rocmforge::test
