@@ -1,0 +1,39 @@
+#pragma once
+// Text ↔ token ids for a GGUF model, loaded from its `tokenizer.ggml.*` metadata.
+// SPM (`llama`) and byte-level BPE (`gpt2`) models; see docs/tokenizers.md.
+#include "gguf/gguf_file.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rocmforge::tokenizer {
+
+using TokenId = int32_t;
+
+class Tokenizer {
+public:
+    // Throws rocmforge::Error naming the key and value on missing/invalid tokenizer metadata
+    // (including an unknown `tokenizer.ggml.pre`).
+    static std::unique_ptr<Tokenizer> from_gguf(const gguf::GgufFile& file);
+    virtual ~Tokenizer() = default;
+
+    // add_bos: prepend BOS when the model asks for it (`add_bos_token`, default true for SPM).
+    // parse_special: match control/user-defined token texts (e.g. "<|im_start|>") as single tokens.
+    virtual std::vector<TokenId> encode(std::string_view text, bool add_bos, bool parse_special) const = 0;
+    // The bytes of one token as they appear in decoded text (SPM "▁" → " ", byte tokens → that byte).
+    virtual std::string token_to_piece(TokenId id) const = 0;
+    // Concatenated pieces; strips the leading space the SPM prefix adds when the model adds one.
+    virtual std::string decode(const std::vector<TokenId>& ids) const = 0;
+
+    virtual int32_t vocab_size() const = 0;
+    virtual std::optional<TokenId> bos_id() const = 0;
+    virtual std::optional<TokenId> eos_id() const = 0;
+    // End of generation: EOS, EOT, EOM and other tokens the model marks as ending a turn.
+    virtual bool is_end_of_generation(TokenId id) const = 0;
+};
+
+}  // namespace rocmforge::tokenizer
