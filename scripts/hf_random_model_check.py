@@ -81,6 +81,14 @@ def build_model(arch, seed):
     return config, model
 
 
+def rope_theta(config):
+    """transformers 5 keeps it in config.rope_parameters, 4.x in config.rope_theta."""
+    params = getattr(config, "rope_parameters", None)
+    if isinstance(params, dict) and "rope_theta" in params:
+        return float(params["rope_theta"])
+    return float(config.rope_theta)
+
+
 def write_manifest(arch, config, model, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
@@ -94,7 +102,7 @@ def write_manifest(arch, config, model, out_dir):
         (f"{arch}.attention.head_count_kv", "u32", config.num_key_value_heads),
         (f"{arch}.attention.key_length", "u32", head_dim),
         (f"{arch}.attention.value_length", "u32", head_dim),
-        (f"{arch}.rope.freq_base", "f32", config.rope_theta if hasattr(config, "rope_theta") else 1e6),
+        (f"{arch}.rope.freq_base", "f32", rope_theta(config)),
         (f"{arch}.attention.layer_norm_rms_epsilon", "f32", config.rms_norm_eps),
         ("tokenizer.ggml.model", "str", "gpt2"), ("tokenizer.ggml.pre", "str", "qwen2"),
         ("tokenizer.ggml.tokens", "str[]", byte_level_vocab()),
@@ -142,7 +150,7 @@ def main():
         verdict = "PASS" if rel <= args.tolerance and argmax_same else "FAIL"
         ok &= verdict == "PASS"
         print(json.dumps({"arch": arch, "transformers": transformers.__version__, "tokens": len(tokens),
-                          "rel_error": rel, "argmax_identical": argmax_same, "tolerance": args.tolerance,
+                          "rope_theta": rope_theta(config), "rel_error": rel, "argmax_identical": argmax_same, "tolerance": args.tolerance,
                           "verdict": verdict}))
     sys.exit(0 if ok else 1)
 
