@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the checks that need the device machine (Ubuntu 24.04 with torch + transformers, no Debian
+# packages). The binaries are built here on Debian 12 and carried with their shared libraries.
+#   scripts/device-test.sh pack   (here)   build release, copy binaries + libs into .carry/
+#   scripts/device-test.sh run    (there)  run the device checks from .carry/, results in $OUT
+# device call: command "scripts/device-test.sh run", carry [".carry"]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+carry="$root/.carry"
+
+case "${1:-}" in
+  pack)
+    cmake --preset release >/dev/null
+    cmake --build --preset release -j "$(nproc)" --target rocmforge rocmforge_gguf_from_manifest
+    rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib"
+    cp build/release/rocmforge build/release/tests/rocmforge_gguf_from_manifest "$carry/bin/"
+    # Shared libraries the device machine lacks (everything outside glibc/libstdc++).
+    ldd "$carry"/bin/* | awk '/=> \// {print $3}' | sort -u \
+      | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt)[.-]' \
+      | xargs -r cp -L -t "$carry/lib/"
+    du -sh "$carry"
+    ;;
+  run)
+    export LD_LIBRARY_PATH="$carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    out="${OUT:-/tmp/device-out}"
+    mkdir -p "$out"
+    "$carry/bin/rocmforge" --version
+    PYTHONUNBUFFERED=1 python3 scripts/hf_random_model_check.py --rocmforge "$carry/bin/rocmforge" \
+      --converter "$carry/bin/rocmforge_gguf_from_manifest" --work /tmp/hfcheck | tee "$out/hf_random_model_check.jsonl"
+    ;;
+  *)
+    echo "usage: $0 pack|run" >&2
+    exit 2
+    ;;
+esac
