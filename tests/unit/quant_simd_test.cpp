@@ -43,6 +43,13 @@ std::vector<float> random_row(int64_t n, std::mt19937& rng, float scale) {
     return x;
 }
 
+// Weights for the test: the type's quantizer, or the ternary test quantizers for TQ1_0/TQ2_0.
+void quantize_weights(const QuantTraits& t, const float* x, void* q, int64_t n) {
+    if (t.type == GgmlType::TQ1_0) ref::quantize_row_tq1_0(x, q, n);
+    else if (t.type == GgmlType::TQ2_0) ref::quantize_row_tq2_0(x, q, n);
+    else t.from_float(x, q, n);
+}
+
 class QuantSimd : public ::testing::TestWithParam<GgmlType> {};
 
 TEST_P(QuantSimd, VecDotMatchesReferenceOnEveryTarget) {
@@ -60,7 +67,7 @@ TEST_P(QuantSimd, VecDotMatchesReferenceOnEveryTarget) {
         for (int64_t n : row_lengths(std::max(ref.block_size, act.block_size))) {
             const auto x = random_row(n, rng, 1.0f), y = random_row(n, rng, 3.0f);
             std::vector<uint8_t> xq(row_size(ref, n)), yq(row_size(act, n));
-            ref.from_float(x.data(), xq.data(), n);
+            quantize_weights(ref, x.data(), xq.data(), n);
             act.from_float(y.data(), yq.data(), n);
             std::vector<float> xd(n), yd(n);
             ref.to_float(xq.data(), xd.data(), n);
@@ -85,7 +92,9 @@ TEST(QuantSimdTargets, ListsTestedTargets) {
 
 INSTANTIATE_TEST_SUITE_P(Types, QuantSimd,
                          ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
-                                           GgmlType::Q4_K, GgmlType::Q6_K),
+                                           GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::MXFP4,
+                                           GgmlType::Q8_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                                           GgmlType::Q6_K, GgmlType::IQ4_XS, GgmlType::TQ1_0, GgmlType::TQ2_0),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
 
 // The fast activation quantizers must produce exactly the reference bytes.

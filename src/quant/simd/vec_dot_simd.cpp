@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 HWY_BEFORE_NAMESPACE();
 namespace rocmforge::quant::simd {
@@ -75,6 +76,7 @@ void VecDotBF16(int64_t n, float* result, const void* x, const void* y) {
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define ROCMFORGE_X86_INT_KERNELS 1
 #include "quant/simd/x86_int_dot-inl.h"
+#include "quant/simd/x86_more_kernels-inl.h"
 
 // ---------------------------------------------------------------- 32-element blocks · Q8_0
 void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
@@ -235,6 +237,18 @@ void VecDotQ8_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_do
 void VecDotQ4_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_0(n, r, x, y); }
 void VecDotQ4_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_k(n, r, x, y); }
 void VecDotQ6_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q6_k(n, r, x, y); }
+void VecDotQ4_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_1(n, r, x, y); }
+void VecDotQ5_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_0(n, r, x, y); }
+void VecDotQ5_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_1(n, r, x, y); }
+void VecDotIQ4_NL(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_iq4_nl(n, r, x, y); }
+void VecDotMXFP4(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_mxfp4(n, r, x, y); }
+void VecDotQ8_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q8_k(n, r, x, y); }
+void VecDotQ2_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q2_k(n, r, x, y); }
+void VecDotQ3_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q3_k(n, r, x, y); }
+void VecDotQ5_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_k(n, r, x, y); }
+void VecDotIQ4_XS(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_iq4_xs(n, r, x, y); }
+void VecDotTQ1_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_tq1_0(n, r, x, y); }
+void VecDotTQ2_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_tq2_0(n, r, x, y); }
 void QuantizeRowQ8_0(const float* s, void* d, int64_t n) { ref::quantize_row_q8_0(s, d, n); }
 void QuantizeRowQ8_K(const float* s, void* d, int64_t n) { ref::quantize_row_q8_k(s, d, n); }
 #endif
@@ -253,6 +267,18 @@ HWY_EXPORT(VecDotQ8_0);
 HWY_EXPORT(VecDotQ4_0);
 HWY_EXPORT(VecDotQ4_K);
 HWY_EXPORT(VecDotQ6_K);
+HWY_EXPORT(VecDotQ4_1);
+HWY_EXPORT(VecDotQ5_0);
+HWY_EXPORT(VecDotQ5_1);
+HWY_EXPORT(VecDotIQ4_NL);
+HWY_EXPORT(VecDotMXFP4);
+HWY_EXPORT(VecDotQ8_K);
+HWY_EXPORT(VecDotQ2_K);
+HWY_EXPORT(VecDotQ3_K);
+HWY_EXPORT(VecDotQ5_K);
+HWY_EXPORT(VecDotIQ4_XS);
+HWY_EXPORT(VecDotTQ1_0);
+HWY_EXPORT(VecDotTQ2_0);
 HWY_EXPORT(QuantizeRowQ8_0);
 HWY_EXPORT(QuantizeRowQ8_K);
 
@@ -271,7 +297,21 @@ SimdKernels resolve_simd_kernels(gguf::GgmlType type) {
         case T::Q4_0: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_0); break;
         case T::Q4_K: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_K); break;
         case T::Q6_K: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ6_K); break;
-        case T::Q8_K: k.from_float = &HWY_DYNAMIC_DISPATCH(QuantizeRowQ8_K); break;
+        case T::Q4_1: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_1); break;
+        case T::Q5_0: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ5_0); break;
+        case T::Q5_1: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ5_1); break;
+        case T::IQ4_NL: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotIQ4_NL); break;
+        case T::MXFP4: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotMXFP4); break;
+        case T::Q2_K: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ2_K); break;
+        case T::Q3_K: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ3_K); break;
+        case T::Q5_K: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ5_K); break;
+        case T::IQ4_XS: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotIQ4_XS); break;
+        case T::TQ1_0: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotTQ1_0); break;
+        case T::TQ2_0: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotTQ2_0); break;
+        case T::Q8_K:
+            k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ8_K);
+            k.from_float = &HWY_DYNAMIC_DISPATCH(QuantizeRowQ8_K);
+            break;
         default: break;
     }
     return k;
