@@ -12,7 +12,9 @@
 #include "quant/block_types.h"
 #include "quant/float_bits.h"
 #include "quant/k_quant_layout.h"
+#include "quant/minifloat.h"
 #include "quant/reference_kernels.h"
+#include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
 
 #include <cmath>
@@ -71,6 +73,69 @@ void VecDotBF16(int64_t n, float* result, const void* x, const void* y) {
             return hn::BitCast(df, hn::ShiftLeft<16>(wide));
         },
         [xb](int64_t i) { return bf16_to_float(xb[i]); });
+}
+
+// ---------------------------------------------------------------- runtime formats (all targets)
+// FP8 row x f32 activations: codes decoded through the 256-entry value table (gather); any n.
+HWY_INLINE float DotFp8Row(int64_t n, const uint8_t* codes, const float* y, const float* values) {
+    const hn::ScalableTag<float> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const hn::Rebind<uint8_t, decltype(df)> du8;
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+    auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
+    int64_t i = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+        const auto x0 = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + i)));
+        const auto x1 = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + i + lanes)));
+        acc0 = hn::MulAdd(x0, hn::LoadU(df, y + i), acc0);
+        acc1 = hn::MulAdd(x1, hn::LoadU(df, y + i + lanes), acc1);
+    }
+    float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0, acc1)));
+    for (; i < n; ++i) sum += values[codes[i]] * y[i];
+    return sum;
+}
+void VecDotFP8E4M3(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotFp8Row(n, static_cast<const uint8_t*>(x), static_cast<const float*>(y), runtime_format_code_values(RuntimeFormat::FP8_E4M3));
+}
+void VecDotFP8E5M2(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotFp8Row(n, static_cast<const uint8_t*>(x), static_cast<const float*>(y), runtime_format_code_values(RuntimeFormat::FP8_E5M2));
+}
+
+// MXFP6 x Q8_0: per block, 6-bit codes are unpacked, their element values gathered and multiplied
+// with the int8 activations in f32 (block sums are exact: products are multiples of 2^-4 below 2^17).
+HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* by, const float* values) {
+    const hn::CappedTag<float, 32> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const hn::Rebind<uint8_t, decltype(df)> du8;
+    const hn::Rebind<int8_t, decltype(df)> di8;
+    const size_t lanes = hn::Lanes(df);
+    auto acc = hn::Zero(df);
+    uint8_t codes[32];
+    for (int64_t i = 0; i < n / 32; ++i) {
+        for (int g = 0; g < 8; ++g) {  // 3 bytes -> 4 codes, element j in bits 6j..6j+5
+            const uint8_t* b = bx[i].qs + 3 * g;
+            codes[4 * g] = b[0] & 63;
+            codes[4 * g + 1] = static_cast<uint8_t>((b[0] >> 6) | ((b[1] & 15) << 2));
+            codes[4 * g + 2] = static_cast<uint8_t>((b[1] >> 4) | ((b[2] & 3) << 4));
+            codes[4 * g + 3] = b[2] >> 2;
+        }
+        auto block = hn::Zero(df);
+        for (size_t j = 0; j < 32; j += lanes) {
+            const auto x = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + j)));
+            const auto q = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(di8, by[i].qs + j)));
+            block = hn::MulAdd(x, q, block);
+        }
+        acc = hn::MulAdd(block, hn::Set(df, e8m0_to_float(bx[i].e) * half_to_float(by[i].d)), acc);
+    }
+    return hn::GetLane(hn::SumOfLanes(df, acc));
+}
+void VecDotMXFP6E2M3(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotMxfp6Row(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y),
+                          runtime_format_code_values(RuntimeFormat::MXFP6_E2M3));
+}
+void VecDotMXFP6E3M2(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotMxfp6Row(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y),
+                          runtime_format_code_values(RuntimeFormat::MXFP6_E3M2));
 }
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
@@ -279,6 +344,10 @@ HWY_EXPORT(VecDotQ5_K);
 HWY_EXPORT(VecDotIQ4_XS);
 HWY_EXPORT(VecDotTQ1_0);
 HWY_EXPORT(VecDotTQ2_0);
+HWY_EXPORT(VecDotFP8E4M3);
+HWY_EXPORT(VecDotFP8E5M2);
+HWY_EXPORT(VecDotMXFP6E2M3);
+HWY_EXPORT(VecDotMXFP6E3M2);
 HWY_EXPORT(QuantizeRowQ8_0);
 HWY_EXPORT(QuantizeRowQ8_K);
 
@@ -315,6 +384,17 @@ SimdKernels resolve_simd_kernels(gguf::GgmlType type) {
         default: break;
     }
     return k;
+}
+
+VecDotFn resolve_runtime_vec_dot(RuntimeFormat format) {
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    switch (format) {
+        case RuntimeFormat::FP8_E4M3: return &HWY_DYNAMIC_DISPATCH(VecDotFP8E4M3);
+        case RuntimeFormat::FP8_E5M2: return &HWY_DYNAMIC_DISPATCH(VecDotFP8E5M2);
+        case RuntimeFormat::MXFP6_E2M3: return &HWY_DYNAMIC_DISPATCH(VecDotMXFP6E2M3);
+        case RuntimeFormat::MXFP6_E3M2: return &HWY_DYNAMIC_DISPATCH(VecDotMXFP6E3M2);
+    }
+    return nullptr;
 }
 
 const char* current_target_name() {
