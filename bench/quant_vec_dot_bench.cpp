@@ -3,6 +3,7 @@
 // decode), next to the same threads' plain read bandwidth (an f32 sum over a 256 MiB buffer) as
 // the ceiling. Usage: rocmforge_quant_bench [--benchmark_filter=q4_K] [google-benchmark flags]
 #include "quant/quant_traits.h"
+#include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
 #include "util/thread_pool.h"
 
@@ -75,6 +76,36 @@ void BM_VecDot(benchmark::State& state, GgmlType type) {
     state.SetLabel(quant::simd::current_target_name());
 }
 
+// Runtime-only formats (MXFP6, FP8): same measurement.
+void BM_VecDotRuntime(benchmark::State& state, quant::RuntimeFormat format) {
+    const auto& t = quant::runtime_format_traits(format);
+    const int threads = static_cast<int>(state.range(0));
+    const size_t row_bytes = kRowLength / t.block_size * t.type_size;
+    const int64_t rows = static_cast<int64_t>(kWeightBytes / row_bytes);
+    std::vector<uint8_t> weights(rows * row_bytes);
+    std::mt19937 rng(42);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(kRowLength);
+    for (int64_t r = 0; r < 64; ++r) {
+        for (auto& v : x) v = normal(rng);
+        t.from_float(x.data(), weights.data() + r * row_bytes, kRowLength);
+    }
+    for (int64_t r = 64; r < rows; ++r) std::memcpy(weights.data() + r * row_bytes, weights.data() + (r % 64) * row_bytes, row_bytes);
+    const auto& act = quant::quant_traits(t.vec_dot_type);
+    for (auto& v : x) v = normal(rng);
+    std::vector<uint8_t> activations(quant::row_size(act, kRowLength));
+    act.from_float(x.data(), activations.data(), kRowLength);
+    std::vector<float> out(rows);
+    for (auto _ : state) {
+        pool(threads).parallel_for(rows, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) t.vec_dot(kRowLength, &out[r], weights.data() + r * row_bytes, activations.data());
+        });
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * row_bytes);
+    state.SetLabel(quant::simd::current_target_name());
+}
+
 // Ceiling: the same threads summing a 256 MiB f32 buffer (vectorized f32 dot with an in-cache y).
 void BM_ReadBandwidth(benchmark::State& state) {
     const auto& t = quant::quant_traits(GgmlType::F32);
@@ -99,6 +130,11 @@ const bool registered = [] {
                           GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS, GgmlType::TQ1_0, GgmlType::TQ2_0}) {
         const std::string name = std::string("BM_VecDot/") + quant::quant_traits(type).name;
         benchmark::RegisterBenchmark(name.c_str(), BM_VecDot, type)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    for (auto f : {quant::RuntimeFormat::MXFP6_E2M3, quant::RuntimeFormat::MXFP6_E3M2, quant::RuntimeFormat::FP8_E4M3,
+                   quant::RuntimeFormat::FP8_E5M2}) {
+        const std::string name = std::string("BM_VecDot/") + quant::runtime_format_traits(f).name;
+        benchmark::RegisterBenchmark(name.c_str(), BM_VecDotRuntime, f)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
     }
     return true;
 }();

@@ -97,8 +97,20 @@ HWY_INLINE float DotFp8Row(int64_t n, const uint8_t* codes, const float* y, cons
 void VecDotFP8E4M3(int64_t n, float* result, const void* x, const void* y) {
     *result = DotFp8Row(n, static_cast<const uint8_t*>(x), static_cast<const float*>(y), runtime_format_code_values(RuntimeFormat::FP8_E4M3));
 }
+// E5M2 is the upper byte of an IEEE binary16 (same bias, inf and NaN): widen via f16.
 void VecDotFP8E5M2(int64_t n, float* result, const void* x, const void* y) {
-    *result = DotFp8Row(n, static_cast<const uint8_t*>(x), static_cast<const float*>(y), runtime_format_code_values(RuntimeFormat::FP8_E5M2));
+    const auto* codes = static_cast<const uint8_t*>(x);
+    const float* yf = static_cast<const float*>(y);
+    const float* values = runtime_format_code_values(RuntimeFormat::FP8_E5M2);
+    *result = DotFloatRow(
+        n, yf,
+        [codes](auto df, int64_t i) {
+            const hn::Rebind<uint16_t, decltype(df)> du16;
+            const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+            const auto half_bits = hn::ShiftLeft<8>(hn::PromoteTo(du16, hn::LoadU(hn::Rebind<uint8_t, decltype(df)>(), codes + i)));
+            return hn::PromoteTo(df, hn::BitCast(df16, half_bits));
+        },
+        [codes, values](int64_t i) { return values[codes[i]]; });
 }
 
 // MXFP6 x Q8_0: per block, 6-bit codes are unpacked, their element values gathered and multiplied
