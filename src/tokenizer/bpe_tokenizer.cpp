@@ -1,6 +1,7 @@
 #include "tokenizer/bpe_tokenizer.h"
 
 #include "tokenizer/byte_level.h"
+#include "tokenizer/word_cache.h"
 #include "util/error.h"
 
 #include <queue>
@@ -61,7 +62,9 @@ BpeTokenizer::BpeTokenizer(Vocab vocab, const std::string& context)
 }
 
 void BpeTokenizer::encode_fragment(std::string_view text, bool /*starts_segment*/, std::vector<TokenId>& out) const {
-    for (std::string_view word : pre_tokenizer_.split(text)) encode_word(word, out);
+    WordCache cache;
+    auto encode = [this](std::string_view word, std::vector<TokenId>& ids) { encode_word(word, ids); };
+    for (std::string_view word : pre_tokenizer_.split(text)) cache.encode(word, out, encode);
 }
 
 void BpeTokenizer::encode_word(std::string_view word, std::vector<TokenId>& out) const {

@@ -1,6 +1,7 @@
 #include "tokenizer/spm_tokenizer.h"
 
 #include "tokenizer/utf8.h"
+#include "tokenizer/word_cache.h"
 #include "util/error.h"
 
 #include <fmt/format.h>
@@ -60,6 +61,16 @@ SpmTokenizer::SpmTokenizer(Vocab vocab) : VocabTokenizer(std::move(vocab)) {
         byte_value_[static_cast<size_t>(id)] = static_cast<int16_t>(value);
         if (byte_tokens_[static_cast<size_t>(value)] < 0) byte_tokens_[static_cast<size_t>(value)] = id;
     }
+    words_are_independent_ = true;
+    for (const std::string& token : vocab_.tokens) {
+        for (size_t at = token.find(kSpaceMarker, 1); at != std::string::npos; at = token.find(kSpaceMarker, at + 1)) {
+            if (at < kSpaceMarker.size() || token.compare(at - kSpaceMarker.size(), kSpaceMarker.size(), kSpaceMarker) != 0) {
+                words_are_independent_ = false;
+                break;
+            }
+        }
+        if (!words_are_independent_) break;
+    }
 }
 
 void SpmTokenizer::encode_fragment(std::string_view text, bool starts_segment, std::vector<TokenId>& out) const {
@@ -83,6 +94,25 @@ void SpmTokenizer::append_bytes(std::string_view text, std::vector<TokenId>& out
 }
 
 void SpmTokenizer::encode_escaped(std::string_view text, std::vector<TokenId>& out) const {
+    if (!words_are_independent_) {
+        encode_segment(text, out);
+        return;
+    }
+    // Cut before every "▁" that follows another character; see words_are_independent_.
+    WordCache cache;
+    auto encode_word = [this](std::string_view word, std::vector<TokenId>& ids) { encode_segment(word, ids); };
+    size_t start = 0;
+    for (size_t at = text.find(kSpaceMarker, 1); at != std::string_view::npos; at = text.find(kSpaceMarker, at + 1)) {
+        if (at >= kSpaceMarker.size() && text.compare(at - kSpaceMarker.size(), kSpaceMarker.size(), kSpaceMarker) == 0) {
+            continue;
+        }
+        cache.encode(text.substr(start, at - start), out, encode_word);
+        start = at;
+    }
+    cache.encode(text.substr(start), out, encode_word);
+}
+
+void SpmTokenizer::encode_segment(std::string_view text, std::vector<TokenId>& out) const {
     if (text.empty()) return;
     if (text.size() > 0xFFFFFFF0u) throw_error("tokenize", "input of {} bytes is too large", text.size());
     std::vector<Symbol> symbols;

@@ -23,8 +23,13 @@ protected:
 private:
     // Merges symbols of `text` (already "▁"-escaped) and appends the resulting ids.
     void encode_escaped(std::string_view text, std::vector<TokenId>& out) const;
+    void encode_segment(std::string_view text, std::vector<TokenId>& out) const;
     void append_bytes(std::string_view text, std::vector<TokenId>& out) const;
 
+    // True when no vocabulary token has "▁" right after another character: then no merge can
+    // cross the start of a word ("x▁..."), and words can be merged independently (much faster on
+    // long inputs, same result).
+    bool words_are_independent_ = false;
     std::array<TokenId, 256> byte_tokens_{};  // <0xNN> token per byte value, -1 when absent
     std::vector<int16_t> byte_value_;         // per token: byte value of a <0xNN> byte token, or -1
 };
