@@ -8,5 +8,6 @@ namespace rocmforge::cli {
 void add_inspect_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
+void add_chat_template_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

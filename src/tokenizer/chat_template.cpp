@@ -38,9 +38,7 @@ std::string chat_template_of(const gguf::GgufFile& file, bool* used_default) {
     return kDefaultChatTemplate;
 }
 
-namespace {
-
-std::string token_text_for(const gguf::GgufFile& file, std::string_view id_key) {
+std::string special_token_text(const gguf::GgufFile& file, std::string_view id_key) {
     const auto id = file.get_int(id_key);
     const gguf::Array* tokens = file.get_array("tokenizer.ggml.tokens");
     if (!id || tokens == nullptr || *id < 0 || static_cast<size_t>(*id) >= tokens->items.size()) return {};
@@ -48,16 +46,14 @@ std::string token_text_for(const gguf::GgufFile& file, std::string_view id_key) 
     return text ? *text : std::string();
 }
 
-}  // namespace
-
 std::string render_chat(const gguf::GgufFile& file, const nlohmann::ordered_json& messages, bool add_generation_prompt,
                         const nlohmann::ordered_json& tools) {
     ChatTemplateInputs inputs;
     inputs.messages = messages;
     inputs.add_generation_prompt = add_generation_prompt;
     inputs.tools = tools;
-    inputs.bos_token = token_text_for(file, "tokenizer.ggml.bos_token_id");
-    inputs.eos_token = token_text_for(file, "tokenizer.ggml.eos_token_id");
+    inputs.bos_token = special_token_text(file, "tokenizer.ggml.bos_token_id");
+    inputs.eos_token = special_token_text(file, "tokenizer.ggml.eos_token_id");
     return render_chat_template(chat_template_of(file), inputs);
 }
 

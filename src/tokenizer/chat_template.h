@@ -31,6 +31,9 @@ std::string render_chat_template(const std::string& template_source, const ChatT
 // The model's template, or kDefaultChatTemplate (logging a warning) when it has none.
 std::string chat_template_of(const gguf::GgufFile& file, bool* used_default = nullptr);
 
+// Text of the token whose id is stored under `id_key` (e.g. "tokenizer.ggml.bos_token_id"), or "".
+std::string special_token_text(const gguf::GgufFile& file, std::string_view id_key);
+
 // Renders the model's template with bos_token/eos_token taken from its vocabulary.
 std::string render_chat(const gguf::GgufFile& file, const nlohmann::ordered_json& messages, bool add_generation_prompt,
                         const nlohmann::ordered_json& tools = nullptr);
