@@ -5,8 +5,9 @@ loopcontrols; raise_exception, strftime_now; HF's tojson = json.dumps(ensure_asc
 
 usage: chat_template_oracle.py TEMPLATE_FILE CONVERSATION_JSON [--no-generation-prompt]
 CONVERSATION_JSON: {"messages": [...], "tools": [...]?, "bos_token": "...", "eos_token": "..."}
-Prints the rendered text exactly (no newline added). If the template raises, prints
-"RAISE: <message>" on stdout and exits 3.
+Prints the rendered text exactly (no newline added). If the template calls raise_exception,
+prints "RAISE: <message>" and exits 3; on any other rendering error prints "ERROR: <type>: <message>"
+and exits 4 (a conforming renderer must fail too, with any message).
 """
 import json
 import sys
@@ -50,9 +51,12 @@ def main():
             bos_token=conversation.get("bos_token", ""),
             eos_token=conversation.get("eos_token", ""),
         )
-    except TemplateError as e:
-        sys.stdout.write("RAISE: " + str(e))
-        return 3
+    except Exception as e:  # noqa: BLE001 - every failure is reported to the caller
+        if type(e) is TemplateError:  # raise_exception() from the template itself
+            sys.stdout.write("RAISE: " + str(e))
+            return 3
+        sys.stdout.write("ERROR: " + type(e).__name__ + ": " + str(e))
+        return 4
     sys.stdout.buffer.write(text.encode("utf-8"))
     return 0
 

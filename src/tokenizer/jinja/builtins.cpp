@@ -1,6 +1,7 @@
 #include "tokenizer/jinja/builtins.h"
 
 #include "tokenizer/jinja/interpreter.h"
+#include "tokenizer/jinja/unicode_case.h"
 #include "util/error.h"
 
 #include <fmt/chrono.h>
@@ -19,34 +20,10 @@ namespace {
 
 bool is_py_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x1C || c == 0x1D || c == 0x1E || c == 0x1F; }
 
-std::string ascii_upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-std::string ascii_lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-bool is_letter_byte(unsigned char c) { return std::isalpha(c) || c >= 0x80; }
-
-// Python str.title(): first letter of each run of letters upper-cased, the rest lower-cased
-// (case mapping for ASCII; other letters are kept as they are).
-std::string python_title(const std::string& s) {
-    std::string out = s;
-    bool previous_is_letter = false;
-    for (auto& ch : out) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalpha(c)) ch = static_cast<char>(previous_is_letter ? std::tolower(c) : std::toupper(c));
-        previous_is_letter = is_letter_byte(c);
-    }
-    return out;
-}
-
-std::string python_capitalize(const std::string& s) {
-    std::string out = ascii_lower(s);
-    if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-    return out;
-}
+std::string py_upper(const std::string& s) { return unicode_upper(s); }
+std::string py_lower(const std::string& s) { return unicode_lower(s); }
+std::string python_title(const std::string& s) { return unicode_title(s); }
+std::string python_capitalize(const std::string& s) { return unicode_capitalize(s); }
 
 const std::string& require_string(const Value& v, std::string_view what) {
     if (!v.is_string()) template_error(fmt::format("{} expects a string, got {}", what, v.type_name()));
@@ -153,8 +130,8 @@ Value string_method(const std::string& s, std::string_view name) {
         const bool right = name != "lstrip";
         return method([self, left, right](const CallArgs& a) { return Value(python_strip(self, a.get(0, "chars"), left, right)); });
     }
-    if (name == "upper") return method([self](const CallArgs&) { return Value(ascii_upper(self)); });
-    if (name == "lower") return method([self](const CallArgs&) { return Value(ascii_lower(self)); });
+    if (name == "upper") return method([self](const CallArgs&) { return Value(py_upper(self)); });
+    if (name == "lower") return method([self](const CallArgs&) { return Value(py_lower(self)); });
     if (name == "title") return method([self](const CallArgs&) { return Value(python_title(self)); });
     if (name == "capitalize") return method([self](const CallArgs&) { return Value(python_capitalize(self)); });
     if (name == "startswith" || name == "endswith") {
@@ -279,7 +256,7 @@ Value attribute_of(const Value& item, const std::string& path);
 ValueList sorted_values(ValueList items, bool reverse, const Value* attribute, bool case_sensitive) {
     auto key = [&](const Value& v) -> Value {
         Value k = attribute != nullptr && attribute->is_string() ? attribute_of(v, attribute->as_string()) : v;
-        if (!case_sensitive && k.is_string()) return Value(ascii_lower(k.as_string()));
+        if (!case_sensitive && k.is_string()) return Value(py_lower(k.as_string()));
         return k;
     };
     auto less = [&](const Value& a, const Value& b) {
@@ -449,8 +426,8 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
         if (!input.is_dict()) template_error("items filter expects a mapping");
         return dict_method(input, "items").function_ref()(CallArgs{});
     }
-    if (name == "upper") return Value(ascii_upper(input.to_string()));
-    if (name == "lower") return Value(ascii_lower(input.to_string()));
+    if (name == "upper") return Value(py_upper(input.to_string()));
+    if (name == "lower") return Value(py_lower(input.to_string()));
     if (name == "title") return Value(python_title(input.to_string()));
     if (name == "capitalize") return Value(python_capitalize(input.to_string()));
     if (name == "default" || name == "d") {
@@ -544,7 +521,7 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
         if (!input.is_dict()) template_error("dictsort expects a mapping");
         ValueList pairs = dict_method(input, "items").function_ref()(CallArgs{}).list();
         std::stable_sort(pairs.begin(), pairs.end(), [](const Value& a, const Value& b) {
-            return ascii_lower(a.list()[0].as_string()) < ascii_lower(b.list()[0].as_string());
+            return py_lower(a.list()[0].as_string()) < py_lower(b.list()[0].as_string());
         });
         return Value(std::move(pairs));
     }
@@ -623,8 +600,8 @@ bool apply_test(std::string_view name, const Value& v, const CallArgs& args) {
     if (name == "iterable") return v.is_list() || v.is_dict() || v.is_string();
     if (name == "sequence") return v.is_list() || v.is_dict() || v.is_string();
     if (name == "callable") return v.is_function();
-    if (name == "lower") return v.is_string() && ascii_lower(v.as_string()) == v.as_string();
-    if (name == "upper") return v.is_string() && ascii_upper(v.as_string()) == v.as_string();
+    if (name == "lower") return v.is_string() && py_lower(v.as_string()) == v.as_string();
+    if (name == "upper") return v.is_string() && py_upper(v.as_string()) == v.as_string();
     if (name == "odd" || name == "even") {
         if (!v.is_int()) template_error(fmt::format("test '{}' expects an integer", name));
         return (v.as_int() % 2 != 0) == (name == "odd");

@@ -73,7 +73,7 @@ private:
         while (true) {
             const Token& t = peek();
             if (t.kind == TokenKind::End) {
-                if (enders.size() != 0) fail("unexpected end of template (missing {% " + std::string(*enders.begin()) + " %})");
+                if (enders.size() != 0) fail("unexpected end of template (missing {% " + std::string(*(enders.end() - 1)) + " %})");
                 return body;
             }
             if (t.kind == TokenKind::Text) {
