@@ -94,6 +94,7 @@ TEST(ChatTemplate, Qwen25MatchesJinja2) { compare_with_oracle(templates_dir() / 
 TEST(ChatTemplate, GemmaMatchesJinja2) { compare_with_oracle(templates_dir() / "gemma-it.jinja"); }
 TEST(ChatTemplate, Phi3MatchesJinja2) { compare_with_oracle(templates_dir() / "phi-3-mini.jinja"); }
 TEST(ChatTemplate, FeatureCoverageMatchesJinja2) { compare_with_oracle(templates_dir() / "features.jinja"); }
+TEST(ChatTemplate, ScopingAndLiteralsMatchJinja2) { compare_with_oracle(templates_dir() / "features-scoping.jinja"); }
 
 TEST(ChatTemplate, DefaultChatmlMatchesJinja2) {
     const auto path = fs::temp_directory_path() / "rocmforge_default_chatml.jinja";

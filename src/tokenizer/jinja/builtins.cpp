@@ -221,7 +221,7 @@ Value dict_method(const Value& object, std::string_view name) {
     if (name == "items") {
         return Value::function([self](const CallArgs&) {
             ValueList list;
-            for (const auto& [k, v] : self.dict_ref().entries) list.emplace_back(ValueList{Value(k), v});
+            for (const auto& [k, v] : self.dict_ref().entries) list.push_back(Value::tuple({Value(k), v}));
             return Value(std::move(list));
         });
     }
@@ -494,7 +494,8 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
     if (name == "round") {
         const int64_t precision = int_arg(args, 0, "precision", 0);
         const double scale = std::pow(10.0, static_cast<double>(precision));
-        return Value(std::round(input.as_double() * scale) / scale);
+        // Python's round(): halves go to the even neighbour.
+        return Value(std::nearbyint(input.as_double() * scale) / scale);
     }
     if (name == "replace") {
         const Value* from = args.get(0, "old");

@@ -163,15 +163,19 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& stmt, std::string& out) {
     const Value iterable = eval(*stmt.expr);
     if (iterable.is_none()) error_at(stmt.line, "'NoneType' object is not iterable");
     ValueList items = iterate(iterable);
-    scopes_.emplace_back();
     if (stmt.condition) {
         ValueList kept;
         for (auto& item : items) {
+            scopes_.emplace_back();
             assign(stmt.targets, item, stmt.line);
-            if (eval(*stmt.condition).truthy()) kept.push_back(std::move(item));
+            const bool keep = eval(*stmt.condition).truthy();
+            scopes_.pop_back();
+            if (keep) kept.push_back(std::move(item));
         }
         items = std::move(kept);
     }
+    // Each iteration gets a fresh scope, as in Jinja: assignments in the body do not survive
+    // into the next iteration or past the loop (use namespace() for that).
     const auto length = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < length; ++i) {
         const auto index = static_cast<size_t>(i);
@@ -193,13 +197,20 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& stmt, std::string& out) {
             if (args.positional.empty()) return Value();
             return args.positional[static_cast<size_t>(i) % args.positional.size()];
         }));
+        scopes_.emplace_back();
         scopes_.back()["loop"] = Value::dict(std::move(loop));
         assign(stmt.targets, items[index], stmt.line);
-        const Flow flow = exec_body(stmt.body, out);
+        Flow flow;
+        try {
+            flow = exec_body(stmt.body, out);
+        } catch (...) {
+            scopes_.pop_back();
+            throw;
+        }
+        scopes_.pop_back();
         if (flow == Flow::Break) break;
     }
     if (items.empty() && !stmt.else_body.empty()) exec_body(stmt.else_body, out);
-    scopes_.pop_back();
     return Flow::Normal;
 }
 
@@ -370,7 +381,7 @@ Value Interpreter::eval(const Expr& expr) {
         case Expr::Kind::Tuple: {
             ValueList list;
             for (const auto& e : expr.args) list.push_back(eval(*e));
-            return Value(std::move(list));
+            return expr.kind == Expr::Kind::Tuple ? Value::tuple(std::move(list)) : Value(std::move(list));
         }
         case Expr::Kind::Dict: {
             ValueDict dict;

@@ -1,5 +1,6 @@
 #include "tokenizer/jinja/lexer.h"
 
+#include "tokenizer/utf8.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -220,6 +221,23 @@ private:
                     case '\'': c = '\''; break;
                     case '"': c = '"'; break;
                     case '\n': ++p; continue;  // line continuation
+                    case 'x':
+                    case 'u':
+                    case 'U': {
+                        // Python \xNN, \uNNNN, \UNNNNNNNN: a code point, appended as UTF-8.
+                        const size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                        uint32_t cp = 0;
+                        bool ok = p + digits < src_.size();
+                        for (size_t k = 1; ok && k <= digits; ++k) {
+                            const char h = src_[p + k];
+                            ok = std::isxdigit(static_cast<unsigned char>(h)) != 0;
+                            cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+                        }
+                        if (!ok || cp > 0x10FFFF) lex_error(line, "invalid \\" + std::string(1, e) + " escape in string literal");
+                        append_utf8(value, cp);
+                        p += digits + 1;
+                        continue;
+                    }
                     default: value += '\\'; c = e; break;
                 }
             }

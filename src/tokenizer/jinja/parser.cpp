@@ -327,25 +327,46 @@ private:
         return parse_compare();
     }
 
+    // Python chains comparisons: a < b < c means (a < b) and (b < c).
     ExprPtr parse_compare() {
         ExprPtr left = parse_math1();
+        ExprPtr chain;
+        const Expr* previous_right = nullptr;
         while (true) {
+            std::string op;
             const Token& t = peek();
             if (t.kind == TokenKind::Operator &&
                 (t.text == "==" || t.text == "!=" || t.text == "<" || t.text == ">" || t.text == "<=" || t.text == ">=")) {
-                const std::string op = next().text;
-                left = binary(op, std::move(left), parse_math1());
+                op = next().text;
             } else if (is_name("in")) {
                 next();
-                left = binary("in", std::move(left), parse_math1());
+                op = "in";
             } else if (is_name("not") && is_name("in", 1)) {
                 next();
                 next();
-                left = binary("notin", std::move(left), parse_math1());
+                op = "notin";
             } else {
-                return left;
+                break;
             }
+            ExprPtr right = parse_math1();
+            ExprPtr link_left = previous_right ? clone(*previous_right) : std::move(left);
+            previous_right = right.get();
+            ExprPtr link = binary(op, std::move(link_left), std::move(right));
+            chain = chain ? binary("and", std::move(chain), std::move(link)) : std::move(link);
         }
+        return chain ? std::move(chain) : std::move(left);
+    }
+
+    static ExprPtr clone(const Expr& e) {
+        auto c = std::make_unique<Expr>();
+        c->kind = e.kind;
+        c->name = e.name;
+        c->literal = e.literal;
+        c->negated = e.negated;
+        c->line = e.line;
+        for (const auto& a : e.args) c->args.push_back(a ? clone(*a) : nullptr);
+        for (const auto& [k, v] : e.kwargs) c->kwargs.emplace_back(k, v ? clone(*v) : nullptr);
+        return c;
     }
 
     ExprPtr parse_math1() {

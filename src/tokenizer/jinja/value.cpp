@@ -47,6 +47,12 @@ Value::Value(double f) : kind_(Kind::Float), float_(f) {}
 Value::Value(std::string s) : kind_(Kind::String), string_(std::move(s)) {}
 Value::Value(ValueList list) : kind_(Kind::List), list_(std::make_shared<ValueList>(std::move(list))) {}
 
+Value Value::tuple(ValueList items) {
+    Value v(std::move(items));
+    v.tuple_ = true;
+    return v;
+}
+
 Value Value::dict(ValueDict dict) {
     Value v;
     v.kind_ = Kind::Dict;
@@ -228,12 +234,13 @@ std::string Value::repr() const {
         case Kind::String: return python_string_repr(string_);
         case Kind::Function: return "<function>";
         case Kind::List: {
-            std::string out = "[";
+            std::string out = tuple_ ? "(" : "[";
             for (size_t i = 0; i < list_->size(); ++i) {
                 if (i > 0) out += ", ";
                 out += (*list_)[i].repr();
             }
-            return out + "]";
+            if (tuple_ && list_->size() == 1) out += ",";
+            return out + (tuple_ ? ")" : "]");
         }
         case Kind::Dict: {
             std::string out = "{";

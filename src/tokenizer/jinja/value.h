@@ -50,6 +50,8 @@ public:
     Value(std::string s);
     Value(const char* s) : Value(std::string(s)) {}
     Value(ValueList list);
+    // A tuple is a list that prints as "(a, b)" (Python tuple literals, dict items).
+    static Value tuple(ValueList items);
     static Value dict(ValueDict dict = {});
     static Value function(Function fn);
     static Value from_json(const nlohmann::ordered_json& json);
@@ -63,6 +65,7 @@ public:
     bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Float; }
     bool is_string() const { return kind_ == Kind::String; }
     bool is_list() const { return kind_ == Kind::List; }
+    bool is_tuple() const { return kind_ == Kind::List && tuple_; }
     bool is_dict() const { return kind_ == Kind::Dict; }
     bool is_function() const { return kind_ == Kind::Function; }
 
@@ -89,6 +92,7 @@ public:
 private:
     Kind kind_ = Kind::Undefined;
     bool bool_ = false;
+    bool tuple_ = false;
     int64_t int_ = 0;
     double float_ = 0.0;
     std::string string_;
