@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 namespace rocmforge::tokenizer::jinja {
 
@@ -21,6 +23,8 @@ double to_number(const Value& v, size_t line, const char* op) {
     if (v.is_bool()) return v.as_bool() ? 1.0 : 0.0;
     error_at(line, fmt::format("unsupported operand type {} for '{}'", v.type_name(), op));
 }
+
+constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB: bigger results are template bugs
 
 int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
@@ -369,7 +373,10 @@ Value Interpreter::eval(const Expr& expr) {
         case Expr::Kind::Unary: {
             const Value v = eval(*expr.args[0]);
             if (expr.name == "not") return Value(!v.truthy());
-            if (v.is_int()) return Value(expr.name == "-" ? -v.as_int() : v.as_int());
+            if (v.is_int()) {
+                if (expr.name == "-" && v.as_int() == INT64_MIN) error_at(expr.line, "integer overflow");
+                return Value(expr.name == "-" ? -v.as_int() : v.as_int());
+            }
             const double d = to_number(v, expr.line, expr.name.c_str());
             return Value(expr.name == "-" ? -d : d);
         }
@@ -446,7 +453,11 @@ Value Interpreter::eval_binary(const Expr& expr) {
             list.insert(list.end(), b.list().begin(), b.list().end());
             return Value(std::move(list));
         }
-        if (a.is_int() && b.is_int()) return Value(a.as_int() + b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_add_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         if ((a.is_string() || b.is_string()) && !(a.is_undefined() || b.is_undefined())) {
             error_at(expr.line, fmt::format("can only concatenate str (not \"{}\") to str", a.is_string() ? b.type_name() : a.type_name()));
         }
@@ -456,15 +467,24 @@ Value Interpreter::eval_binary(const Expr& expr) {
         if ((a.is_string() && b.is_int()) || (a.is_int() && b.is_string())) {
             const std::string& s = a.is_string() ? a.as_string() : b.as_string();
             const int64_t n = a.is_int() ? a.as_int() : b.as_int();
+            if (n > 0 && s.size() * static_cast<size_t>(n) > kMaxStringBytes) error_at(expr.line, "string repetition too large");
             std::string out;
             for (int64_t i = 0; i < n; ++i) out += s;
             return Value(std::move(out));
         }
-        if (a.is_int() && b.is_int()) return Value(a.as_int() * b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         return Value(to_number(a, expr.line, "*") * to_number(b, expr.line, "*"));
     }
     if (op == "-") {
-        if (a.is_int() && b.is_int()) return Value(a.as_int() - b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         return Value(to_number(a, expr.line, "-") - to_number(b, expr.line, "-"));
     }
     if (op == "/") {
@@ -475,6 +495,7 @@ Value Interpreter::eval_binary(const Expr& expr) {
     if (op == "//" || op == "%") {
         if (a.is_int() && b.is_int()) {
             if (b.as_int() == 0) error_at(expr.line, "integer division or modulo by zero");
+            if (a.as_int() == INT64_MIN && b.as_int() == -1) error_at(expr.line, "integer overflow");
             return Value(op == "//" ? floor_div(a.as_int(), b.as_int()) : python_mod(a.as_int(), b.as_int()));
         }
         const double x = to_number(a, expr.line, op.c_str());
@@ -487,8 +508,14 @@ Value Interpreter::eval_binary(const Expr& expr) {
     }
     if (op == "**") {
         if (a.is_int() && b.is_int() && b.as_int() >= 0) {
-            int64_t result = 1;
-            for (int64_t i = 0; i < b.as_int(); ++i) result *= a.as_int();
+            const int64_t base = a.as_int();
+            const int64_t exponent = b.as_int();
+            if (base == 0 || base == 1) return Value(exponent == 0 ? int64_t{1} : base);
+            if (base == -1) return Value(exponent % 2 == 0 ? int64_t{1} : int64_t{-1});
+            int64_t result = 1;  // |base| >= 2: overflows within 63 steps
+            for (int64_t i = 0; i < exponent; ++i) {
+                if (__builtin_mul_overflow(result, base, &result)) error_at(expr.line, "integer overflow");
+            }
             return Value(result);
         }
         return Value(std::pow(to_number(a, expr.line, "**"), to_number(b, expr.line, "**")));
