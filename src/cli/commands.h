@@ -6,5 +6,6 @@
 namespace rocmforge::cli {
 
 void add_inspect_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

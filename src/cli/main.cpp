@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
         ->trigger_on_parse();
 
     rocmforge::cli::add_inspect_command(app);
+    rocmforge::cli::add_logits_command(app);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,30 @@
+#include "backend/cpu/matmul.h"
+
+#include "backend/cpu/dequantize_row.h"
+#include "backend/cpu/matmul_float.h"
+#include "backend/cpu/matmul_quantized.h"
+
+#include <vector>
+
+namespace rocmforge::backend::cpu {
+
+void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+    if (w.dtype == gguf::GgmlType::F32 || w.dtype == gguf::GgmlType::F16) return matmul_float(w, x, n_tokens, y, pool);
+    matmul_quantized(w, x, n_tokens, y, pool);
+}
+
+void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y) {
+    const int64_t k = w.ne[0];
+    const int64_t n_out = w.ne[1];
+    std::vector<float> row(static_cast<size_t>(k));
+    for (int64_t r = 0; r < n_out; ++r) {
+        dequantize_row(w, r, row.data());
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            float sum = 0.0f;
+            for (int64_t i = 0; i < k; ++i) sum += row[i] * x[t * k + i];
+            y[t * n_out + r] = sum;
+        }
+    }
+}
+
+}  // namespace rocmforge::backend::cpu
