@@ -29,6 +29,8 @@ struct QuantTraits {
 
 // Row of a supported type; throws rocmforge::Error naming the type when it has no kernels.
 const QuantTraits& quant_traits(gguf::GgmlType type);
+// The same row with only the scalar reference kernels (tests compare the fast kernels against it).
+const QuantTraits& reference_quant_traits(gguf::GgmlType type);
 // True when `type` has to_float and vec_dot kernels.
 bool is_supported(gguf::GgmlType type);
 
