@@ -56,7 +56,10 @@ TEST_P(ModelLogitsTest, PromptRowsMatchReference) {
 INSTANTIATE_TEST_SUITE_P(Golden, ModelLogitsTest,
                          testing::Values(LogitsCase{"stories260K.gguf", "stories260K", 1e-3, true},
                                          LogitsCase{"wp-25M-f16.gguf", "wp-25M-f16", 1e-3, true},
-                                         LogitsCase{"wp-25M-f16.gguf", "hf/wp-25M-f16", 1e-4, true}),
+                                         LogitsCase{"wp-25M-f16.gguf", "hf/wp-25M-f16", 1e-4, true},
+                                         LogitsCase{"wp-25M-Q8_0.gguf", "wp-25M-Q8_0", 1e-2, true},
+                                         LogitsCase{"wp-25M-Q4_0.gguf", "wp-25M-Q4_0", 1e-2, true},
+                                         LogitsCase{"wp-25M-Q4_K_M.gguf", "wp-25M-Q4_K_M", 1e-2, true}),
                          case_name);
 
 }  // namespace

@@ -196,3 +196,34 @@ TEST(CpuOps, GetRowsCopiesAndRejectsBadIds) {
 
 }  // namespace
 }  // namespace rocmforge::backend::cpu
+
+#include "quant/quant_traits.h"
+
+namespace rocmforge::backend::cpu {
+namespace {
+
+// Quantized weights: the fast path quantizes activations to vec_dot_type, the reference keeps
+// them f32, so the tolerance covers the activation rounding (8-bit: well under 1%).
+TEST(CpuOps, MatmulQuantizedMatchesReference) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    ThreadPool pool(2);
+    const int64_t k = 512, n_out = 33;
+    for (auto type : {gguf::GgmlType::Q8_0, gguf::GgmlType::Q4_0, gguf::GgmlType::Q4_K, gguf::GgmlType::Q6_K}) {
+        const auto& traits = quant::quant_traits(type);
+        auto wf = random_vector(rng, size_t(k) * n_out);
+        std::vector<uint8_t> wq(quant::row_size(traits, k) * n_out);
+        for (int64_t r = 0; r < n_out; ++r) traits.from_float(wf.data() + r * k, wq.data() + r * quant::row_size(traits, k), k);
+        const auto w = tensor::make_tensor(type, {k, n_out, 1, 1}, wq.data());
+        for (int64_t n_tokens : {1, 5}) {
+            auto x = random_vector(rng, size_t(k) * n_tokens);
+            std::vector<float> y(size_t(n_out) * n_tokens, NAN), y_ref(y.size());
+            matmul(w, x.data(), n_tokens, y.data(), pool);
+            matmul_reference(w, x.data(), n_tokens, y_ref.data());
+            EXPECT_LE(max_relative_error(y, y_ref), 1e-2) << traits.name << " seed " << seed;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace rocmforge::backend::cpu

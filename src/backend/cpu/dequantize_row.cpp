@@ -1,6 +1,7 @@
 #include "backend/cpu/dequantize_row.h"
 
 #include "backend/cpu/dot.h"
+#include "quant/quant_traits.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -17,13 +18,13 @@ void dequantize_row(const tensor::Tensor& t, int64_t row, float* dst) {
             convert_f16_to_f32(reinterpret_cast<const uint16_t*>(p), dst, t.ne[0]);
             return;
         default:
-            throw_error("dequantize_row", "tensor type {} is not supported by the CPU backend",
-                        gguf::ggml_type_name(t.dtype));
+            quant::quant_traits(t.dtype).to_float(p, dst, t.ne[0]);
+            return;
     }
 }
 
 void check_weight_type_supported(gguf::GgmlType type, const std::string& tensor_name) {
-    if (type == gguf::GgmlType::F32 || type == gguf::GgmlType::F16) return;
+    if (type == gguf::GgmlType::F32 || type == gguf::GgmlType::F16 || quant::is_supported(type)) return;
     throw_error(tensor_name, "tensor type {} is not supported by the CPU backend", gguf::ggml_type_name(type));
 }
 
