@@ -14,6 +14,10 @@ namespace rocmforge::tokenizer {
 
 using TokenId = int32_t;
 
+struct DecodeOptions {
+    bool skip_special = false;  // drop control/unknown/unused tokens (BOS, EOS, <|im_end|>, ...)
+};
+
 class Tokenizer {
 public:
     // Throws rocmforge::Error naming the key and value on missing/invalid tokenizer metadata
@@ -24,16 +28,30 @@ public:
     // add_bos: prepend BOS when the model asks for it (`add_bos_token`, default true for SPM).
     // parse_special: match control/user-defined token texts (e.g. "<|im_start|>") as single tokens.
     virtual std::vector<TokenId> encode(std::string_view text, bool add_bos, bool parse_special) const = 0;
-    // The bytes of one token as they appear in decoded text (SPM "▁" → " ", byte tokens → that byte).
+    // The bytes of one token as they appear in decoded text (SPM "▁" → " ", byte tokens → that byte,
+    // BPE byte-level characters → bytes). Control tokens render as their text (e.g. "</s>").
+    // Throws rocmforge::Error naming the id when it is out of range. May be an incomplete UTF-8
+    // sequence: stream through StreamingDecoder (tokenizer/streaming_decoder.h) for display.
     virtual std::string token_to_piece(TokenId id) const = 0;
-    // Concatenated pieces; strips the leading space the SPM prefix adds when the model adds one.
+    // Concatenated pieces; skips a leading BOS the model adds, and strips the leading space the SPM
+    // prefix adds when the model adds one. Throws rocmforge::Error naming an out-of-range id.
     virtual std::string decode(const std::vector<TokenId>& ids) const = 0;
+    virtual std::string decode(const std::vector<TokenId>& ids, const DecodeOptions& options) const = 0;
 
     virtual int32_t vocab_size() const = 0;
     virtual std::optional<TokenId> bos_id() const = 0;
     virtual std::optional<TokenId> eos_id() const = 0;
     // End of generation: EOS, EOT, EOM and other tokens the model marks as ending a turn.
     virtual bool is_end_of_generation(TokenId id) const = 0;
+
+    // Whether encode(text, add_bos=true, ...) prepends BOS (`add_bos_token` and a BOS id exist).
+    virtual bool adds_bos() const = 0;
+    // Whether SPM's "▁" space prefix is added before the first fragment (`add_space_prefix`).
+    virtual bool adds_space_prefix() const = 0;
+    // The raw vocabulary text of a token (e.g. "▁Hello", "<0x0A>", "Ġworld"). Throws on a bad id.
+    virtual const std::string& token_text(TokenId id) const = 0;
+    // Control, unknown or unused token (not plain text). Throws on a bad id.
+    virtual bool is_control(TokenId id) const = 0;
 };
 
 }  // namespace rocmforge::tokenizer
