@@ -7,6 +7,7 @@ namespace rocmforge::cli {
 
 void add_inspect_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
 
     rocmforge::cli::add_inspect_command(app);
     rocmforge::cli::add_logits_command(app);
+    rocmforge::cli::add_generate_command(app);
     rocmforge::cli::add_tokenize_command(app);
     rocmforge::cli::add_detokenize_command(app);
 
