@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
     rocmforge::cli::add_inspect_command(app);
     rocmforge::cli::add_logits_command(app);
     rocmforge::cli::add_generate_command(app);
+    rocmforge::cli::add_perplexity_command(app);
+    rocmforge::cli::add_bench_command(app);
     rocmforge::cli::add_tokenize_command(app);
     rocmforge::cli::add_detokenize_command(app);
 

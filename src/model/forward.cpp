@@ -56,6 +56,7 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
     rope.freq_scale = h.rope_freq_scale;
     rope.freq_factors = weights_.rope_freq_factors.empty() ? nullptr : weights_.rope_freq_factors.data();
     rope.style = spec_->rope_style;
+    const auto rope_table = cpu::make_rope_table(a.positions.data(), n, rope);
     const cpu::AttentionShape attn_shape{h.head_dim, h.n_heads, h.n_kv_heads,
                                          static_cast<float>(1.0 / std::sqrt(static_cast<double>(h.head_dim)))};
     const int64_t q_dim = h.n_heads * h.head_dim, kv_dim = h.n_kv_heads * h.head_dim;
@@ -77,8 +78,8 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
             cpu::rms_norm(a.q.data(), l.q_norm.data(), a.q.data(), h.head_dim, n * h.n_heads, eps);
             cpu::rms_norm(a.k.data(), l.k_norm.data(), a.k.data(), h.head_dim, n * h.n_kv_heads, eps);
         }
-        cpu::rope(a.q.data(), h.head_dim, h.n_heads, n, a.positions.data(), rope);
-        cpu::rope(a.k.data(), h.head_dim, h.n_kv_heads, n, a.positions.data(), rope);
+        cpu::rope(a.q.data(), h.head_dim, h.n_heads, n, rope_table);
+        cpu::rope(a.k.data(), h.head_dim, h.n_kv_heads, n, rope_table);
         std::memcpy(cache.k_rows(il, n_past), a.k.data(), a.k.size() * sizeof(float));
         std::memcpy(cache.v_rows(il, n_past), a.v.data(), a.v.size() * sizeof(float));
         cpu::attention(a.q.data(), cache.k_layer(il), cache.v_layer(il), a.attn.data(), attn_shape, n, n_past, pool);

@@ -1,15 +1,27 @@
 #include "backend/cpu/matmul.h"
 
 #include "backend/cpu/dequantize_row.h"
-#include "backend/cpu/matmul_float.h"
+#include "backend/cpu/matmul_batched.h"
 #include "backend/cpu/matmul_quantized.h"
 
 #include <vector>
 
 namespace rocmforge::backend::cpu {
 
+namespace {
+// From this many tokens on, quantized weights are dequantized into packed f32 tiles (the
+// dequantization is amortized over the tokens); below it, quant vec_dot kernels are faster.
+constexpr int64_t kMinTokensForBatchedQuantized = 4;
+
+bool is_float_type(gguf::GgmlType t) { return t == gguf::GgmlType::F32 || t == gguf::GgmlType::F16; }
+}  // namespace
+
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    if (w.dtype == gguf::GgmlType::F32 || w.dtype == gguf::GgmlType::F16) return matmul_float(w, x, n_tokens, y, pool);
+    if (is_float_type(w.dtype)) {
+        if (n_tokens == 1) return matmul_vector_float(w, x, n_tokens, y, pool);
+        return matmul_batched(w, x, n_tokens, y, pool);
+    }
+    if (n_tokens >= kMinTokensForBatchedQuantized) return matmul_batched(w, x, n_tokens, y, pool);
     matmul_quantized(w, x, n_tokens, y, pool);
 }
 

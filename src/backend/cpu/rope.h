@@ -1,6 +1,7 @@
 #pragma once
 // Rotary position embedding, in place.
 #include <cstdint>
+#include <vector>
 
 namespace rocmforge::backend::cpu {
 
@@ -16,8 +17,19 @@ struct RopeParams {
     RopeStyle style = RopeStyle::Normal;
 };
 
-// x: [head_dim, n_heads, n_tokens] f32 contiguous; positions: [n_tokens].
-// Angles and their cos/sin are computed in double.
+// cos/sin of every angle for a batch of positions: [n_rot/2, n_tokens] each. Angles and their
+// cos/sin are computed in double, then rounded to f32. Built once per batch, shared by Q, K
+// and all layers.
+struct RopeTable {
+    int64_t n_rot = 0;
+    RopeStyle style = RopeStyle::Normal;
+    std::vector<float> cos, sin;
+};
+RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params);
+
+// x: [head_dim, n_heads, n_tokens] f32 contiguous, rotated in place with the table's angles.
+void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const RopeTable& table);
+// Convenience: builds the table and applies it.
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const int32_t* positions,
           const RopeParams& params);
 
