@@ -29,7 +29,7 @@ void add_logits_command(CLI::App& app) {
         ThreadPool pool(opts->threads);
         auto cache = model->make_cache(static_cast<int64_t>(tokens.size()));
         std::vector<float> logits;
-        model->forward(tokens, cache, pool, /*all_logits=*/true, logits);
+        model->forward(tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(tokens.size()), logits);
         std::FILE* out = std::fopen(opts->output_path.c_str(), "wb");
         if (out == nullptr) throw_error(opts->output_path, "cannot open output file for writing");
         const size_t written = std::fwrite(logits.data(), sizeof(float), logits.size(), out);

@@ -35,7 +35,7 @@ BenchResult run_bench(const model::Model& model, ThreadPool& pool, const BenchOp
     // One untimed warm-up step (page in the mapping, grow buffers).
     {
         const int32_t t = token(rng);
-        model.forward(std::span<const int32_t>(&t, 1), cache, pool, false, logits);
+        model.forward(std::span<const int32_t>(&t, 1), cache, pool, 1, logits);
     }
     if (o.n_prompt > 0) {
         std::vector<double> rates;
@@ -44,7 +44,7 @@ BenchResult run_bench(const model::Model& model, ThreadPool& pool, const BenchOp
             for (auto& t : prompt) t = token(rng);
             cache.clear();
             const auto start = clock::now();
-            model.forward(prompt, cache, pool, false, logits);
+            model.forward(prompt, cache, pool, 1, logits);
             rates.push_back(o.n_prompt / std::chrono::duration<double>(clock::now() - start).count());
         }
         mean_and_sd(rates, r.pp_tok_s, r.pp_tok_s_sd);
@@ -56,7 +56,7 @@ BenchResult run_bench(const model::Model& model, ThreadPool& pool, const BenchOp
             int32_t t = token(rng);
             const auto start = clock::now();
             for (int64_t i = 0; i < o.n_gen; ++i) {
-                model.forward(std::span<const int32_t>(&t, 1), cache, pool, false, logits);
+                model.forward(std::span<const int32_t>(&t, 1), cache, pool, 1, logits);
                 t = static_cast<int32_t>(i * 7919 % n_vocab);  // cheap, deterministic next token
             }
             rates.push_back(o.n_gen / std::chrono::duration<double>(clock::now() - start).count());

@@ -36,7 +36,7 @@ GenerationResult generate(const model::Model& model, kv::KvCache& cache, ThreadP
 
     std::vector<float> logits;
     auto start = std::chrono::steady_clock::now();
-    model.forward(prompt, cache, pool, /*all_logits=*/false, logits);
+    model.forward(prompt, cache, pool, /*n_logit_rows=*/1, logits);
     result.timings.prompt_ms = elapsed_ms(start);
 
     start = std::chrono::steady_clock::now();
@@ -58,7 +58,7 @@ GenerationResult generate(const model::Model& model, kv::KvCache& cache, ThreadP
             result.finish_reason = "context";
             break;
         }
-        model.forward(std::span<const int32_t>(&token, 1), cache, pool, /*all_logits=*/false, logits);
+        model.forward(std::span<const int32_t>(&token, 1), cache, pool, /*n_logit_rows=*/1, logits);
     }
     emit(stops.flush());
     result.timings.generation_ms = elapsed_ms(start);

@@ -38,15 +38,24 @@ PerplexityResult compute_perplexity(const model::Model& model, ThreadPool& pool,
         std::copy_n(tokens.begin() + c * o.n_ctx, o.n_ctx, chunk.begin());
         chunk[0] = o.bos_id;
         cache.clear();
+        // Logits only for the scored positions [first_scored, n_ctx - 1), kept from row first_scored on.
+        const int64_t first_scored = o.n_ctx / 2;
         logits.clear();
         for (int64_t b = 0; b < o.n_ctx; b += n_batch) {
             const int64_t n = std::min(n_batch, o.n_ctx - b);
-            model.forward(std::span<const int32_t>(chunk.data() + b, static_cast<size_t>(n)), cache, pool, true,
+            const int64_t n_rows = std::min(n, b + n - first_scored);
+            if (n_rows <= 0) {
+                model.forward(std::span<const int32_t>(chunk.data() + b, static_cast<size_t>(n)), cache, pool, 1,
+                              batch_logits);
+                continue;
+            }
+            model.forward(std::span<const int32_t>(chunk.data() + b, static_cast<size_t>(n)), cache, pool, n_rows,
                           batch_logits);
             logits.insert(logits.end(), batch_logits.begin(), batch_logits.end());
         }
-        for (int64_t j = o.n_ctx / 2; j < o.n_ctx - 1; ++j) {
-            const double nll = negative_log_likelihood(logits.data() + j * n_vocab, n_vocab, chunk[j + 1]);
+        for (int64_t j = first_scored; j < o.n_ctx - 1; ++j) {
+            const float* row = logits.data() + (j - first_scored) * n_vocab;
+            const double nll = negative_log_likelihood(row, n_vocab, chunk[j + 1]);
             nll_sum += nll;
             nll_sq_sum += nll * nll;
             ++count;

@@ -7,6 +7,7 @@
 #include "backend/cpu/rope.h"
 #include "model/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -38,7 +39,7 @@ struct Activations {
 
 }  // namespace
 
-void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, bool all_logits,
+void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, int64_t n_logit_rows,
                     std::vector<float>& logits) const {
     const auto& h = hparams_;
     const int64_t n = static_cast<int64_t>(tokens.size());
@@ -96,8 +97,8 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
     }
     cache.commit(n);
 
-    const int64_t first_row = all_logits ? 0 : n - 1;
-    const int64_t n_rows = n - first_row;
+    const int64_t n_rows = std::clamp<int64_t>(n_logit_rows, 1, n);
+    const int64_t first_row = n - n_rows;
     cpu::rms_norm(a.x.data() + first_row * h.n_embd, weights_.output_norm.data(), a.x_norm.data(), h.n_embd, n_rows,
                   eps);
     logits.resize(static_cast<size_t>(n_rows * h.n_vocab));

@@ -30,9 +30,10 @@ public:
     kv::KvCache make_cache(int64_t n_ctx) const;
 
     // Runs `tokens` as one batch at positions cache.size() .. and appends them to the cache.
-    // logits: [n_vocab, n_tokens] when all_logits, else [n_vocab] for the last token only.
+    // logits: [n_vocab, n_logit_rows] for the last n_logit_rows tokens (1: next-token logits,
+    // tokens.size(): every position; values are clamped to [1, tokens.size()]).
     // Throws rocmforge::Error when the context would overflow or a token id is out of range.
-    void forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, bool all_logits,
+    void forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, int64_t n_logit_rows,
                  std::vector<float>& logits) const;
 
 private:

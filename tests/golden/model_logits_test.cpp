@@ -38,7 +38,7 @@ TEST_P(ModelLogitsTest, PromptRowsMatchReference) {
         ASSERT_EQ(golden.n_vocab, model->hparams().n_vocab);
         auto cache = model->make_cache(static_cast<int64_t>(golden.prompt_tokens.size()));
         std::vector<float> logits;
-        model->forward(golden.prompt_tokens, cache, pool, /*all_logits=*/true, logits);
+        model->forward(golden.prompt_tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(golden.prompt_tokens.size()), logits);
         const size_t n = golden.prompt_tokens.size() * static_cast<size_t>(golden.n_vocab);
         ASSERT_EQ(logits.size(), n);
         const double err = relative_error(logits.data(), golden.logits.data(), n);

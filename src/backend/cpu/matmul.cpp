@@ -16,13 +16,14 @@ constexpr int64_t kMinTokensForBatchedQuantized = 4;
 bool is_float_type(gguf::GgmlType t) { return t == gguf::GgmlType::F32 || t == gguf::GgmlType::F16; }
 }  // namespace
 
+bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens) {
+    return !is_float_type(weight_type) && n_tokens < kMinTokensForBatchedQuantized;
+}
+
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    if (is_float_type(w.dtype)) {
-        if (n_tokens == 1) return matmul_vector_float(w, x, n_tokens, y, pool);
-        return matmul_batched(w, x, n_tokens, y, pool);
-    }
-    if (n_tokens >= kMinTokensForBatchedQuantized) return matmul_batched(w, x, n_tokens, y, pool);
-    matmul_quantized(w, x, n_tokens, y, pool);
+    if (matmul_quantizes_activations(w.dtype, n_tokens)) return matmul_quantized(w, x, n_tokens, y, pool);
+    if (is_float_type(w.dtype) && n_tokens == 1) return matmul_vector_float(w, x, n_tokens, y, pool);
+    matmul_batched(w, x, n_tokens, y, pool);
 }
 
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y) {

@@ -14,6 +14,10 @@ namespace rocmforge::backend::cpu {
 
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
+// True when matmul rounds x to the weight type's vec_dot_type (quantized weights, small batches:
+// the quant vec_dot kernels); false when it multiplies f32 x with f32-dequantized weight tiles.
+bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens);
+
 // Reference: dequantize each weight row to f32, then a scalar sequential dot. Single-threaded.
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y);
 
