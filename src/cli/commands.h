@@ -12,5 +12,6 @@ void add_perplexity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

@@ -49,7 +49,13 @@ inline uint16_t float_to_bf16(float f) {
     return static_cast<uint16_t>((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
 }
 
-// Round to nearest integer, ties to even (the rounding every quantizer here uses).
-inline int nearest_int(float v) { return static_cast<int>(std::nearbyint(v)); }
+// Round to nearest integer, ties to even (the rounding every quantizer here uses), in the default
+// floating-point rounding mode. Inputs are clamped to ±2^22 (NaN gives -2^22), which no quantizer
+// reaches: adding 1.5*2^23 then leaves the rounded integer in the low mantissa bits.
+inline int nearest_int(float v) {
+    v = v < -4194303.0f ? -4194303.0f : (v > 4194303.0f ? 4194303.0f : v);  // no libm calls: this is a hot loop
+    const float shifted = v + 12582912.0f;
+    return static_cast<int>(std::bit_cast<uint32_t>(shifted) & 0x007FFFFFu) - 0x00400000;
+}
 
 }  // namespace rocmforge::quant
