@@ -1,6 +1,7 @@
 #include "tokenizer/vocab.h"
 
 #include "util/error.h"
+#include "util/log.h"
 
 namespace rocmforge::tokenizer {
 
@@ -42,6 +43,9 @@ Vocab load_vocab(const gguf::GgufFile& file) {
         throw_error(file.name(), "unsupported tokenizer.ggml.model '{}' (supported: llama, gpt2)", *model);
     }
     vocab.pre = file.get_string("tokenizer.ggml.pre").value_or("default");
+    if (vocab.model == VocabModel::Bpe && !file.find("tokenizer.ggml.pre")) {
+        log::warn("{}: no tokenizer.ggml.pre; using the 'default' BPE pre-tokenizer", file.name());
+    }
 
     const gguf::Array& tokens = require_array(file, "tokenizer.ggml.tokens", gguf::ValueType::STRING);
     if (tokens.items.empty()) throw_error(file.name(), "tokenizer key 'tokenizer.ggml.tokens' is empty");

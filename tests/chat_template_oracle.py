@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Reference renderer for chat-template tests: Python jinja2 configured the way Hugging Face
+transformers renders `chat_template` (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks,
+loopcontrols; raise_exception, strftime_now; HF's tojson = json.dumps(ensure_ascii=False)).
+
+usage: chat_template_oracle.py TEMPLATE_FILE CONVERSATION_JSON [--no-generation-prompt]
+CONVERSATION_JSON: {"messages": [...], "tools": [...]?, "bos_token": "...", "eos_token": "..."}
+Prints the rendered text exactly (no newline added). If the template calls raise_exception,
+prints "RAISE: <message>" and exits 3; on any other rendering error prints "ERROR: <type>: <message>"
+and exits 4 (a conforming renderer must fail too, with any message).
+"""
+import json
+import sys
+from datetime import datetime
+
+import jinja2
+from jinja2.exceptions import TemplateError
+from jinja2.ext import loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def raise_exception(message):
+    raise TemplateError(message)
+
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
+def strftime_now(format):
+    return datetime.now().strftime(format)
+
+
+def main():
+    template_path, conversation_path = sys.argv[1], sys.argv[2]
+    add_generation_prompt = "--no-generation-prompt" not in sys.argv[3:]
+    with open(template_path, encoding="utf-8") as f:
+        source = f.read()
+    with open(conversation_path, encoding="utf-8") as f:
+        conversation = json.load(f)
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = strftime_now
+    try:
+        text = env.from_string(source).render(
+            messages=conversation["messages"],
+            tools=conversation.get("tools"),
+            documents=None,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=conversation.get("bos_token", ""),
+            eos_token=conversation.get("eos_token", ""),
+        )
+    except Exception as e:  # noqa: BLE001 - every failure is reported to the caller
+        if type(e) is TemplateError:  # raise_exception() from the template itself
+            sys.stdout.write("RAISE: " + str(e))
+            return 3
+        sys.stdout.write("ERROR: " + type(e).__name__ + ": " + str(e))
+        return 4
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+// Chat templates: our Jinja renderer against Python jinja2 configured as Hugging Face does
+// (tests/chat_template_oracle.py, run at test time), over real published templates stored in
+// tests/data/chat_templates/ (sources in README.md there) and several conversations.
+#include "common/test_paths.h"
+#include "tokenizer/chat_template.h"
+#include "util/error.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace rocmforge::tokenizer {
+namespace {
+
+namespace fs = std::filesystem;
+using test::read_file_bytes;
+using test::run_command;
+using test::source_dir;
+
+fs::path templates_dir() { return source_dir() / "tests" / "data" / "chat_templates"; }
+
+struct OracleResult {
+    enum class Kind { Text, Raise, Error } kind;
+    std::string text;  // rendered text, or raise_exception's message
+};
+
+OracleResult run_oracle(const fs::path& template_file, const fs::path& conversation, bool add_generation_prompt) {
+    const std::string command = "python3 '" + (source_dir() / "tests" / "chat_template_oracle.py").string() + "' '" +
+                                template_file.string() + "' '" + conversation.string() + "'" +
+                                (add_generation_prompt ? "" : " --no-generation-prompt");
+    const auto result = run_command(command);
+    if (result.exit_code == 3) return {OracleResult::Kind::Raise, result.output.substr(std::string("RAISE: ").size())};
+    if (result.exit_code == 4) return {OracleResult::Kind::Error, result.output};
+    EXPECT_EQ(result.exit_code, 0) << "oracle failed: " << command << "\n" << result.output;
+    return {OracleResult::Kind::Text, result.output};
+}
+
+ChatTemplateInputs inputs_from(const fs::path& conversation, bool add_generation_prompt) {
+    const auto json = nlohmann::ordered_json::parse(read_file_bytes(conversation));
+    ChatTemplateInputs inputs;
+    inputs.messages = json.at("messages");
+    if (json.contains("tools")) inputs.tools = json.at("tools");
+    inputs.bos_token = json.value("bos_token", "");
+    inputs.eos_token = json.value("eos_token", "");
+    inputs.add_generation_prompt = add_generation_prompt;
+    return inputs;
+}
+
+std::vector<fs::path> files_with_extension(const fs::path& dir, const std::string& extension) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() == extension) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+void compare_with_oracle(const fs::path& template_file) {
+    const std::string source = read_file_bytes(template_file);
+    const auto conversations = files_with_extension(templates_dir() / "conversations", ".json");
+    ASSERT_GE(conversations.size(), 4u);
+    int rendered = 0;
+    for (const auto& conversation : conversations) {
+        for (const bool generation_prompt : {true, false}) {
+            SCOPED_TRACE(template_file.filename().string() + " × " + conversation.filename().string() +
+                         (generation_prompt ? "" : " (no generation prompt)"));
+            const OracleResult expected = run_oracle(template_file, conversation, generation_prompt);
+            try {
+                const std::string ours = render_chat_template(source, inputs_from(conversation, generation_prompt));
+                EXPECT_EQ(expected.kind, OracleResult::Kind::Text) << "jinja2 failed (" << expected.text << ") but we rendered:\n" << ours;
+                EXPECT_EQ(ours, expected.text);
+                ++rendered;
+            } catch (const Error& e) {
+                EXPECT_NE(expected.kind, OracleResult::Kind::Text) << "we failed: " << e.what() << "\nexpected:\n" << expected.text;
+                if (expected.kind == OracleResult::Kind::Raise) {
+                    EXPECT_EQ(e.message(), expected.text);
+                }
+            }
+        }
+    }
+    EXPECT_GE(rendered, 2) << "template rendered too few conversations to be a meaningful check";
+}
+
+TEST(ChatTemplate, Llama2MatchesJinja2) { compare_with_oracle(templates_dir() / "llama-2-chat.jinja"); }
+TEST(ChatTemplate, Llama3MatchesJinja2) { compare_with_oracle(templates_dir() / "llama-3-instruct.jinja"); }
+TEST(ChatTemplate, Llama31MatchesJinja2) { compare_with_oracle(templates_dir() / "llama-3.1-instruct.jinja"); }
+TEST(ChatTemplate, MistralMatchesJinja2) { compare_with_oracle(templates_dir() / "mistral-instruct.jinja"); }
+TEST(ChatTemplate, Qwen25MatchesJinja2) { compare_with_oracle(templates_dir() / "qwen2.5-instruct.jinja"); }
+TEST(ChatTemplate, GemmaMatchesJinja2) { compare_with_oracle(templates_dir() / "gemma-it.jinja"); }
+TEST(ChatTemplate, Phi3MatchesJinja2) { compare_with_oracle(templates_dir() / "phi-3-mini.jinja"); }
+TEST(ChatTemplate, FeatureCoverageMatchesJinja2) { compare_with_oracle(templates_dir() / "features.jinja"); }
+TEST(ChatTemplate, ScopingAndLiteralsMatchJinja2) { compare_with_oracle(templates_dir() / "features-scoping.jinja"); }
+
+TEST(ChatTemplate, DefaultChatmlMatchesJinja2) {
+    const auto path = fs::temp_directory_path() / "rocmforge_default_chatml.jinja";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << kDefaultChatTemplate;
+    }
+    compare_with_oracle(path);
+    fs::remove(path);
+}
+
+TEST(ChatTemplate, SyntaxErrorNamesTheLine) {
+    try {
+        render_chat_template("line one\n{% if x %}\nunterminated", ChatTemplateInputs{});
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("endif"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(render_chat_template("{{ 1 + }}", ChatTemplateInputs{}), Error);
+    EXPECT_THROW(render_chat_template("{% frobnicate %}", ChatTemplateInputs{}), Error);
+}
+
+}  // namespace
+}  // namespace rocmforge::tokenizer
