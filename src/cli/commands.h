@@ -10,6 +10,8 @@ void add_logits_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_make_model_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
