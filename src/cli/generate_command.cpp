@@ -78,6 +78,7 @@ void add_generate_command(CLI::App& app) {
             std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         } else {
             std::printf("\n");
+            std::fflush(stdout);
             log::info("prompt {} tokens in {:.1f} ms ({:.1f} tok/s), generated {} tokens in {:.1f} ms ({:.1f} tok/s)",
                       t.n_prompt, t.prompt_ms, t.prompt_tok_s(), t.n_generated, t.generation_ms,
                       t.generation_tok_s());
