@@ -1,5 +1,6 @@
 # The two user-facing entry points. Both install missing Debian packages first (scripts/setup.sh).
-#   make run    build, then run the main job on $(MODEL) (default: ../shared/models/wp-25M-Q8_0.gguf)
+#   make run    build, then generate text from $(MODEL) (default: ../shared/models/wp-25M-Q8_0.gguf;
+#               without it, a tiny synthetic random-weight model)
 #   make test   build, then run the whole CTest suite
 .PHONY: run test build setup
 

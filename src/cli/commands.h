@@ -6,9 +6,15 @@
 namespace rocmforge::cli {
 
 void add_inspect_command(CLI::App& app);
-void add_quantize_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_make_model_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

@@ -26,9 +26,15 @@ int main(int argc, char** argv) {
         ->trigger_on_parse();
 
     rocmforge::cli::add_inspect_command(app);
-    rocmforge::cli::add_quantize_command(app);
+    rocmforge::cli::add_logits_command(app);
+    rocmforge::cli::add_generate_command(app);
+    rocmforge::cli::add_perplexity_command(app);
+    rocmforge::cli::add_bench_command(app);
+    rocmforge::cli::add_make_model_command(app);
+    rocmforge::cli::add_chat_command(app);
     rocmforge::cli::add_tokenize_command(app);
     rocmforge::cli::add_detokenize_command(app);
+    rocmforge::cli::add_quantize_command(app);
     rocmforge::cli::add_chat_template_command(app);
 
     try {

@@ -1,0 +1,16 @@
+#pragma once
+// Element-wise ops on contiguous f32 arrays.
+#include <cstdint>
+
+namespace rocmforge::backend::cpu {
+
+// y[i] += x[i] for i < n.
+void add_in_place(float* y, const float* x, int64_t n);
+// y[r * n + i] += bias[i] for every row r < n_rows (bias broadcast over rows).
+void add_bias(float* y, const float* bias, int64_t n, int64_t n_rows);
+// out[i] = silu(gate[i]) * up[i], silu(v) = v / (1 + exp(-v)). out may alias gate or up.
+void swiglu(const float* gate, const float* up, float* out, int64_t n);
+// In place over each row of n values: x = exp(x - max) / sum.
+void softmax(float* x, int64_t n, int64_t n_rows);
+
+}  // namespace rocmforge::backend::cpu

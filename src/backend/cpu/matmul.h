@@ -1,0 +1,24 @@
+#pragma once
+// Matrix product with a weight matrix in its stored type (used in place, e.g. from the mmap):
+//   y[t, r] = sum_k W[r, k] * x[t, k]
+// W: [k, n_out] (GGML order: n_out rows of k values, any dtype with kernels),
+// x: [k, n_tokens] f32 contiguous, y: [n_out, n_tokens] f32 contiguous.
+// F32/F16 weights accumulate in f32 against f32 activations (no rounding of x); quantized
+// weights follow the quant traits: x is converted to the type's vec_dot_type first.
+#include "tensor/tensor.h"
+#include "util/thread_pool.h"
+
+#include <cstdint>
+
+namespace rocmforge::backend::cpu {
+
+void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// True when matmul rounds x to the weight type's vec_dot_type (quantized weights, small batches:
+// the quant vec_dot kernels); false when it multiplies f32 x with f32-dequantized weight tiles.
+bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens);
+
+// Reference: dequantize each weight row to f32, then a scalar sequential dot. Single-threaded.
+void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y);
+
+}  // namespace rocmforge::backend::cpu

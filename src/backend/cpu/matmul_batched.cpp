@@ -1,0 +1,161 @@
+#include "backend/cpu/matmul_batched.h"
+
+#include "backend/cpu/dequantize_row.h"
+#include "backend/cpu/dot.h"
+
+#include <algorithm>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ROCMFORGE_AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
+
+namespace rocmforge::backend::cpu {
+namespace {
+
+constexpr int64_t kRowBlock = 16;   // weight rows per packed block (two 8-float vectors)
+constexpr int64_t kTokenBlock = 6;  // tokens per register tile
+
+// y[t * y_stride + j] = sum_i x[t * k + i] * packed[i * 16 + j] for t < n_tok (<= 6), j < n_rows (<= 16).
+void tile_scalar(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
+                 int64_t y_stride) {
+    for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t j = 0; j < n_rows; ++j) {
+            float sum = 0.0f;
+            for (int64_t i = 0; i < k; ++i) sum += x[t * k + i] * packed[i * kRowBlock + j];
+            y[t * y_stride + j] = sum;
+        }
+}
+
+#if defined(__x86_64__)
+// Accumulators are named variables (not an array) so they stay in the 16 ymm registers:
+// 12 accumulators + 2 packed-weight vectors + 1 broadcast.
+template <int NTok>
+ROCMFORGE_AVX2 void tile_avx2(const float* packed, const float* x, int64_t k, int64_t n_rows, float* y,
+                              int64_t y_stride) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float* x0 = x;
+    const float* x1 = x + k;
+    const float* x2 = x + 2 * k;
+    const float* x3 = x + 3 * k;
+    const float* x4 = x + 4 * k;
+    const float* x5 = x + 5 * k;
+    for (int64_t i = 0; i < k; ++i) {
+        const __m256 b0 = _mm256_loadu_ps(packed + i * kRowBlock);
+        const __m256 b1 = _mm256_loadu_ps(packed + i * kRowBlock + 8);
+        __m256 a = _mm256_broadcast_ss(x0 + i);
+        c00 = _mm256_fmadd_ps(a, b0, c00);
+        c01 = _mm256_fmadd_ps(a, b1, c01);
+        if constexpr (NTok > 1) {
+            a = _mm256_broadcast_ss(x1 + i);
+            c10 = _mm256_fmadd_ps(a, b0, c10);
+            c11 = _mm256_fmadd_ps(a, b1, c11);
+        }
+        if constexpr (NTok > 2) {
+            a = _mm256_broadcast_ss(x2 + i);
+            c20 = _mm256_fmadd_ps(a, b0, c20);
+            c21 = _mm256_fmadd_ps(a, b1, c21);
+        }
+        if constexpr (NTok > 3) {
+            a = _mm256_broadcast_ss(x3 + i);
+            c30 = _mm256_fmadd_ps(a, b0, c30);
+            c31 = _mm256_fmadd_ps(a, b1, c31);
+        }
+        if constexpr (NTok > 4) {
+            a = _mm256_broadcast_ss(x4 + i);
+            c40 = _mm256_fmadd_ps(a, b0, c40);
+            c41 = _mm256_fmadd_ps(a, b1, c41);
+        }
+        if constexpr (NTok > 5) {
+            a = _mm256_broadcast_ss(x5 + i);
+            c50 = _mm256_fmadd_ps(a, b0, c50);
+            c51 = _mm256_fmadd_ps(a, b1, c51);
+        }
+    }
+    const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (n_rows == kRowBlock) {
+        for (int t = 0; t < NTok; ++t) {
+            _mm256_storeu_ps(y + t * y_stride, acc[t][0]);
+            _mm256_storeu_ps(y + t * y_stride + 8, acc[t][1]);
+        }
+    } else {
+        alignas(32) float tmp[kRowBlock];
+        for (int t = 0; t < NTok; ++t) {
+            _mm256_store_ps(tmp, acc[t][0]);
+            _mm256_store_ps(tmp + 8, acc[t][1]);
+            std::copy_n(tmp, n_rows, y + t * y_stride);
+        }
+    }
+}
+
+void tile_avx2_dispatch(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
+                        int64_t y_stride) {
+    switch (n_tok) {
+        case 6: return tile_avx2<6>(packed, x, k, n_rows, y, y_stride);
+        case 5: return tile_avx2<5>(packed, x, k, n_rows, y, y_stride);
+        case 4: return tile_avx2<4>(packed, x, k, n_rows, y, y_stride);
+        case 3: return tile_avx2<3>(packed, x, k, n_rows, y, y_stride);
+        case 2: return tile_avx2<2>(packed, x, k, n_rows, y, y_stride);
+        default: return tile_avx2<1>(packed, x, k, n_rows, y, y_stride);
+    }
+}
+#endif
+
+void tile(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y, int64_t y_stride) {
+#if defined(__x86_64__)
+    if (cpu_has_avx2_fma_f16c()) return tile_avx2_dispatch(packed, x, k, n_tok, n_rows, y, y_stride);
+#endif
+    tile_scalar(packed, x, k, n_tok, n_rows, y, y_stride);
+}
+
+// packed[i * 16 + j] = W[r0 + j, i] as f32 (zero for j >= n_rows).
+void pack_rows(const tensor::Tensor& w, int64_t r0, int64_t n_rows, std::vector<float>& rows,
+               std::vector<float>& packed) {
+    const int64_t k = w.ne[0];
+    rows.resize(static_cast<size_t>(k));
+    packed.assign(static_cast<size_t>(k * kRowBlock), 0.0f);
+    for (int64_t j = 0; j < n_rows; ++j) {
+        dequantize_row(w, r0 + j, rows.data());
+        for (int64_t i = 0; i < k; ++i) packed[static_cast<size_t>(i * kRowBlock + j)] = rows[static_cast<size_t>(i)];
+    }
+}
+
+}  // namespace
+
+void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+    const int64_t k = w.ne[0];
+    const int64_t n_out = w.ne[1];
+    const int64_t n_blocks = (n_out + kRowBlock - 1) / kRowBlock;
+    pool.run([&](int thread_index, int n_threads) {
+        thread_local std::vector<float> rows, packed;
+        const int64_t b_begin = n_blocks * thread_index / n_threads;
+        const int64_t b_end = n_blocks * (thread_index + 1) / n_threads;
+        for (int64_t b = b_begin; b < b_end; ++b) {
+            const int64_t r0 = b * kRowBlock;
+            const int64_t n_rows = std::min(kRowBlock, n_out - r0);
+            pack_rows(w, r0, n_rows, rows, packed);
+            for (int64_t t = 0; t < n_tokens; t += kTokenBlock) {
+                const int64_t n_tok = std::min(kTokenBlock, n_tokens - t);
+                tile(packed.data(), x + t * k, k, n_tok, n_rows, y + t * n_out + r0, n_out);
+            }
+        }
+    });
+}
+
+void matmul_vector_float(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+    const int64_t k = w.ne[0];
+    const int64_t n_out = w.ne[1];
+    pool.parallel_for(n_out, [&](int64_t begin, int64_t end) {
+        for (int64_t t = 0; t < n_tokens; ++t)
+            for (int64_t r = begin; r < end; ++r) {
+                const void* p = w.row_ptr(r);
+                y[t * n_out + r] = w.dtype == gguf::GgmlType::F16
+                                       ? dot_f16_f32(static_cast<const uint16_t*>(p), x + t * k, k)
+                                       : dot_f32(static_cast<const float*>(p), x + t * k, k);
+            }
+    });
+}
+
+}  // namespace rocmforge::backend::cpu

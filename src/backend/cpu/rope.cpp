@@ -1,0 +1,53 @@
+#include "backend/cpu/rope.h"
+
+#include <cmath>
+
+namespace rocmforge::backend::cpu {
+
+RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params) {
+    RopeTable table;
+    table.n_rot = params.n_rot;
+    table.style = params.style;
+    const int64_t half = params.n_rot / 2;
+    table.cos.resize(static_cast<size_t>(half * n_tokens));
+    table.sin.resize(static_cast<size_t>(half * n_tokens));
+    std::vector<double> inv_freq(static_cast<size_t>(half));
+    for (int64_t i = 0; i < half; ++i) {
+        inv_freq[i] = params.freq_scale *
+                      std::pow(params.freq_base, -2.0 * static_cast<double>(i) / static_cast<double>(params.n_rot));
+        if (params.freq_factors != nullptr) inv_freq[i] /= params.freq_factors[i];
+    }
+    for (int64_t t = 0; t < n_tokens; ++t)
+        for (int64_t i = 0; i < half; ++i) {
+            const double theta = positions[t] * inv_freq[i];
+            table.cos[t * half + i] = static_cast<float>(std::cos(theta));
+            table.sin[t * half + i] = static_cast<float>(std::sin(theta));
+        }
+    return table;
+}
+
+void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const RopeTable& table) {
+    const int64_t half = table.n_rot / 2;
+    const bool normal = table.style == RopeStyle::Normal;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* c = table.cos.data() + t * half;
+        const float* s = table.sin.data() + t * half;
+        for (int64_t h = 0; h < n_heads; ++h) {
+            float* v = x + (t * n_heads + h) * head_dim;
+            for (int64_t i = 0; i < half; ++i) {
+                const int64_t a = normal ? 2 * i : i;
+                const int64_t b = normal ? 2 * i + 1 : i + half;
+                const float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c[i] - x1 * s[i];
+                v[b] = x0 * s[i] + x1 * c[i];
+            }
+        }
+    }
+}
+
+void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const int32_t* positions,
+          const RopeParams& params) {
+    rope(x, head_dim, n_heads, n_tokens, make_rope_table(positions, n_tokens, params));
+}
+
+}  // namespace rocmforge::backend::cpu

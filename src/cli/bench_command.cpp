@@ -1,0 +1,93 @@
+// `rocmforge bench -m MODEL [-p 512] [-n 128] [-r 5] [-t T] [--json]`: prompt processing and
+// generation throughput (engine/bench.h), printed as a llama-bench style table or one JSON object.
+#include "cli/commands.h"
+#include "engine/bench.h"
+#include "model/model.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+namespace rocmforge::cli {
+namespace {
+
+std::string cpu_name() {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    }
+    return "unknown CPU";
+}
+
+// The type most of the weight bytes are stored in, e.g. "Q4_K" for a Q4_K_M file.
+std::string dominant_type(const model::Model& model) {
+    std::map<std::string, uint64_t> bytes;
+    for (const auto& t : model.file().tensors()) bytes[std::string(gguf::ggml_type_name(t.type))] += t.n_bytes;
+    std::string best;
+    uint64_t most = 0;
+    for (const auto& [name, n] : bytes)
+        if (n > most) most = n, best = name;
+    return best;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+    struct Options {
+        std::string model_path;
+        engine::BenchOptions bench;
+        int threads = 0;
+        bool json = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed");
+    cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
+    cmd->add_option("-p,--n-prompt", o->bench.n_prompt, "Prompt tokens per pp run (0 skips)")->capture_default_str();
+    cmd->add_option("-n,--n-gen", o->bench.n_gen, "Generated tokens per tg run (0 skips)")->capture_default_str();
+    cmd->add_option("-r,--repetitions", o->bench.repetitions, "Repetitions")->capture_default_str();
+    cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    cmd->add_flag("--json", o->json, "Print one JSON object");
+    cmd->callback([o] {
+        auto model = model::Model::load(o->model_path);
+        ThreadPool pool(o->threads);
+        const auto r = engine::run_bench(*model, pool, o->bench);
+        const std::string name = std::filesystem::path(o->model_path).filename().string();
+        const std::string device = "CPU: " + cpu_name();
+        const std::string type = dominant_type(*model);
+        if (o->json) {
+            nlohmann::ordered_json j;
+            j["model"] = name;
+            j["type"] = type;
+            j["device"] = device;
+            j["threads"] = pool.size();
+            j["n_prompt"] = o->bench.n_prompt;
+            j["n_gen"] = o->bench.n_gen;
+            j["repetitions"] = o->bench.repetitions;
+            j["pp_tok_s"] = r.pp_tok_s;
+            j["pp_tok_s_sd"] = r.pp_tok_s_sd;
+            j["tg_tok_s"] = r.tg_tok_s;
+            j["tg_tok_s_sd"] = r.tg_tok_s_sd;
+            j["tg_gb_s"] = r.tg_gb_s;
+            j["weight_bytes"] = model->weights().matrix_bytes;
+            std::printf("%s\n", j.dump().c_str());
+            return;
+        }
+        std::printf("| model | type | device | threads | test | t/s | GB/s |\n|---|---|---|---|---|---|---|\n");
+        if (o->bench.n_prompt > 0)
+            std::printf("%s", fmt::format("| {} | {} | {} | {} | pp{} | {:.2f} ± {:.2f} | |\n", name, type, device,
+                                          pool.size(), o->bench.n_prompt, r.pp_tok_s, r.pp_tok_s_sd).c_str());
+        if (o->bench.n_gen > 0)
+            std::printf("%s", fmt::format("| {} | {} | {} | {} | tg{} | {:.2f} ± {:.2f} | {:.2f} |\n", name, type, device,
+                                          pool.size(), o->bench.n_gen, r.tg_tok_s, r.tg_tok_s_sd, r.tg_gb_s).c_str());
+    });
+}
+
+}  // namespace rocmforge::cli

@@ -1,0 +1,41 @@
+// `rocmforge logits -m MODEL --tokens "1 403 407" -o OUT.f32`: float32 logits for every position
+// of the given token ids (no BOS added), rows of n_vocab, little-endian.
+#include "cli/commands.h"
+#include "cli/token_list.h"
+#include "model/model.h"
+#include "util/error.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rocmforge::cli {
+
+void add_logits_command(CLI::App& app) {
+    struct Options {
+        std::string model_path, tokens_text, output_path;
+        int threads = 0;
+    };
+    auto opts = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("logits", "Write float32 logits for every position of a token list");
+    cmd->add_option("-m,--model", opts->model_path, "GGUF model file")->required();
+    cmd->add_option("--tokens", opts->tokens_text, "Token ids separated by spaces or commas (no BOS added)")->required();
+    cmd->add_option("-o,--output", opts->output_path, "Output file: n_tokens rows of n_vocab float32")->required();
+    cmd->add_option("-t,--threads", opts->threads, "Threads (default: all cores)");
+    cmd->callback([opts] {
+        const auto tokens = parse_token_list(opts->tokens_text);
+        auto model = model::Model::load(opts->model_path);
+        ThreadPool pool(opts->threads);
+        auto cache = model->make_cache(static_cast<int64_t>(tokens.size()));
+        std::vector<float> logits;
+        model->forward(tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(tokens.size()), logits);
+        std::FILE* out = std::fopen(opts->output_path.c_str(), "wb");
+        if (out == nullptr) throw_error(opts->output_path, "cannot open output file for writing");
+        const size_t written = std::fwrite(logits.data(), sizeof(float), logits.size(), out);
+        if (std::fclose(out) != 0 || written != logits.size())
+            throw_error(opts->output_path, "failed to write {} floats", logits.size());
+    });
+}
+
+}  // namespace rocmforge::cli

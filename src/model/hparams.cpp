@@ -1,0 +1,66 @@
+#include "model/hparams.h"
+
+#include "util/error.h"
+
+namespace rocmforge::model {
+namespace {
+
+int64_t required_int(const gguf::GgufFile& file, const std::string& key) {
+    const auto value = file.get_int(key);
+    if (!value) throw_error(file.name(), "missing required metadata key '{}'", key);
+    if (*value <= 0) throw_error(file.name(), "metadata key '{}' must be positive, got {}", key, *value);
+    return *value;
+}
+
+int64_t optional_positive_int(const gguf::GgufFile& file, const std::string& key, int64_t fallback) {
+    const auto value = file.get_int(key);
+    if (!value) return fallback;
+    if (*value <= 0) throw_error(file.name(), "metadata key '{}' must be positive, got {}", key, *value);
+    return *value;
+}
+
+}  // namespace
+
+ModelHparams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec) {
+    const std::string p = std::string(spec.name) + ".";
+    ModelHparams h;
+    h.arch = spec.name;
+    h.n_embd = required_int(file, p + "embedding_length");
+    h.n_layers = required_int(file, p + "block_count");
+    h.n_ff = required_int(file, p + "feed_forward_length");
+    h.n_heads = required_int(file, p + "attention.head_count");
+    h.n_kv_heads = optional_positive_int(file, p + "attention.head_count_kv", h.n_heads);
+    h.n_ctx_train = optional_positive_int(file, p + "context_length", 2048);
+    if (h.n_heads % h.n_kv_heads != 0)
+        throw_error(file.name(), "'{}attention.head_count' ({}) is not a multiple of 'head_count_kv' ({})", p,
+                    h.n_heads, h.n_kv_heads);
+    if (h.n_embd % h.n_heads != 0 && !file.get_int(p + "attention.key_length"))
+        throw_error(file.name(), "'{}embedding_length' ({}) is not a multiple of the head count ({})", p, h.n_embd,
+                    h.n_heads);
+    h.head_dim = optional_positive_int(file, p + "attention.key_length", h.n_embd / h.n_heads);
+    const int64_t value_length = optional_positive_int(file, p + "attention.value_length", h.head_dim);
+    if (value_length != h.head_dim)
+        throw_error(file.name(), "'{}attention.value_length' ({}) differs from key_length ({}): not supported", p,
+                    value_length, h.head_dim);
+    h.n_rot = optional_positive_int(file, p + "rope.dimension_count", h.head_dim);
+    if (h.n_rot > h.head_dim || h.n_rot % 2 != 0)
+        throw_error(file.name(), "'{}rope.dimension_count' ({}) must be even and <= head dim {}", p, h.n_rot,
+                    h.head_dim);
+    h.rms_eps = file.get_float(p + "attention.layer_norm_rms_epsilon").value_or(spec.default_rms_eps);
+    h.rope_base = file.get_float(p + "rope.freq_base").value_or(spec.default_rope_base);
+    if (!(h.rope_base > 0)) throw_error(file.name(), "'{}rope.freq_base' must be positive, got {}", p, h.rope_base);
+    const auto scaling_type = file.get_string(p + "rope.scaling.type").value_or("none");
+    const double scaling_factor = file.get_float(p + "rope.scaling.factor").value_or(1.0);
+    if (scaling_type == "linear") {
+        if (!(scaling_factor > 0))
+            throw_error(file.name(), "'{}rope.scaling.factor' must be positive, got {}", p, scaling_factor);
+        h.rope_freq_scale = 1.0 / scaling_factor;
+    } else if (scaling_type != "none" && scaling_type != "llama3") {
+        // llama3 scaling is carried by the rope_freqs.weight tensor (frequency factors).
+        throw_error(file.name(), "'{}rope.scaling.type' = '{}' is not supported (none, linear, llama3)", p,
+                    scaling_type);
+    }
+    return h;
+}
+
+}  // namespace rocmforge::model

@@ -1,0 +1,98 @@
+// Bad input through the binary: each case exits non-zero with one line naming the problem.
+#include "common/test_paths.h"
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace rocmforge::test {
+namespace {
+
+std::string temp_path(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+// Runs `rocmforge ARGS`, expects exit code 1 and a single "error: ..." line containing `needle`.
+void expect_one_line_error(const std::string& args, const std::string& needle) {
+    const auto r = run_command(rocmforge_binary() + " " + args, /*merge_stderr=*/true);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.output;
+}
+
+// stories260K with one change: `edit` may rewrite metadata; tensors named `drop` are left out and
+// the tensor named `reshape` gets the shape `new_shape` (same byte count).
+std::string write_variant(const std::string& name, const std::function<void(gguf::GgufWriter&)>& edit,
+                          const std::string& drop = "", const std::string& reshape = "",
+                          std::vector<int64_t> new_shape = {}) {
+    static const auto source = gguf::GgufFile::open(shared_file("models/stories260K.gguf").string());
+    gguf::GgufWriter writer;
+    for (const auto& entry : source.metadata()) writer.set(entry.key, entry.value);
+    for (const auto& t : source.tensors()) {
+        if (t.name == drop) continue;
+        writer.add_tensor_view(t.name, t.type, t.name == reshape ? new_shape : t.ne, t.bytes());
+    }
+    edit(writer);
+    const auto path = temp_path(name);
+    writer.write(path);
+    return path;
+}
+
+const std::string kPrompt = " -p 'Once upon a time' -n 4 ";
+
+TEST(BadInput, MissingModelFile) { expect_one_line_error("generate -m /nonexistent/model.gguf" + kPrompt, "not found"); }
+
+TEST(BadInput, NotAGgufFile) {
+    expect_one_line_error("generate -m " + shared_file("models/wp-val.txt").string() + kPrompt, "not a GGUF file");
+}
+
+TEST(BadInput, UnsupportedArchitecture) {
+    const auto path = write_variant("mamba.gguf", [](gguf::GgufWriter& w) {
+        w.set("general.architecture", gguf::Value(std::string("mamba")));
+    });
+    expect_one_line_error("generate -m " + path + kPrompt, "unsupported architecture 'mamba'");
+    std::filesystem::remove(path);
+}
+
+TEST(BadInput, MissingTensorNamesTensorAndShape) {
+    const auto path = write_variant("missing.gguf", [](gguf::GgufWriter&) {}, "blk.2.attn_k.weight");
+    expect_one_line_error("generate -m " + path + kPrompt, "missing tensor 'blk.2.attn_k.weight' (expected shape [64, 32])");
+    std::filesystem::remove(path);
+}
+
+TEST(BadInput, WrongTensorShapeNamesTensorAndShape) {
+    const auto path = write_variant("shape.gguf", [](gguf::GgufWriter&) {}, "", "blk.1.ffn_up.weight", {172, 64});
+    expect_one_line_error("generate -m " + path + kPrompt, "tensor 'blk.1.ffn_up.weight' has shape [172, 64], expected [64, 172]");
+    std::filesystem::remove(path);
+}
+
+TEST(BadInput, PromptLongerThanContext) {
+    expect_one_line_error("generate -m " + shared_file("models/stories260K.gguf").string() +
+                              " -p 'Once upon a time there was a little girl who liked to play' -c 8",
+                          "context holds 8");
+}
+
+TEST(BadInput, NegativeTemperature) {
+    expect_one_line_error("generate -m " + shared_file("models/stories260K.gguf").string() + kPrompt + "--temp -0.5",
+                          "--temp");
+}
+
+TEST(BadInput, TopPOutsideRange) {
+    for (const char* value : {"0", "1.5", "-0.1"})
+        expect_one_line_error("generate -m " + shared_file("models/stories260K.gguf").string() + kPrompt + "--top-p " + value,
+                              "top-p must be in (0, 1]");
+}
+
+TEST(BadInput, TokenIdOutsideVocabulary) {
+    expect_one_line_error("logits -m " + shared_file("models/stories260K.gguf").string() + " --tokens '1 512' -o " +
+                              temp_path("x.f32"),
+                          "token id 512");
+}
+
+}  // namespace
+}  // namespace rocmforge::test

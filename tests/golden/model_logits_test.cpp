@@ -1,0 +1,66 @@
+// Whole-model logits vs references from other engines (../shared/golden/model):
+// llama.cpp for stories260K / wp-25M (all types), HF transformers f32 for wp-25M-f16.
+#include "common/model_golden.h"
+#include "common/test_paths.h"
+#include "model/model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+namespace rocmforge::test {
+namespace {
+
+struct LogitsCase {
+    std::string model;        // file under models/
+    std::string golden;       // stem under golden/model/, without ".pN"
+    double tolerance;         // on ‖ours − ref‖ / ‖ref‖ over all prompt rows
+    bool check_argmax;        // identical argmax on every prompt row
+};
+
+std::string case_name(const testing::TestParamInfo<LogitsCase>& info) {
+    std::string name = info.param.golden;
+    for (auto& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return name;
+}
+
+class ModelLogitsTest : public testing::TestWithParam<LogitsCase> {};
+
+TEST_P(ModelLogitsTest, PromptRowsMatchReference) {
+    const auto& c = GetParam();
+    auto model = model::Model::load(shared_file("models/" + c.model).string());
+    ThreadPool pool(2);
+    for (int p = 0; p < 3; ++p) {
+        const auto stem = shared_dir() / "golden/model" / (c.golden + ".p" + std::to_string(p));
+        const auto golden = load_model_golden(stem);
+        ASSERT_EQ(golden.n_vocab, model->hparams().n_vocab);
+        auto cache = model->make_cache(static_cast<int64_t>(golden.prompt_tokens.size()));
+        std::vector<float> logits;
+        model->forward(golden.prompt_tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(golden.prompt_tokens.size()), logits);
+        const size_t n = golden.prompt_tokens.size() * static_cast<size_t>(golden.n_vocab);
+        ASSERT_EQ(logits.size(), n);
+        const double err = relative_error(logits.data(), golden.logits.data(), n);
+        EXPECT_LE(err, c.tolerance) << stem;
+        std::printf("%s: rel err %.3g (tolerance %.0e)\n", stem.filename().c_str(), err, c.tolerance);
+        RecordProperty("rel_err_p" + std::to_string(p), std::to_string(err));
+        if (c.check_argmax) {
+            for (size_t r = 0; r < golden.prompt_tokens.size(); ++r)
+                EXPECT_EQ(argmax_row(logits.data(), golden.n_vocab, r), argmax_row(golden.logits.data(), golden.n_vocab, r))
+                    << stem << " row " << r;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, ModelLogitsTest,
+                         testing::Values(LogitsCase{"stories260K.gguf", "stories260K", 1e-3, true},
+                                         LogitsCase{"wp-25M-f16.gguf", "wp-25M-f16", 1e-3, true},
+                                         LogitsCase{"wp-25M-f16.gguf", "hf/wp-25M-f16", 1e-4, true},
+                                         LogitsCase{"wp-25M-Q8_0.gguf", "wp-25M-Q8_0", 1e-2, true},
+                                         LogitsCase{"wp-25M-Q4_0.gguf", "wp-25M-Q4_0", 1e-2, true},
+                                         LogitsCase{"wp-25M-Q4_K_M.gguf", "wp-25M-Q4_K_M", 1e-2, true}),
+                         case_name);
+
+}  // namespace
+}  // namespace rocmforge::test
