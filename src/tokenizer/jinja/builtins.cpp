@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -41,6 +42,12 @@ int64_t int_arg(const CallArgs& args, size_t index, std::string_view name, int64
 bool bool_arg(const CallArgs& args, size_t index, std::string_view name, bool fallback) {
     const Value* v = args.get(index, name);
     return v == nullptr ? fallback : v->truthy();
+}
+
+// Truncates toward zero like Python int(); `fallback` when the value has no int64 form.
+int64_t double_to_int(double d, int64_t fallback) {
+    if (!std::isfinite(d) || d >= 9.2e18 || d <= -9.2e18) return fallback;
+    return static_cast<int64_t>(d);
 }
 
 std::vector<std::string> python_split(const std::string& s, const Value* sep_value, int64_t max_split) {
@@ -285,8 +292,9 @@ Value attribute_of(const Value& item, const std::string& path) {
             const Value* f = current.dict_ref().find(part);
             current = f ? *f : Value();
         } else if (current.is_list() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
-            const size_t i = std::stoul(part);
-            current = i < current.list().size() ? current.list()[i] : Value();
+            size_t i = 0;
+            const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), i);
+            current = ec == std::errc() && i < current.list().size() ? current.list()[i] : Value();
         } else {
             return Value();
         }
@@ -463,14 +471,14 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
         const int64_t fallback = int_arg(args, 0, "default", 0);
         if (input.is_int()) return input;
         if (input.is_bool()) return Value(int64_t{input.as_bool() ? 1 : 0});
-        if (input.is_float()) return Value(static_cast<int64_t>(input.as_double()));
+        if (input.is_float()) return Value(double_to_int(input.as_double(), fallback));
         if (input.is_string()) {
             try {
                 size_t used = 0;
                 const std::string s = python_strip(input.as_string(), nullptr, true, true);
                 const int64_t v = std::stoll(s, &used);
                 if (used == s.size()) return Value(v);
-                return Value(static_cast<int64_t>(std::stod(s)));
+                return Value(double_to_int(std::stod(s), fallback));
             } catch (...) {
                 return Value(fallback);
             }
