@@ -346,7 +346,10 @@ Value select_filter(const Value& input, const CallArgs& args, bool keep_if, bool
 
 std::string indent_text(const std::string& s, const Value* width_v, bool first, bool blank) {
     std::string pad = "    ";
-    if (width_v != nullptr) pad = width_v->is_string() ? width_v->as_string() : std::string(static_cast<size_t>(width_v->as_int()), ' ');
+    if (width_v != nullptr) {
+        pad = width_v->is_string() ? width_v->as_string()
+                                   : std::string(static_cast<size_t>(std::clamp<int64_t>(width_v->as_int(), 0, 1024)), ' ');
+    }
     std::string out;
     size_t start = 0;
     bool is_first = true;
@@ -657,10 +660,10 @@ void add_global_functions(ValueDict& globals) {
         }
         if (step == 0) template_error("range() step must not be zero");
         ValueList list;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-            list.emplace_back(i);
-            if (list.size() > 10'000'000) template_error("range() too large");
-        }
+        // Jinja's sandbox refuses ranges longer than 100000 items (MAX_RANGE); so do we.
+        const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
+        if (count > 100000) template_error("range() too big (more than 100000 items)");
+        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) list.emplace_back(i);
         return Value(std::move(list));
     }));
     globals.set("namespace", Value::function([](const CallArgs& a) {
