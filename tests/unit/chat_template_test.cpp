@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,38 @@ TEST(ChatTemplate, DefaultChatmlMatchesJinja2) {
     }
     compare_with_oracle(path);
     fs::remove(path);
+}
+
+// Mutated real templates must either render or fail with rocmforge::Error, never crash or hang.
+TEST(ChatTemplate, MutatedTemplatesNeverCrash) {
+    std::mt19937 rng(std::random_device{}());
+    const auto conversation = templates_dir() / "conversations" / "tools.json";
+    const std::string alphabet = "{}%#-+()[]|.,:'\"~=!<> \nabcdefgnotiflsx0123456789";
+    int errors = 0;
+    int rendered = 0;
+    for (const auto& file : files_with_extension(templates_dir(), ".jinja")) {
+        const std::string original = read_file_bytes(file);
+        for (int trial = 0; trial < 60; ++trial) {
+            std::string mutated = original;
+            const int edits = 1 + static_cast<int>(rng() % 4);
+            for (int e = 0; e < edits && !mutated.empty(); ++e) {
+                const size_t at = rng() % mutated.size();
+                switch (rng() % 3) {
+                    case 0: mutated.erase(at, 1 + rng() % 8); break;
+                    case 1: mutated.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+                    default: mutated[at] = alphabet[rng() % alphabet.size()]; break;
+                }
+            }
+            try {
+                render_chat_template(mutated, inputs_from(conversation, true));
+                ++rendered;
+            } catch (const Error&) {
+                ++errors;
+            }
+        }
+    }
+    EXPECT_GT(errors, 0);
+    EXPECT_GT(rendered, 0);
 }
 
 TEST(ChatTemplate, SyntaxErrorNamesTheLine) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -40,8 +41,9 @@ int64_t python_mod(int64_t a, int64_t b) {
 
 // Python slice indices for a sequence of `length`.
 std::vector<int64_t> slice_indices(int64_t length, const Value& start_v, const Value& stop_v, const Value& step_v) {
-    const int64_t step = step_v.is_int() ? step_v.as_int() : 1;
+    int64_t step = step_v.is_int() ? step_v.as_int() : 1;
     if (step == 0) template_error("slice step cannot be zero");
+    step = std::clamp<int64_t>(step, -length - 1, length + 1);  // same result, no overflow
     auto clamp = [&](const Value& v, int64_t fallback_pos, int64_t fallback_neg) {
         if (!v.is_int()) return step > 0 ? fallback_pos : fallback_neg;
         int64_t i = v.as_int();
@@ -467,7 +469,9 @@ Value Interpreter::eval_binary(const Expr& expr) {
         if ((a.is_string() && b.is_int()) || (a.is_int() && b.is_string())) {
             const std::string& s = a.is_string() ? a.as_string() : b.as_string();
             const int64_t n = a.is_int() ? a.as_int() : b.as_int();
-            if (n > 0 && s.size() * static_cast<size_t>(n) > kMaxStringBytes) error_at(expr.line, "string repetition too large");
+            if (n > 0 && static_cast<size_t>(n) > kMaxStringBytes / std::max<size_t>(s.size(), 1)) {
+                error_at(expr.line, "string repetition too large");
+            }
             std::string out;
             for (int64_t i = 0; i < n; ++i) out += s;
             return Value(std::move(out));
