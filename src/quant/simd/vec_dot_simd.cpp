@@ -113,9 +113,26 @@ void VecDotFP8E5M2(int64_t n, float* result, const void* x, const void* y) {
         [codes, values](int64_t i) { return values[codes[i]]; });
 }
 
-// MXFP6 x Q8_0: per block, 6-bit codes are unpacked, their element values gathered and multiplied
-// with the int8 activations in f32 (block sums are exact: products are multiples of 2^-4 below 2^17).
-HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* by, const float* values) {
+// Value of 6-bit MX element codes (S, E exponent bits, M mantissa bits, exponent bias kBias)
+// built arithmetically as f32 bits: normal 2^(exp-bias) * (1 + mant/2^M), subnormal
+// mant * 2^(1-bias-M). Codes are int32 lanes in [0, 63].
+template <int kE, int kM, int kBias, class DF, class VI>
+HWY_INLINE hn::Vec<DF> DecodeMx6(DF df, VI code) {
+    const hn::RebindToSigned<DF> di;
+    const auto mant = hn::And(code, hn::Set(di, (1 << kM) - 1));
+    const auto exponent = hn::And(hn::ShiftRight<kM>(code), hn::Set(di, (1 << kE) - 1));
+    const auto sign = hn::ShiftLeft<26>(hn::And(code, hn::Set(di, 32)));  // bit 5 -> bit 31
+    const auto normal = hn::BitCast(df, hn::Or(hn::ShiftLeft<23>(hn::Add(exponent, hn::Set(di, 127 - kBias))),
+                                               hn::ShiftLeft<23 - kM>(mant)));
+    const auto subnormal = hn::Mul(hn::ConvertTo(df, mant), hn::Set(df, std::ldexp(1.0f, 1 - kBias - kM)));
+    const auto magnitude = hn::IfThenElse(hn::RebindMask(df, hn::Eq(exponent, hn::Zero(di))), subnormal, normal);
+    return hn::Or(magnitude, hn::BitCast(df, sign));
+}
+
+// MXFP6 x Q8_0: per block, 6-bit codes are unpacked, decoded to f32 and multiplied with the int8
+// activations (block sums are exact in f32: products are multiples of 2^-4 below 2^17).
+template <int kE, int kM, int kBias>
+HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* by) {
     const hn::CappedTag<float, 32> df;
     const hn::RebindToSigned<decltype(df)> di;
     const hn::Rebind<uint8_t, decltype(df)> du8;
@@ -133,7 +150,7 @@ HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* b
         }
         auto block = hn::Zero(df);
         for (size_t j = 0; j < 32; j += lanes) {
-            const auto x = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + j)));
+            const auto x = DecodeMx6<kE, kM, kBias>(df, hn::PromoteTo(di, hn::LoadU(du8, codes + j)));
             const auto q = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(di8, by[i].qs + j)));
             block = hn::MulAdd(x, q, block);
         }
@@ -142,12 +159,10 @@ HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* b
     return hn::GetLane(hn::SumOfLanes(df, acc));
 }
 void VecDotMXFP6E2M3(int64_t n, float* result, const void* x, const void* y) {
-    *result = DotMxfp6Row(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y),
-                          runtime_format_code_values(RuntimeFormat::MXFP6_E2M3));
+    *result = DotMxfp6Row<2, 3, 1>(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y));
 }
 void VecDotMXFP6E3M2(int64_t n, float* result, const void* x, const void* y) {
-    *result = DotMxfp6Row(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y),
-                          runtime_format_code_values(RuntimeFormat::MXFP6_E3M2));
+    *result = DotMxfp6Row<3, 2, 3>(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y));
 }
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
