@@ -1,7 +1,7 @@
 // SIMD row kernels, compiled once per Highway target (foreach_target) and chosen at runtime
-// (HWY_DYNAMIC_DISPATCH). Float kernels are portable Highway code for every target; integer
-// (quantized) kernels exist for x86 targets with 256-bit vectors (AVX2, AVX-512) and use the
-// scalar reference elsewhere. Each kernel has the semantics of its ref:: counterpart in
+// (HWY_DYNAMIC_DISPATCH). Float and runtime-format kernels are portable Highway code for every
+// target; integer (quantized) kernels exist for x86 targets with 256-bit vectors (AVX2, AVX-512);
+// other targets get portable Q8_0/Q4_0 kernels and the scalar reference for the rest. Each kernel has the semantics of its ref:: counterpart in
 // reference_kernels.h and is tested against it (tests/unit/quant_simd_test.cpp).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "quant/simd/vec_dot_simd.cpp"
@@ -324,9 +324,57 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
     }
 }
 
-#else  // targets without 256-bit integer kernels: the scalar reference
-void VecDotQ8_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q8_0(n, r, x, y); }
-void VecDotQ4_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_0(n, r, x, y); }
+#else  // targets without the x86 kernels: portable Highway code for Q8_0/Q4_0, the reference for the rest
+
+// Integer dot of a 32-element block, portable: int8 -> int16 widening and int16 pairwise
+// multiply-accumulate into int32 lanes (NEON, SVE, SSE4, scalar). `load_x(d8, offset)` gives
+// lanes [offset, offset + Lanes) of the weight block as int8.
+template <class LoadX>
+HWY_INLINE float DotBlock32(LoadX load_x, const int8_t* y, float scale) {
+    const hn::CappedTag<int16_t, 16> d16;
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::Repartition<int32_t, decltype(d16)> d32;
+    const hn::Rebind<float, decltype(d32)> df;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (size_t off = 0; off < 32; off += hn::Lanes(d16)) {
+        const auto a = hn::PromoteTo(d16, load_x(d8, off));
+        const auto b = hn::PromoteTo(d16, hn::LoadU(d8, y + off));
+        sum0 = hn::ReorderWidenMulAccumulate(d32, a, b, sum0, sum1);
+    }
+    const auto total = hn::Add(sum0, sum1);
+    return static_cast<float>(hn::GetLane(hn::SumOfLanes(d32, total))) * scale;
+}
+
+void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ8_0*>(x);
+    const auto* by = static_cast<const BlockQ8_0*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK4_0; ++i) {
+        const int8_t* qx = bx[i].qs;
+        sum += DotBlock32([qx](auto d8, size_t off) { return hn::LoadU(d8, qx + off); }, by[i].qs,
+                          half_to_float(bx[i].d) * half_to_float(by[i].d));
+    }
+    *result = sum;
+}
+
+void VecDotQ4_0(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ4_0*>(x);
+    const auto* by = static_cast<const BlockQ8_0*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK4_0; ++i) {
+        const uint8_t* qs = bx[i].qs;
+        // Element j < 16: low nibble of qs[j]; j >= 16: high nibble of qs[j - 16]. Lanes <= 16
+        // divide 16, so a chunk never straddles the two halves.
+        auto load_codes = [qs](auto d8, size_t off) {
+            const hn::RebindToUnsigned<decltype(d8)> du8;
+            const auto bytes = hn::LoadU(du8, qs + (off % 16));
+            const auto nibbles = off < 16 ? hn::And(bytes, hn::Set(du8, 0x0F)) : hn::ShiftRight<4>(bytes);
+            return hn::Sub(hn::BitCast(d8, nibbles), hn::Set(d8, 8));
+        };
+        sum += DotBlock32(load_codes, by[i].qs, half_to_float(bx[i].d) * half_to_float(by[i].d));
+    }
+    *result = sum;
+}
 void VecDotQ4_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_k(n, r, x, y); }
 void VecDotQ6_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q6_k(n, r, x, y); }
 void VecDotQ4_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_1(n, r, x, y); }
