@@ -1,7 +1,7 @@
 // SIMD row kernels, compiled once per Highway target (foreach_target) and chosen at runtime
 // (HWY_DYNAMIC_DISPATCH). Float and runtime-format kernels are portable Highway code for every
 // target; integer (quantized) kernels exist for x86 targets with 256-bit vectors (AVX2, AVX-512);
-// other targets get portable Q8_0/Q4_0 kernels and the scalar reference for the rest. Each kernel has the semantics of its ref:: counterpart in
+// other targets get portable Q8_0/Q4_0/Q4_K/Q6_K kernels and the scalar reference for the rest. Each kernel has the semantics of its ref:: counterpart in
 // reference_kernels.h and is tested against it (tests/unit/quant_simd_test.cpp).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "quant/simd/vec_dot_simd.cpp"
@@ -345,6 +345,73 @@ HWY_INLINE float DotBlock32(LoadX load_x, const int8_t* y, float scale) {
     return static_cast<float>(hn::GetLane(hn::SumOfLanes(d32, total))) * scale;
 }
 
+// Integer dot of `count` (16 or 32) weight codes with int8 activations, portable (see DotBlock32).
+template <class LoadX>
+HWY_INLINE int32_t DotCodes(LoadX load_x, const int8_t* y, size_t count) {
+    const hn::CappedTag<int16_t, 16> d16;
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::Repartition<int32_t, decltype(d16)> d32;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (size_t off = 0; off < count; off += hn::Lanes(d16)) {
+        const auto a = hn::PromoteTo(d16, load_x(d8, off));
+        const auto b = hn::PromoteTo(d16, hn::LoadU(d8, y + off));
+        sum0 = hn::ReorderWidenMulAccumulate(d32, a, b, sum0, sum1);
+    }
+    return hn::GetLane(hn::SumOfLanes(d32, hn::Add(sum0, sum1)));
+}
+
+void VecDotQ4_K(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ4_K*>(x);
+    const auto* by = static_cast<const BlockQ8_K*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+        int scaled = 0, mins = 0;
+        for (int s = 0; s < 8; ++s) {  // sub-block s: nibble (s % 2) of qs[32 * (s / 2) + l]
+            int sc, mn;
+            layout::k4_scale_min(bx[i].scales, s, &sc, &mn);
+            const uint8_t* qs = bx[i].qs + 32 * (s / 2);
+            const bool high = s % 2;
+            const int dot = DotCodes(
+                [qs, high](auto d8, size_t off) {
+                    const hn::RebindToUnsigned<decltype(d8)> du8;
+                    const auto bytes = hn::LoadU(du8, qs + off);
+                    return hn::BitCast(d8, high ? hn::ShiftRight<4>(bytes) : hn::And(bytes, hn::Set(du8, 0x0F)));
+                },
+                by[i].qs + 32 * s, 32);
+            scaled += sc * dot;
+            mins += mn * (by[i].bsums[2 * s] + by[i].bsums[2 * s + 1]);
+        }
+        sum += by[i].d * (half_to_float(bx[i].d) * scaled - half_to_float(bx[i].dmin) * mins);
+    }
+    *result = sum;
+}
+
+void VecDotQ6_K(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ6_K*>(x);
+    const auto* by = static_cast<const BlockQ8_K*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+        int scaled = 0;
+        for (int s = 0; s < 16; ++s) {  // sub-block s = 8h + 2c + (l >= 16): see layout::q6k_*
+            const int h = s / 8, c = (s % 8) / 2, l0 = 16 * (s % 2);
+            const uint8_t* ql = bx[i].ql + 64 * h + 32 * (c & 1) + l0;
+            const uint8_t* qh = bx[i].qh + 32 * h + l0;
+            const int low_shift = 4 * (c >> 1), high_shift = 2 * c;
+            const int dot = DotCodes(
+                [ql, qh, low_shift, high_shift](auto d8, size_t off) {
+                    const hn::RebindToUnsigned<decltype(d8)> du8;
+                    const auto low = hn::And(hn::ShiftRightSame(hn::LoadU(du8, ql + off), low_shift), hn::Set(du8, 0x0F));
+                    const auto high = hn::And(hn::ShiftRightSame(hn::LoadU(du8, qh + off), high_shift), hn::Set(du8, 0x03));
+                    return hn::Sub(hn::BitCast(d8, hn::Or(low, hn::ShiftLeft<4>(high))), hn::Set(d8, 32));
+                },
+                by[i].qs + 16 * s, 16);
+            scaled += bx[i].scales[s] * dot;
+        }
+        sum += by[i].d * half_to_float(bx[i].d) * scaled;
+    }
+    *result = sum;
+}
+
 void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
     const auto* bx = static_cast<const BlockQ8_0*>(x);
     const auto* by = static_cast<const BlockQ8_0*>(y);
@@ -375,8 +442,6 @@ void VecDotQ4_0(int64_t n, float* result, const void* x, const void* y) {
     }
     *result = sum;
 }
-void VecDotQ4_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_k(n, r, x, y); }
-void VecDotQ6_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q6_k(n, r, x, y); }
 void VecDotQ4_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_1(n, r, x, y); }
 void VecDotQ5_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_0(n, r, x, y); }
 void VecDotQ5_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_1(n, r, x, y); }
