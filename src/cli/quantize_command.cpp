@@ -16,6 +16,7 @@ void add_quantize_command(CLI::App& app) {
     struct Options {
         std::string input, output, type;
         bool allow_requantize = false;
+        bool pure = false;
         int threads = 0;
     };
     auto options = std::make_shared<Options>();
@@ -26,10 +27,13 @@ void add_quantize_command(CLI::App& app) {
     cmd->add_option("output", options->output, "Output GGUF file")->required();
     cmd->add_option("type", options->type, "Target type or mix: " + types)->required();
     cmd->add_flag("--allow-requantize", options->allow_requantize, "Accept input tensors that are already quantized");
+    cmd->add_flag("--pure", options->pure,
+                  "Every 2-D weight in TYPE's base type: no per-tensor mix, output projection not kept at q6_K");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     cmd->callback([options] {
-        const auto target = quant::parse_quantize_target(options->type);
+        auto target = quant::parse_quantize_target(options->type);
         if (!target) throw_error("quantize", "unknown TYPE '{}' (see rocmforge quantize --help)", options->type);
+        target->pure = options->pure;
         if (options->input == options->output) throw_error("quantize", "output path must differ from the input path");
         Timer timer;
         const auto summary = quant::quantize_model(options->input, options->output, *target,

@@ -30,7 +30,7 @@ constexpr TargetRow kTargets[] = {
     {"BF16", GgmlType::BF16, QuantMix::None, 32},    {"Q4_0", GgmlType::Q4_0, QuantMix::None, 2},
     {"Q4_1", GgmlType::Q4_1, QuantMix::None, 3},     {"Q5_0", GgmlType::Q5_0, QuantMix::None, 8},
     {"Q5_1", GgmlType::Q5_1, QuantMix::None, 9},     {"Q8_0", GgmlType::Q8_0, QuantMix::None, 7},
-    {"Q2_K", GgmlType::Q2_K, QuantMix::None, 10},    {"Q3_K", GgmlType::Q3_K, QuantMix::None, 11},
+    {"Q2_K", GgmlType::Q2_K, QuantMix::Q2_K, 10},    {"Q3_K", GgmlType::Q3_K, QuantMix::None, 11},
     {"Q4_K", GgmlType::Q4_K, QuantMix::None, 14},    {"Q5_K", GgmlType::Q5_K, QuantMix::None, 16},
     {"Q6_K", GgmlType::Q6_K, QuantMix::None, 18},    {"IQ4_NL", GgmlType::IQ4_NL, QuantMix::None, 25},
     {"IQ4_XS", GgmlType::IQ4_XS, QuantMix::None, 30}, {"TQ1_0", GgmlType::TQ1_0, QuantMix::None, 36},
@@ -80,8 +80,10 @@ int layer_of(const std::string& name) {
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 // Type of a quantizable weight under the target's mix, before the divisibility fallback.
-GgmlType mixed_type(const QuantizeTarget& target, const std::string& name, int n_layers, std::string* note) {
+// n_gqa: query heads per KV head (attention.head_count / head_count_kv), 1 when unknown.
+GgmlType mixed_type(const QuantizeTarget& target, const std::string& name, int n_layers, int64_t n_gqa, std::string* note) {
     const GgmlType base = target.base;
+    if (target.pure) return base;
     const bool quantized_base = !is_float_type(base);
     if (name == "output.weight" && quantized_base && base != GgmlType::Q8_0 && base != GgmlType::Q6_K) {
         *note = "output projection kept at q6_K";
@@ -92,6 +94,10 @@ GgmlType mixed_type(const QuantizeTarget& target, const std::string& name, int n
     const bool ffn_down = contains(name, "ffn_down");
     switch (target.mix) {
         case QuantMix::None: return base;
+        case QuantMix::Q2_K:
+            if (attn_v) { *note = "mix"; return n_gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K; }
+            if (ffn_down || contains(name, "attn_output.weight")) { *note = "mix"; return GgmlType::Q3_K; }
+            return base;
         case QuantMix::Q4_K_M:
         case QuantMix::Q5_K_M:
             if ((attn_v || ffn_down) && layer >= 0 && use_more_bits(layer, n_layers)) {
@@ -133,6 +139,12 @@ std::vector<std::string> quantize_target_names() {
 std::vector<TensorPlan> plan_quantization(const gguf::GgufFile& file, const QuantizeTarget& target) {
     int n_layers = 0;
     for (const auto& t : file.tensors()) n_layers = std::max(n_layers, layer_of(t.name) + 1);
+    int64_t n_gqa = 1;
+    if (const auto arch = file.get_string("general.architecture")) {
+        const auto heads = file.get_int(*arch + ".attention.head_count");
+        const auto kv_heads = file.get_int(*arch + ".attention.head_count_kv");
+        if (heads && kv_heads && *kv_heads > 0) n_gqa = *heads / *kv_heads;
+    }
     std::vector<TensorPlan> plan;
     for (const auto& t : file.tensors()) {
         TensorPlan p{t.name, t.type, t.type, ""};
@@ -141,7 +153,7 @@ std::vector<TensorPlan> plan_quantization(const gguf::GgufFile& file, const Quan
             p.to = GgmlType::F32;  // norms, biases: tiny and precision-sensitive
             if (t.type != GgmlType::F32) p.note = "1-D tensor stored as f32";
         } else if (is_weight) {
-            p.to = mixed_type(target, t.name, n_layers, &p.note);
+            p.to = mixed_type(target, t.name, n_layers, n_gqa, &p.note);
             const int64_t row = t.row_length();
             if (row % gguf::ggml_type_info(p.to).block_size != 0) {
                 const GgmlType wanted = p.to;

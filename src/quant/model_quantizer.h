@@ -14,14 +14,16 @@ namespace rocmforge::gguf { class GgufFile; }
 
 namespace rocmforge::quant {
 
-// Per-tensor mixes of llama.cpp's presets ("_M": some attn_v / ffn_down layers in higher precision).
-enum class QuantMix { None, Q3_K_M, Q4_K_M, Q5_K_M };
+// Per-tensor mixes of llama.cpp's presets ("_M": some attn_v / ffn_down layers in higher precision;
+// "Q2_K": attn_v, attn_output and ffn_down in q3_K, as llama.cpp's Q2_K preset does).
+enum class QuantMix { None, Q2_K, Q3_K_M, Q4_K_M, Q5_K_M };
 
 struct QuantizeTarget {
     std::string name;       // as given, normalized: "Q4_K_M", "Q8_0", "F16"
     gguf::GgmlType base;    // type of ordinary 2-D weights
     QuantMix mix = QuantMix::None;
     uint32_t file_type = 0; // general.file_type (llama.cpp LLAMA_FTYPE numbering)
+    bool pure = false;      // every 2-D weight in `base`: no mix, output projection not kept at q6_K
 };
 
 // "Q4_K_M", "q8_0", "f16", "tq2_0", ... (case-insensitive); nullopt for unknown names.

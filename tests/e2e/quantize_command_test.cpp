@@ -88,7 +88,7 @@ TEST_P(QuantizeCommand, ProducesLoadableFileWithPlannedTypes) {
         }
         base_typed += t->type == target->base;
     }
-    EXPECT_GE(base_typed, 33) << "most weights should have the base type (Q3_K_M: 33 of 57)";
+    EXPECT_GE(base_typed, 32) << "most weights should have the base type (Q2_K mix: 32 of 57)";
 
     const auto inspect = test::run_command(test::rocmforge_binary() + " inspect " + quote(out), true);
     EXPECT_EQ(inspect.exit_code, 0) << inspect.output;

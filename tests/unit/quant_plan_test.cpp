@@ -72,6 +72,33 @@ TEST(QuantizePlan, Q3_K_M_Mix) {
     EXPECT_EQ(plan.at("blk.0.odd_rows.weight"), GgmlType::IQ4_NL);
 }
 
+// llama.cpp's Q2_K preset: attn_v, attn_output and ffn_down one step up (q3_K; attn_v q4_K when
+// 4+ query heads share a KV head), output projection q6_K. This file has no head counts: n_gqa 1.
+TEST(QuantizePlan, Q2_K_Mix) {
+    const auto plan = plan_map("Q2_K");
+    for (int layer : {0, 7}) {
+        const std::string p = "blk." + std::to_string(layer) + ".";
+        EXPECT_EQ(plan.at(p + "attn_v.weight"), GgmlType::Q3_K);
+        EXPECT_EQ(plan.at(p + "ffn_down.weight"), GgmlType::Q3_K);
+        EXPECT_EQ(plan.at(p + "attn_output.weight"), GgmlType::Q3_K);
+    }
+    EXPECT_EQ(plan.at("token_embd.weight"), GgmlType::Q2_K);
+    EXPECT_EQ(plan.at("output.weight"), GgmlType::Q6_K);
+}
+
+TEST(QuantizePlan, PureTargetHasNoMix) {
+    static const auto bytes = make_model();
+    const auto file = gguf::GgufFile::parse(bytes, "pure");
+    auto target = *parse_quantize_target("Q4_K_M");
+    target.pure = true;
+    for (const auto& p : plan_quantization(file, target)) {
+        const bool weight_2d = file.find_tensor(p.name)->ne.size() == 2;
+        if (weight_2d && p.name.find("rows") == std::string::npos) {
+            EXPECT_EQ(p.to, GgmlType::Q4_K) << p.name;
+        }
+    }
+}
+
 TEST(QuantizePlan, PlainTypesKeepOutputRule) {
     EXPECT_EQ(plan_map("Q4_0").at("output.weight"), GgmlType::Q6_K);
     EXPECT_EQ(plan_map("Q8_0").at("output.weight"), GgmlType::Q8_0);
