@@ -22,7 +22,7 @@ const char* const kTypes[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_0", "Q5_1", "Q4_K_M"
 
 class QuantizedPerplexity : public testing::TestWithParam<const char*> {};
 
-TEST_P(QuantizedPerplexity, WithinOnePercentOfLlamaCpp) {
+TEST_P(QuantizedPerplexity, AtMostOnePercentAboveLlamaCpp) {
     const std::string type = GetParam();
     const auto golden = nlohmann::json::parse(read_file_bytes(shared_file("golden/model/perplexity.json")));
     const double reference = golden.at("ppl").at("wp-25M-" + type + ".gguf").get<double>();
