@@ -144,18 +144,4 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     });
 }
 
-void matmul_vector_float(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    const int64_t k = w.ne[0];
-    const int64_t n_out = w.ne[1];
-    pool.parallel_for(n_out, [&](int64_t begin, int64_t end) {
-        for (int64_t t = 0; t < n_tokens; ++t)
-            for (int64_t r = begin; r < end; ++r) {
-                const void* p = w.row_ptr(r);
-                y[t * n_out + r] = w.dtype == gguf::GgmlType::F16
-                                       ? dot_f16_f32(static_cast<const uint16_t*>(p), x + t * k, k)
-                                       : dot_f32(static_cast<const float*>(p), x + t * k, k);
-            }
-    });
-}
-
 }  // namespace rocmforge::backend::cpu
