@@ -142,8 +142,12 @@ TEST(CpuOps, AttentionMatchesReferenceWithGqa) {
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     ThreadPool pool(2);
-    const AttentionShape s{16, 6, 2, 0.25f};
-    for (auto [n_past, n_tokens] : {std::pair{0, 7}, {5, 1}, {9, 4}}) {
+    for (auto [s, n_past, n_tokens] : {std::tuple{AttentionShape{16, 6, 2, 0.25f}, 0, 7},
+                                       {AttentionShape{16, 6, 2, 0.25f}, 5, 1},
+                                       {AttentionShape{16, 6, 2, 0.25f}, 9, 4},
+                                       {AttentionShape{64, 4, 2, 0.125f}, 3, 20},
+                                       {AttentionShape{8, 8, 4, 0.35f}, 0, 13},
+                                       {AttentionShape{24, 3, 1, 0.2f}, 17, 2}}) {
         const int64_t n_pos = n_past + n_tokens;
         auto q = random_vector(rng, s.head_dim * s.n_heads * n_tokens);
         auto k = random_vector(rng, s.head_dim * s.n_kv_heads * n_pos);
