@@ -90,7 +90,10 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
         cpu::rms_norm(a.x.data(), l.ffn_norm.data(), a.x_norm.data(), h.n_embd, n, eps);
         const cpu::MatmulTask gate_up[] = {{&l.ffn_gate, a.gate.data()}, {&l.ffn_up, a.up.data()}};
         cpu::matmul_shared_input(gate_up, a.x_norm.data(), n, pool);
-        cpu::swiglu(a.gate.data(), a.up.data(), a.gate.data(), n * h.n_ff);
+        pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+            cpu::swiglu(a.gate.data() + t0 * h.n_ff, a.up.data() + t0 * h.n_ff, a.gate.data() + t0 * h.n_ff,
+                        (t1 - t0) * h.n_ff);
+        });
         cpu::matmul(l.ffn_down, a.gate.data(), n, a.x_norm.data(), pool);
         cpu::add_in_place(a.x.data(), a.x_norm.data(), n * h.n_embd);
     }
