@@ -3,12 +3,15 @@
 // decode), next to the same threads' plain read bandwidth (an f32 sum over a 256 MiB buffer) as
 // the ceiling. Usage: rocmforge_quant_bench [--benchmark_filter=q4_K] [google-benchmark flags]
 #include "quant/quant_traits.h"
+#include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
 #include "util/thread_pool.h"
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <random>
 #include <vector>
@@ -21,6 +24,17 @@ namespace quant = rocmforge::quant;
 
 constexpr int64_t kRowLength = 4096;
 constexpr size_t kWeightBytes = size_t{256} << 20;
+
+// CPU seconds used by the calling thread (excludes time the OS gave to other processes).
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Runs rows [0, rows) of `row_fn` on `threads` threads and returns the summed thread CPU seconds.
+template <class RowFn>
+double run_rows(int threads, int64_t rows, RowFn row_fn);
 
 ThreadPool& pool(int threads) {
     static ThreadPool one(1), two(2);
@@ -35,6 +49,28 @@ struct Matrix {
     int64_t rows = 0;
     size_t row_bytes = 0;
 };
+
+template <class RowFn>
+double run_rows(int threads, int64_t rows, RowFn row_fn) {
+    std::atomic<double> cpu{0.0};
+    pool(threads).parallel_for(rows, [&](int64_t begin, int64_t end) {
+        const double start = thread_cpu_seconds();
+        for (int64_t r = begin; r < end; ++r) row_fn(r);
+        const double used = thread_cpu_seconds() - start;
+        double old = cpu.load();
+        while (!cpu.compare_exchange_weak(old, old + used)) {}
+    });
+    return cpu.load();
+}
+
+// Reports bytes_per_second (wall clock) and cpu_GBps: the rate the same threads reach per CPU
+// second they actually ran, times the thread count (the rate on an otherwise idle machine,
+// unless memory bandwidth is the limit; compare with BM_ReadBandwidth on an idle machine).
+void report(benchmark::State& state, int threads, double cpu_seconds, double bytes_per_iteration) {
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes_per_iteration));
+    state.counters["cpu_GBps"] = cpu_seconds > 0 ? state.iterations() * bytes_per_iteration * threads / cpu_seconds / 1e9 : 0;
+    state.SetLabel(quant::simd::current_target_name());
+}
 
 Matrix make_matrix(const quant::QuantTraits& t) {
     Matrix m;
@@ -65,14 +101,44 @@ void BM_VecDot(benchmark::State& state, GgmlType type) {
     const int threads = static_cast<int>(state.range(0));
     const Matrix m = make_matrix(t);
     std::vector<float> out(m.rows);
+    double cpu = 0;
     for (auto _ : state) {
-        pool(threads).parallel_for(m.rows, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) t.vec_dot(kRowLength, &out[r], m.weights.data() + r * m.row_bytes, m.activations.data());
+        cpu += run_rows(threads, m.rows, [&](int64_t r) {
+            t.vec_dot(kRowLength, &out[r], m.weights.data() + r * m.row_bytes, m.activations.data());
         });
         benchmark::DoNotOptimize(out.data());
     }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * m.rows * m.row_bytes);
-    state.SetLabel(quant::simd::current_target_name());
+    report(state, threads, cpu, double(m.rows) * m.row_bytes);
+}
+
+// Runtime-only formats (MXFP6, FP8): same measurement.
+void BM_VecDotRuntime(benchmark::State& state, quant::RuntimeFormat format) {
+    const auto& t = quant::runtime_format_traits(format);
+    const int threads = static_cast<int>(state.range(0));
+    const size_t row_bytes = kRowLength / t.block_size * t.type_size;
+    const int64_t rows = static_cast<int64_t>(kWeightBytes / row_bytes);
+    std::vector<uint8_t> weights(rows * row_bytes);
+    std::mt19937 rng(42);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(kRowLength);
+    for (int64_t r = 0; r < 64; ++r) {
+        for (auto& v : x) v = normal(rng);
+        t.from_float(x.data(), weights.data() + r * row_bytes, kRowLength);
+    }
+    for (int64_t r = 64; r < rows; ++r) std::memcpy(weights.data() + r * row_bytes, weights.data() + (r % 64) * row_bytes, row_bytes);
+    const auto& act = quant::quant_traits(t.vec_dot_type);
+    for (auto& v : x) v = normal(rng);
+    std::vector<uint8_t> activations(quant::row_size(act, kRowLength));
+    act.from_float(x.data(), activations.data(), kRowLength);
+    std::vector<float> out(rows);
+    double cpu = 0;
+    for (auto _ : state) {
+        cpu += run_rows(threads, rows, [&](int64_t r) {
+            t.vec_dot(kRowLength, &out[r], weights.data() + r * row_bytes, activations.data());
+        });
+        benchmark::DoNotOptimize(out.data());
+    }
+    report(state, threads, cpu, double(rows) * row_bytes);
 }
 
 // Ceiling: the same threads summing a 256 MiB f32 buffer (vectorized f32 dot with an in-cache y).
@@ -83,13 +149,12 @@ void BM_ReadBandwidth(benchmark::State& state) {
     std::vector<float> y(kRowLength, 1.0f);
     const int64_t rows = static_cast<int64_t>(buffer.size()) / kRowLength;
     std::vector<float> out(rows);
+    double cpu = 0;
     for (auto _ : state) {
-        pool(threads).parallel_for(rows, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) t.vec_dot(kRowLength, &out[r], buffer.data() + r * kRowLength, y.data());
-        });
+        cpu += run_rows(threads, rows, [&](int64_t r) { t.vec_dot(kRowLength, &out[r], buffer.data() + r * kRowLength, y.data()); });
         benchmark::DoNotOptimize(out.data());
     }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * kRowLength * sizeof(float));
+    report(state, threads, cpu, double(rows) * kRowLength * sizeof(float));
 }
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -99,6 +164,11 @@ const bool registered = [] {
                           GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS, GgmlType::TQ1_0, GgmlType::TQ2_0}) {
         const std::string name = std::string("BM_VecDot/") + quant::quant_traits(type).name;
         benchmark::RegisterBenchmark(name.c_str(), BM_VecDot, type)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    for (auto f : {quant::RuntimeFormat::MXFP6_E2M3, quant::RuntimeFormat::MXFP6_E3M2, quant::RuntimeFormat::FP8_E4M3,
+                   quant::RuntimeFormat::FP8_E5M2}) {
+        const std::string name = std::string("BM_VecDot/") + quant::runtime_format_traits(f).name;
+        benchmark::RegisterBenchmark(name.c_str(), BM_VecDotRuntime, f)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
     }
     return true;
 }();

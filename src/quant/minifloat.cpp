@@ -1,5 +1,6 @@
 #include "quant/minifloat.h"
 
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -58,7 +59,9 @@ uint8_t minifloat_encode(const MiniFloatFormat& fmt, float value) {
 
 float e8m0_to_float(uint8_t e) {
     if (e == 0xFF) return std::numeric_limits<float>::quiet_NaN();
-    return std::ldexp(1.0f, static_cast<int>(e) - 127);
+    // 2^(e-127): a normal f32 with biased exponent e for e >= 1; e = 0 is the subnormal 2^-127.
+    const uint32_t bits = e == 0 ? 0x00400000u : static_cast<uint32_t>(e) << 23;
+    return std::bit_cast<float>(bits);
 }
 
 uint8_t mx_shared_exponent(float amax, const MiniFloatFormat& element) {

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 namespace rocmforge::quant {
 namespace {
@@ -69,10 +68,13 @@ bool use_more_bits(int layer, int n_layers) {
     return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
 }
 
+// N of a "blk.N." tensor name, or -1.
 int layer_of(const std::string& name) {
-    static const std::regex pattern(R"(^blk\.(\d+)\.)");
-    std::smatch m;
-    return std::regex_search(name, m, pattern) ? std::stoi(m[1]) : -1;
+    if (!name.starts_with("blk.")) return -1;
+    size_t i = 4;
+    int layer = 0;
+    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) && layer < 1000000) layer = layer * 10 + (name[i++] - '0');
+    return (i > 4 && i < name.size() && name[i] == '.') ? layer : -1;
 }
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }

@@ -14,6 +14,7 @@ using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
 using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
 // *result = dot(x, y) over n values: x is a weight row of this type, y the activations already
 // converted to `vec_dot_type` (see QuantTraits). n is a multiple of both block sizes.
+// Q8_0 / Q8_K activations must hold values in [-127, 127] (quant_traits(Q8_*).from_float does).
 using VecDotFn = void (*)(int64_t n, float* result, const void* x, const void* y);
 
 struct QuantTraits {

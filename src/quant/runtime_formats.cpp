@@ -4,6 +4,7 @@
 #include "quant/block_types.h"
 #include "quant/float_bits.h"
 #include "quant/minifloat.h"
+#include "quant/simd/simd_kernels.h"
 
 #include <array>
 #include <cmath>
@@ -106,7 +107,7 @@ RuntimeFormatTraits make(RuntimeFormat f, const char* name, uint32_t bs, uint32_
     return {f, name, bs, ts, &K::to_float, &K::from_float, vdt, &K::vec_dot};
 }
 
-const std::array<RuntimeFormatTraits, 4>& table() {
+const std::array<RuntimeFormatTraits, 4>& reference_table() {
     static const std::array<RuntimeFormatTraits, 4> t = {
         make<Mxfp6<kE2M3>>(RuntimeFormat::MXFP6_E2M3, "mxfp6_e2m3", 32, sizeof(BlockMXFP6), GgmlType::Q8_0),
         make<Mxfp6<kE3M2>>(RuntimeFormat::MXFP6_E3M2, "mxfp6_e3m2", 32, sizeof(BlockMXFP6), GgmlType::Q8_0),
@@ -116,9 +117,33 @@ const std::array<RuntimeFormatTraits, 4>& table() {
     return t;
 }
 
+const std::array<RuntimeFormatTraits, 4>& table() {
+    static const std::array<RuntimeFormatTraits, 4> t = [] {
+        auto fast = reference_table();
+        for (auto& row : fast) {
+            if (VecDotFn f = simd::resolve_runtime_vec_dot(row.format)) row.vec_dot = f;
+        }
+        return fast;
+    }();
+    return t;
+}
+
 }  // namespace
 
 const RuntimeFormatTraits& runtime_format_traits(RuntimeFormat format) { return table()[static_cast<size_t>(format)]; }
+const RuntimeFormatTraits& reference_runtime_format_traits(RuntimeFormat format) {
+    return reference_table()[static_cast<size_t>(format)];
+}
+
+const float* runtime_format_code_values(RuntimeFormat format) {
+    switch (format) {
+        case RuntimeFormat::MXFP6_E2M3: return Mxfp6<kE2M3>::table().data();
+        case RuntimeFormat::MXFP6_E3M2: return Mxfp6<kE3M2>::table().data();
+        case RuntimeFormat::FP8_E4M3: return Fp8<kE4M3>::table().data();
+        case RuntimeFormat::FP8_E5M2: return Fp8<kE5M2>::table().data();
+    }
+    return nullptr;
+}
 
 std::optional<RuntimeFormat> runtime_format_from_name(std::string_view name) {
     for (const auto& t : table()) {

@@ -28,7 +28,12 @@ struct RuntimeFormatTraits {
     VecDotFn vec_dot;
 };
 
+// Fastest kernels for this CPU (SIMD vec_dot where available).
 const RuntimeFormatTraits& runtime_format_traits(RuntimeFormat format);
+// Scalar reference kernels (the oracle of the SIMD tests).
+const RuntimeFormatTraits& reference_runtime_format_traits(RuntimeFormat format);
+// Decoded value of every code: 64 entries for MXFP6 element formats (scale not applied), 256 for FP8.
+const float* runtime_format_code_values(RuntimeFormat format);
 std::optional<RuntimeFormat> runtime_format_from_name(std::string_view name);
 
 }  // namespace rocmforge::quant

@@ -50,7 +50,7 @@ std::vector<Kernels> all_reference_kernels() {
         out.push_back({r.name, r.block_size, r.type_size, r.to_float, ff, r.vec_dot_type, r.vec_dot});
     }
     for (auto f : {RuntimeFormat::MXFP6_E2M3, RuntimeFormat::MXFP6_E3M2, RuntimeFormat::FP8_E4M3, RuntimeFormat::FP8_E5M2}) {
-        const auto& r = runtime_format_traits(f);
+        const auto& r = reference_runtime_format_traits(f);
         out.push_back({r.name, r.block_size, r.type_size, r.to_float, r.from_float, r.vec_dot_type, r.vec_dot});
     }
     return out;

@@ -5,6 +5,7 @@
 // integer block dots, only the float accumulation order differs.
 #include "quant/quant_traits.h"
 #include "quant/reference_kernels.h"
+#include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,40 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantSimd,
                                            GgmlType::Q8_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
                                            GgmlType::Q6_K, GgmlType::IQ4_XS, GgmlType::TQ1_0, GgmlType::TQ2_0),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
+
+class QuantSimdRuntime : public ::testing::TestWithParam<RuntimeFormat> {};
+
+TEST_P(QuantSimdRuntime, VecDotMatchesReferenceOnEveryTarget) {
+    const auto& ref = reference_runtime_format_traits(GetParam());
+    const QuantTraits& act = reference_quant_traits(ref.vec_dot_type);
+    std::mt19937 rng(std::random_device{}());
+    TargetGuard guard;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+        hwy::SetSupportedTargetsForTest(target);
+        const VecDotFn fast = simd::resolve_runtime_vec_dot(GetParam());
+        ASSERT_NE(fast, nullptr);
+        for (int64_t n : row_lengths(std::max(ref.block_size, act.block_size))) {
+            const auto x = random_row(n, rng, 5.0f), y = random_row(n, rng, 3.0f);
+            std::vector<uint8_t> xq(n / ref.block_size * ref.type_size), yq(row_size(act, n));
+            ref.from_float(x.data(), xq.data(), n);
+            act.from_float(y.data(), yq.data(), n);
+            std::vector<float> xd(n), yd(n);
+            ref.to_float(xq.data(), xd.data(), n);
+            act.to_float(yq.data(), yd.data(), n);
+            double magnitude = 0;
+            for (int64_t i = 0; i < n; ++i) magnitude += std::fabs(double(xd[i]) * yd[i]);
+            float expected = NAN, got = NAN;
+            ref.vec_dot(n, &expected, xq.data(), yq.data());
+            fast(n, &got, xq.data(), yq.data());
+            ASSERT_NEAR(got, expected, 1e-5 * magnitude) << ref.name << " n=" << n << " target " << hwy::TargetName(target);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, QuantSimdRuntime,
+                         ::testing::Values(RuntimeFormat::MXFP6_E2M3, RuntimeFormat::MXFP6_E3M2, RuntimeFormat::FP8_E4M3,
+                                           RuntimeFormat::FP8_E5M2),
+                         [](const auto& info) { return std::string(reference_runtime_format_traits(info.param).name); });
 
 // The fast activation quantizers must produce exactly the reference bytes.
 TEST(QuantSimdActivations, Q8RowsAreBitIdenticalToReference) {

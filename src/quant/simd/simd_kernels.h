@@ -3,6 +3,7 @@
 // hwy::SetSupportedTargetsForTest). Null members mean "no SIMD variant: use the reference".
 #include "gguf/ggml_type.h"
 #include "quant/quant_traits.h"
+#include "quant/runtime_formats.h"
 
 namespace rocmforge::quant::simd {
 
@@ -12,6 +13,8 @@ struct SimdKernels {
 };
 
 SimdKernels resolve_simd_kernels(gguf::GgmlType type);
+// SIMD vec_dot of a runtime-only format (MXFP6 x Q8_0, FP8 x F32), for every target.
+VecDotFn resolve_runtime_vec_dot(RuntimeFormat format);
 // Highway's name of the target resolve_simd_kernels picks now ("AVX2", "AVX3_DL", "NEON", ...).
 const char* current_target_name();
 

@@ -1,7 +1,7 @@
 // SIMD row kernels, compiled once per Highway target (foreach_target) and chosen at runtime
-// (HWY_DYNAMIC_DISPATCH). Float kernels are portable Highway code for every target; integer
-// (quantized) kernels exist for x86 targets with 256-bit vectors (AVX2, AVX-512) and use the
-// scalar reference elsewhere. Each kernel has the semantics of its ref:: counterpart in
+// (HWY_DYNAMIC_DISPATCH). Float and runtime-format kernels are portable Highway code for every
+// target; integer (quantized) kernels exist for x86 targets with 256-bit vectors (AVX2, AVX-512);
+// other targets get portable Q8_0/Q4_0/Q4_K/Q6_K kernels and the scalar reference for the rest. Each kernel has the semantics of its ref:: counterpart in
 // reference_kernels.h and is tested against it (tests/unit/quant_simd_test.cpp).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "quant/simd/vec_dot_simd.cpp"
@@ -12,7 +12,9 @@
 #include "quant/block_types.h"
 #include "quant/float_bits.h"
 #include "quant/k_quant_layout.h"
+#include "quant/minifloat.h"
 #include "quant/reference_kernels.h"
+#include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
 
 #include <cmath>
@@ -71,6 +73,96 @@ void VecDotBF16(int64_t n, float* result, const void* x, const void* y) {
             return hn::BitCast(df, hn::ShiftLeft<16>(wide));
         },
         [xb](int64_t i) { return bf16_to_float(xb[i]); });
+}
+
+// ---------------------------------------------------------------- runtime formats (all targets)
+// FP8 row x f32 activations: codes decoded through the 256-entry value table (gather); any n.
+HWY_INLINE float DotFp8Row(int64_t n, const uint8_t* codes, const float* y, const float* values) {
+    const hn::ScalableTag<float> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const hn::Rebind<uint8_t, decltype(df)> du8;
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+    auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
+    int64_t i = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+        const auto x0 = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + i)));
+        const auto x1 = hn::GatherIndex(df, values, hn::PromoteTo(di, hn::LoadU(du8, codes + i + lanes)));
+        acc0 = hn::MulAdd(x0, hn::LoadU(df, y + i), acc0);
+        acc1 = hn::MulAdd(x1, hn::LoadU(df, y + i + lanes), acc1);
+    }
+    float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0, acc1)));
+    for (; i < n; ++i) sum += values[codes[i]] * y[i];
+    return sum;
+}
+void VecDotFP8E4M3(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotFp8Row(n, static_cast<const uint8_t*>(x), static_cast<const float*>(y), runtime_format_code_values(RuntimeFormat::FP8_E4M3));
+}
+// E5M2 is the upper byte of an IEEE binary16 (same bias, inf and NaN): widen via f16.
+void VecDotFP8E5M2(int64_t n, float* result, const void* x, const void* y) {
+    const auto* codes = static_cast<const uint8_t*>(x);
+    const float* yf = static_cast<const float*>(y);
+    const float* values = runtime_format_code_values(RuntimeFormat::FP8_E5M2);
+    *result = DotFloatRow(
+        n, yf,
+        [codes](auto df, int64_t i) {
+            const hn::Rebind<uint16_t, decltype(df)> du16;
+            const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+            const auto half_bits = hn::ShiftLeft<8>(hn::PromoteTo(du16, hn::LoadU(hn::Rebind<uint8_t, decltype(df)>(), codes + i)));
+            return hn::PromoteTo(df, hn::BitCast(df16, half_bits));
+        },
+        [codes, values](int64_t i) { return values[codes[i]]; });
+}
+
+// Value of 6-bit MX element codes (S, E exponent bits, M mantissa bits, exponent bias kBias)
+// built arithmetically as f32 bits: normal 2^(exp-bias) * (1 + mant/2^M), subnormal
+// mant * 2^(1-bias-M). Codes are int32 lanes in [0, 63].
+template <int kE, int kM, int kBias, class DF, class VI>
+HWY_INLINE hn::Vec<DF> DecodeMx6(DF df, VI code) {
+    const hn::RebindToSigned<DF> di;
+    const auto mant = hn::And(code, hn::Set(di, (1 << kM) - 1));
+    const auto exponent = hn::And(hn::ShiftRight<kM>(code), hn::Set(di, (1 << kE) - 1));
+    const auto sign = hn::ShiftLeft<26>(hn::And(code, hn::Set(di, 32)));  // bit 5 -> bit 31
+    const auto normal = hn::BitCast(df, hn::Or(hn::ShiftLeft<23>(hn::Add(exponent, hn::Set(di, 127 - kBias))),
+                                               hn::ShiftLeft<23 - kM>(mant)));
+    const auto subnormal = hn::Mul(hn::ConvertTo(df, mant), hn::Set(df, std::ldexp(1.0f, 1 - kBias - kM)));
+    const auto magnitude = hn::IfThenElse(hn::RebindMask(df, hn::Eq(exponent, hn::Zero(di))), subnormal, normal);
+    return hn::Or(magnitude, hn::BitCast(df, sign));
+}
+
+// MXFP6 x Q8_0: per block, 6-bit codes are unpacked, decoded to f32 and multiplied with the int8
+// activations (block sums are exact in f32: products are multiples of 2^-4 below 2^17).
+template <int kE, int kM, int kBias>
+HWY_INLINE float DotMxfp6Row(int64_t n, const BlockMXFP6* bx, const BlockQ8_0* by) {
+    const hn::CappedTag<float, 32> df;
+    const hn::RebindToSigned<decltype(df)> di;
+    const hn::Rebind<uint8_t, decltype(df)> du8;
+    const hn::Rebind<int8_t, decltype(df)> di8;
+    const size_t lanes = hn::Lanes(df);
+    auto acc = hn::Zero(df);
+    uint8_t codes[32];
+    for (int64_t i = 0; i < n / 32; ++i) {
+        for (int g = 0; g < 8; ++g) {  // 3 bytes -> 4 codes, element j in bits 6j..6j+5
+            const uint8_t* b = bx[i].qs + 3 * g;
+            codes[4 * g] = b[0] & 63;
+            codes[4 * g + 1] = static_cast<uint8_t>((b[0] >> 6) | ((b[1] & 15) << 2));
+            codes[4 * g + 2] = static_cast<uint8_t>((b[1] >> 4) | ((b[2] & 3) << 4));
+            codes[4 * g + 3] = b[2] >> 2;
+        }
+        auto block = hn::Zero(df);
+        for (size_t j = 0; j < 32; j += lanes) {
+            const auto x = DecodeMx6<kE, kM, kBias>(df, hn::PromoteTo(di, hn::LoadU(du8, codes + j)));
+            const auto q = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(di8, by[i].qs + j)));
+            block = hn::MulAdd(x, q, block);
+        }
+        acc = hn::MulAdd(block, hn::Set(df, e8m0_to_float(bx[i].e) * half_to_float(by[i].d)), acc);
+    }
+    return hn::GetLane(hn::SumOfLanes(df, acc));
+}
+void VecDotMXFP6E2M3(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotMxfp6Row<2, 3, 1>(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y));
+}
+void VecDotMXFP6E3M2(int64_t n, float* result, const void* x, const void* y) {
+    *result = DotMxfp6Row<3, 2, 3>(n, static_cast<const BlockMXFP6*>(x), static_cast<const BlockQ8_0*>(y));
 }
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
@@ -232,11 +324,124 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
     }
 }
 
-#else  // targets without 256-bit integer kernels: the scalar reference
-void VecDotQ8_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q8_0(n, r, x, y); }
-void VecDotQ4_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_0(n, r, x, y); }
-void VecDotQ4_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_k(n, r, x, y); }
-void VecDotQ6_K(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q6_k(n, r, x, y); }
+#else  // targets without the x86 kernels: portable Highway code for Q8_0/Q4_0, the reference for the rest
+
+// Integer dot of a 32-element block, portable: int8 -> int16 widening and int16 pairwise
+// multiply-accumulate into int32 lanes (NEON, SVE, SSE4, scalar). `load_x(d8, offset)` gives
+// lanes [offset, offset + Lanes) of the weight block as int8.
+template <class LoadX>
+HWY_INLINE float DotBlock32(LoadX load_x, const int8_t* y, float scale) {
+    const hn::CappedTag<int16_t, 16> d16;
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::Repartition<int32_t, decltype(d16)> d32;
+    const hn::Rebind<float, decltype(d32)> df;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (size_t off = 0; off < 32; off += hn::Lanes(d16)) {
+        const auto a = hn::PromoteTo(d16, load_x(d8, off));
+        const auto b = hn::PromoteTo(d16, hn::LoadU(d8, y + off));
+        sum0 = hn::ReorderWidenMulAccumulate(d32, a, b, sum0, sum1);
+    }
+    const auto total = hn::Add(sum0, sum1);
+    return static_cast<float>(hn::GetLane(hn::SumOfLanes(d32, total))) * scale;
+}
+
+// Integer dot of `count` (16 or 32) weight codes with int8 activations, portable (see DotBlock32).
+template <class LoadX>
+HWY_INLINE int32_t DotCodes(LoadX load_x, const int8_t* y, size_t count) {
+    const hn::CappedTag<int16_t, 16> d16;
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::Repartition<int32_t, decltype(d16)> d32;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (size_t off = 0; off < count; off += hn::Lanes(d16)) {
+        const auto a = hn::PromoteTo(d16, load_x(d8, off));
+        const auto b = hn::PromoteTo(d16, hn::LoadU(d8, y + off));
+        sum0 = hn::ReorderWidenMulAccumulate(d32, a, b, sum0, sum1);
+    }
+    return hn::GetLane(hn::SumOfLanes(d32, hn::Add(sum0, sum1)));
+}
+
+void VecDotQ4_K(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ4_K*>(x);
+    const auto* by = static_cast<const BlockQ8_K*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+        int scaled = 0, mins = 0;
+        for (int s = 0; s < 8; ++s) {  // sub-block s: nibble (s % 2) of qs[32 * (s / 2) + l]
+            int sc, mn;
+            layout::k4_scale_min(bx[i].scales, s, &sc, &mn);
+            const uint8_t* qs = bx[i].qs + 32 * (s / 2);
+            const bool high = s % 2;
+            const int dot = DotCodes(
+                [qs, high](auto d8, size_t off) {
+                    const hn::RebindToUnsigned<decltype(d8)> du8;
+                    const auto bytes = hn::LoadU(du8, qs + off);
+                    return hn::BitCast(d8, high ? hn::ShiftRight<4>(bytes) : hn::And(bytes, hn::Set(du8, 0x0F)));
+                },
+                by[i].qs + 32 * s, 32);
+            scaled += sc * dot;
+            mins += mn * (by[i].bsums[2 * s] + by[i].bsums[2 * s + 1]);
+        }
+        sum += by[i].d * (half_to_float(bx[i].d) * scaled - half_to_float(bx[i].dmin) * mins);
+    }
+    *result = sum;
+}
+
+void VecDotQ6_K(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ6_K*>(x);
+    const auto* by = static_cast<const BlockQ8_K*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+        int scaled = 0;
+        for (int s = 0; s < 16; ++s) {  // sub-block s = 8h + 2c + (l >= 16): see layout::q6k_*
+            const int h = s / 8, c = (s % 8) / 2, l0 = 16 * (s % 2);
+            const uint8_t* ql = bx[i].ql + 64 * h + 32 * (c & 1) + l0;
+            const uint8_t* qh = bx[i].qh + 32 * h + l0;
+            const int low_shift = 4 * (c >> 1), high_shift = 2 * c;
+            const int dot = DotCodes(
+                [ql, qh, low_shift, high_shift](auto d8, size_t off) {
+                    const hn::RebindToUnsigned<decltype(d8)> du8;
+                    const auto low = hn::And(hn::ShiftRightSame(hn::LoadU(du8, ql + off), low_shift), hn::Set(du8, 0x0F));
+                    const auto high = hn::And(hn::ShiftRightSame(hn::LoadU(du8, qh + off), high_shift), hn::Set(du8, 0x03));
+                    return hn::Sub(hn::BitCast(d8, hn::Or(low, hn::ShiftLeft<4>(high))), hn::Set(d8, 32));
+                },
+                by[i].qs + 16 * s, 16);
+            scaled += bx[i].scales[s] * dot;
+        }
+        sum += by[i].d * half_to_float(bx[i].d) * scaled;
+    }
+    *result = sum;
+}
+
+void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ8_0*>(x);
+    const auto* by = static_cast<const BlockQ8_0*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK4_0; ++i) {
+        const int8_t* qx = bx[i].qs;
+        sum += DotBlock32([qx](auto d8, size_t off) { return hn::LoadU(d8, qx + off); }, by[i].qs,
+                          half_to_float(bx[i].d) * half_to_float(by[i].d));
+    }
+    *result = sum;
+}
+
+void VecDotQ4_0(int64_t n, float* result, const void* x, const void* y) {
+    const auto* bx = static_cast<const BlockQ4_0*>(x);
+    const auto* by = static_cast<const BlockQ8_0*>(y);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / kQK4_0; ++i) {
+        const uint8_t* qs = bx[i].qs;
+        // Element j < 16: low nibble of qs[j]; j >= 16: high nibble of qs[j - 16]. Lanes <= 16
+        // divide 16, so a chunk never straddles the two halves.
+        auto load_codes = [qs](auto d8, size_t off) {
+            const hn::RebindToUnsigned<decltype(d8)> du8;
+            const auto bytes = hn::LoadU(du8, qs + (off % 16));
+            const auto nibbles = off < 16 ? hn::And(bytes, hn::Set(du8, 0x0F)) : hn::ShiftRight<4>(bytes);
+            return hn::Sub(hn::BitCast(d8, nibbles), hn::Set(d8, 8));
+        };
+        sum += DotBlock32(load_codes, by[i].qs, half_to_float(bx[i].d) * half_to_float(by[i].d));
+    }
+    *result = sum;
+}
 void VecDotQ4_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q4_1(n, r, x, y); }
 void VecDotQ5_0(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_0(n, r, x, y); }
 void VecDotQ5_1(int64_t n, float* r, const void* x, const void* y) { ref::vec_dot_q5_1(n, r, x, y); }
@@ -279,6 +484,10 @@ HWY_EXPORT(VecDotQ5_K);
 HWY_EXPORT(VecDotIQ4_XS);
 HWY_EXPORT(VecDotTQ1_0);
 HWY_EXPORT(VecDotTQ2_0);
+HWY_EXPORT(VecDotFP8E4M3);
+HWY_EXPORT(VecDotFP8E5M2);
+HWY_EXPORT(VecDotMXFP6E2M3);
+HWY_EXPORT(VecDotMXFP6E3M2);
 HWY_EXPORT(QuantizeRowQ8_0);
 HWY_EXPORT(QuantizeRowQ8_K);
 
@@ -315,6 +524,17 @@ SimdKernels resolve_simd_kernels(gguf::GgmlType type) {
         default: break;
     }
     return k;
+}
+
+VecDotFn resolve_runtime_vec_dot(RuntimeFormat format) {
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    switch (format) {
+        case RuntimeFormat::FP8_E4M3: return &HWY_DYNAMIC_DISPATCH(VecDotFP8E4M3);
+        case RuntimeFormat::FP8_E5M2: return &HWY_DYNAMIC_DISPATCH(VecDotFP8E5M2);
+        case RuntimeFormat::MXFP6_E2M3: return &HWY_DYNAMIC_DISPATCH(VecDotMXFP6E2M3);
+        case RuntimeFormat::MXFP6_E3M2: return &HWY_DYNAMIC_DISPATCH(VecDotMXFP6E3M2);
+    }
+    return nullptr;
 }
 
 const char* current_target_name() {

@@ -218,26 +218,37 @@ void VecDotTQ2_0(int64_t n, float* result, const void* x, const void* y) {
     *result = ReduceF32(acc);
 }
 
-// TQ1_0: base-3 digits are decoded into int8 values first (the 160 elements of qs[0..31] with
-// 16-bit vector arithmetic, the remaining 96 with layout::tq1_digit), then dotted like Q8_K.
+// TQ1_0 base-3 digits: digit d of byte b is ((uint8)(b * 3^d) * 3) >> 8 (layout::tq1_digit).
+// Decodes digit d of 32 bytes into 32 int8 values digit - 1, with 16-bit vector arithmetic.
+HWY_INLINE __m256i Tq1Digits(__m256i bytes, int16_t pow3) {
+    const __m256i low_byte = _mm256_set1_epi16(0xFF), p = _mm256_set1_epi16(pow3), three = _mm256_set1_epi16(3);
+    const __m256i even = _mm256_and_si256(bytes, low_byte), odd = _mm256_srli_epi16(bytes, 8);
+    const __m256i de = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(even, p), low_byte), three), 8);
+    const __m256i dodd = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(odd, p), low_byte), three), 8);
+    return _mm256_sub_epi8(_mm256_or_si256(de, _mm256_slli_epi16(dodd, 8)), _mm256_set1_epi8(1));
+}
+
+// TQ1_0: values are decoded into an int8 array first (qs[0..31] -> elements 32d + m;
+// qs[32..47] -> 160 + 16d + m; qh[0..3] -> 240 + 4d + j), then dotted like Q8_K.
 void VecDotTQ1_0(int64_t n, float* result, const void* x, const void* y) {
     const auto* bx = static_cast<const BlockTQ1_0*>(x);
     const auto* by = static_cast<const BlockQ8_K*>(y);
     static constexpr int16_t kPow3[5] = {1, 3, 9, 27, 81};
-    const __m256i low_byte = _mm256_set1_epi16(0xFF);
     VF32 acc = hn::Zero(DF32());
     alignas(32) int8_t values[kQK_K];
+    alignas(32) uint8_t tail[32] = {};
+    alignas(32) int8_t digits[32];
     for (int64_t i = 0; i < n / kQK_K; ++i) {
-        const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bx[i].qs));
-        const __m256i even = _mm256_and_si256(bytes, low_byte), odd = _mm256_srli_epi16(bytes, 8);
-        for (int d = 0; d < 5; ++d) {  // digit d of byte m -> element 32d + m, value digit - 1
-            const __m256i p = _mm256_set1_epi16(kPow3[d]), three = _mm256_set1_epi16(3);
-            const __m256i de = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(even, p), low_byte), three), 8);
-            const __m256i dodd = _mm256_srli_epi16(_mm256_mullo_epi16(_mm256_and_si256(_mm256_mullo_epi16(odd, p), low_byte), three), 8);
-            const __m256i merged = _mm256_or_si256(de, _mm256_slli_epi16(dodd, 8));
-            _mm256_store_si256(reinterpret_cast<__m256i*>(values + 32 * d), _mm256_sub_epi8(merged, _mm256_set1_epi8(1)));
+        const __m256i head = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bx[i].qs));
+        std::memcpy(tail, bx[i].qs + 32, 16);
+        std::memcpy(tail + 16, bx[i].qh, 4);
+        const __m256i rest = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+        for (int d = 0; d < 5; ++d) {
+            _mm256_store_si256(reinterpret_cast<__m256i*>(values + 32 * d), Tq1Digits(head, kPow3[d]));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(digits), Tq1Digits(rest, kPow3[d]));
+            std::memcpy(values + 160 + 16 * d, digits, 16);
+            if (d < 4) std::memcpy(values + 240 + 4 * d, digits + 16, 4);
         }
-        for (int e = 160; e < kQK_K; ++e) values[e] = static_cast<int8_t>(layout::tq1_digit(bx[i], e) - 1);
         VI32 sumi = hn::Zero(DI32());
         for (int k = 0; k < 8; ++k) sumi = hn::Add(sumi, DotI8I8(hn::Load(DI8(), values + 32 * k), hn::LoadU(DI8(), by[i].qs + 32 * k)));
         acc = hn::MulAdd(hn::ConvertTo(DF32(), sumi), hn::Set(DF32(), HalfToFloat(bx[i].d) * by[i].d), acc);
