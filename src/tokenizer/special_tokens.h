@@ -2,6 +2,7 @@
 // Splitting input text at special-token texts before SPM/BPE runs on the pieces in between.
 #include "tokenizer/vocab.h"
 
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -13,19 +14,26 @@ struct TextFragment {
     TokenId token = -1;      // matched special token, or -1 for raw text
 };
 
-// The tokens matched as whole texts before tokenization, longest text first (ties: lower id).
-// User-defined tokens are always matched (Hugging Face "added tokens"); control and unknown
-// tokens only when `parse_special` is set.
-struct SpecialTokenMatcher {
-    std::vector<TokenId> user_defined;       // longest first
-    std::vector<TokenId> control_or_unknown; // longest first
-    std::vector<TokenId> all;                // both groups merged, longest first
-
+// Finds special-token texts in input, leftmost first and, at one position, longest first (as
+// Hugging Face matches added tokens). User-defined tokens are always matched; control and
+// unknown tokens only when `parse_special` is set.
+class SpecialTokenMatcher {
+public:
     explicit SpecialTokenMatcher(const Vocab& vocab);
 
     // Splits `text` into raw fragments and matched tokens, in order. Empty raw fragments are
     // dropped; an empty text gives no fragments. Views point into `text`.
-    std::vector<TextFragment> partition(const Vocab& vocab, std::string_view text, bool parse_special) const;
+    std::vector<TextFragment> partition(std::string_view text, bool parse_special) const;
+
+private:
+    struct Candidate {
+        std::string_view text;  // points into the vocabulary
+        TokenId id;
+        bool always;            // user-defined (matched even without parse_special)
+    };
+    // Candidates bucketed by their first byte, longest first within a bucket.
+    std::array<std::vector<Candidate>, 256> by_first_byte_;
+    std::array<bool, 256> has_always_{};  // bucket holds a user-defined token
 };
 
 }  // namespace rocmforge::tokenizer

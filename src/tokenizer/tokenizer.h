@@ -21,12 +21,16 @@ struct DecodeOptions {
 class Tokenizer {
 public:
     // Throws rocmforge::Error naming the key and value on missing/invalid tokenizer metadata
-    // (including an unknown `tokenizer.ggml.pre`).
+    // (including an unknown `tokenizer.ggml.pre`). The result copies what it needs: `file` may be
+    // closed afterwards.
     static std::unique_ptr<Tokenizer> from_gguf(const gguf::GgufFile& file);
     virtual ~Tokenizer() = default;
 
-    // add_bos: prepend BOS when the model asks for it (`add_bos_token`, default true for SPM).
-    // parse_special: match control/user-defined token texts (e.g. "<|im_start|>") as single tokens.
+    // add_bos: add the special tokens the model asks for: BOS (`add_bos_token`, default true for
+    // SPM) and, when `add_eos_token` is set, EOS at the end.
+    // parse_special: match control/unknown token texts (e.g. "<|im_start|>") as single tokens;
+    // user-defined (added) tokens are always matched. Off for user text, on for rendered chat
+    // templates. Any bytes are accepted (invalid UTF-8 becomes byte tokens). Thread-safe (const).
     virtual std::vector<TokenId> encode(std::string_view text, bool add_bos, bool parse_special) const = 0;
     // The bytes of one token as they appear in decoded text (SPM "▁" → " ", byte tokens → that byte,
     // BPE byte-level characters → bytes). Control tokens render as their text (e.g. "</s>").

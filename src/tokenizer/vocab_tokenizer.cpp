@@ -36,7 +36,7 @@ std::vector<TokenId> VocabTokenizer::encode(std::string_view text, bool add_bos,
     out.reserve(text.size() / 3 + 2);
     if (add_bos && adds_bos()) out.push_back(*vocab_.bos);
     bool starts_segment = true;
-    for (const TextFragment& fragment : specials_.partition(vocab_, text, parse_special)) {
+    for (const TextFragment& fragment : specials_.partition(text, parse_special)) {
         if (fragment.token >= 0) {
             out.push_back(fragment.token);
             starts_segment = true;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -29,15 +30,21 @@ struct OracleResult {
     std::string text;  // rendered text, or raise_exception's message
 };
 
-OracleResult run_oracle(const fs::path& template_file, const fs::path& conversation, bool add_generation_prompt) {
-    const std::string command = "python3 '" + (source_dir() / "tests" / "chat_template_oracle.py").string() + "' '" +
-                                template_file.string() + "' '" + conversation.string() + "'" +
-                                (add_generation_prompt ? "" : " --no-generation-prompt");
+// One Python run per template: results for each conversation, with then without the generation prompt.
+std::vector<OracleResult> run_oracle(const fs::path& template_file, const std::vector<fs::path>& conversations) {
+    std::string command = "python3 '" + (source_dir() / "tests" / "chat_template_oracle.py").string() + "' '" +
+                          template_file.string() + "' --batch";
+    for (const auto& c : conversations) command += " '" + c.string() + "'";
     const auto result = run_command(command);
-    if (result.exit_code == 3) return {OracleResult::Kind::Raise, result.output.substr(std::string("RAISE: ").size())};
-    if (result.exit_code == 4) return {OracleResult::Kind::Error, result.output};
+    std::vector<OracleResult> results;
     EXPECT_EQ(result.exit_code, 0) << "oracle failed: " << command << "\n" << result.output;
-    return {OracleResult::Kind::Text, result.output};
+    if (result.exit_code != 0) return results;
+    for (const auto& item : nlohmann::json::parse(result.output)) {
+        const std::string kind = item.at("kind");
+        results.push_back({kind == "text" ? OracleResult::Kind::Text : kind == "raise" ? OracleResult::Kind::Raise : OracleResult::Kind::Error,
+                           item.at("text").get<std::string>()});
+    }
+    return results;
 }
 
 ChatTemplateInputs inputs_from(const fs::path& conversation, bool add_generation_prompt) {
@@ -64,12 +71,15 @@ void compare_with_oracle(const fs::path& template_file) {
     const std::string source = read_file_bytes(template_file);
     const auto conversations = files_with_extension(templates_dir() / "conversations", ".json");
     ASSERT_GE(conversations.size(), 4u);
+    const auto oracle = run_oracle(template_file, conversations);
+    ASSERT_EQ(oracle.size(), conversations.size() * 2);
     int rendered = 0;
+    size_t next_result = 0;
     for (const auto& conversation : conversations) {
         for (const bool generation_prompt : {true, false}) {
             SCOPED_TRACE(template_file.filename().string() + " × " + conversation.filename().string() +
                          (generation_prompt ? "" : " (no generation prompt)"));
-            const OracleResult expected = run_oracle(template_file, conversation, generation_prompt);
+            const OracleResult& expected = oracle[next_result++];
             try {
                 const std::string ours = render_chat_template(source, inputs_from(conversation, generation_prompt));
                 EXPECT_EQ(expected.kind, OracleResult::Kind::Text) << "jinja2 failed (" << expected.text << ") but we rendered:\n" << ours;
@@ -104,6 +114,38 @@ TEST(ChatTemplate, DefaultChatmlMatchesJinja2) {
     }
     compare_with_oracle(path);
     fs::remove(path);
+}
+
+// Mutated real templates must either render or fail with rocmforge::Error, never crash or hang.
+TEST(ChatTemplate, MutatedTemplatesNeverCrash) {
+    std::mt19937 rng(std::random_device{}());
+    const auto conversation = templates_dir() / "conversations" / "tools.json";
+    const std::string alphabet = "{}%#-+()[]|.,:'\"~=!<> \nabcdefgnotiflsx0123456789";
+    int errors = 0;
+    int rendered = 0;
+    for (const auto& file : files_with_extension(templates_dir(), ".jinja")) {
+        const std::string original = read_file_bytes(file);
+        for (int trial = 0; trial < 60; ++trial) {
+            std::string mutated = original;
+            const int edits = 1 + static_cast<int>(rng() % 4);
+            for (int e = 0; e < edits && !mutated.empty(); ++e) {
+                const size_t at = rng() % mutated.size();
+                switch (rng() % 3) {
+                    case 0: mutated.erase(at, 1 + rng() % 8); break;
+                    case 1: mutated.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+                    default: mutated[at] = alphabet[rng() % alphabet.size()]; break;
+                }
+            }
+            try {
+                render_chat_template(mutated, inputs_from(conversation, true));
+                ++rendered;
+            } catch (const Error&) {
+                ++errors;
+            }
+        }
+    }
+    EXPECT_GT(errors, 0);
+    EXPECT_GT(rendered, 0);
 }
 
 TEST(ChatTemplate, SyntaxErrorNamesTheLine) {

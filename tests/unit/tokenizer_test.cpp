@@ -135,8 +135,20 @@ TEST(Tokenizer, ParseSpecialMatchesControlTokensOnlyWhenAsked) {
     EXPECT_EQ(special.front(), user);
     EXPECT_EQ(special.back(), end);
     EXPECT_TRUE(tok->is_end_of_generation(end));
+    // "<|end|>" is a prefix of "<|endoftext|>" (id 32000): the longer text wins at a position.
+    EXPECT_EQ(tok->encode("<|endoftext|>", false, true), (std::vector<TokenId>{32000}));
     EXPECT_EQ(tok->decode(plain), text);
     EXPECT_EQ(tok->decode(special, DecodeOptions{true}).find("<|"), std::string::npos);
+}
+
+TEST(Tokenizer, UserDefinedTokensAlwaysMatch) {
+    // deepseek-llm lists "ø" as a user-defined (added) token, id 100002: matched even without
+    // parse_special, as Hugging Face does for added tokens.
+    const auto tok = load(vocab_path("deepseek-llm"));
+    ASSERT_EQ(tok->token_text(100002), "\xC3\xB8");
+    const auto ids = tok->encode("x\xC3\xB8y", false, false);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), 100002), ids.end());
+    EXPECT_EQ(tok->decode(ids), "x\xC3\xB8y");
 }
 
 TEST(Tokenizer, LongestSpecialTokenWins) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -41,6 +42,12 @@ int64_t int_arg(const CallArgs& args, size_t index, std::string_view name, int64
 bool bool_arg(const CallArgs& args, size_t index, std::string_view name, bool fallback) {
     const Value* v = args.get(index, name);
     return v == nullptr ? fallback : v->truthy();
+}
+
+// Truncates toward zero like Python int(); `fallback` when the value has no int64 form.
+int64_t double_to_int(double d, int64_t fallback) {
+    if (!std::isfinite(d) || d >= 9.2e18 || d <= -9.2e18) return fallback;
+    return static_cast<int64_t>(d);
 }
 
 std::vector<std::string> python_split(const std::string& s, const Value* sep_value, int64_t max_split) {
@@ -285,8 +292,9 @@ Value attribute_of(const Value& item, const std::string& path) {
             const Value* f = current.dict_ref().find(part);
             current = f ? *f : Value();
         } else if (current.is_list() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
-            const size_t i = std::stoul(part);
-            current = i < current.list().size() ? current.list()[i] : Value();
+            size_t i = 0;
+            const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), i);
+            current = ec == std::errc() && i < current.list().size() ? current.list()[i] : Value();
         } else {
             return Value();
         }
@@ -338,7 +346,10 @@ Value select_filter(const Value& input, const CallArgs& args, bool keep_if, bool
 
 std::string indent_text(const std::string& s, const Value* width_v, bool first, bool blank) {
     std::string pad = "    ";
-    if (width_v != nullptr) pad = width_v->is_string() ? width_v->as_string() : std::string(static_cast<size_t>(width_v->as_int()), ' ');
+    if (width_v != nullptr) {
+        pad = width_v->is_string() ? width_v->as_string()
+                                   : std::string(static_cast<size_t>(std::clamp<int64_t>(width_v->as_int(), 0, 1024)), ' ');
+    }
     std::string out;
     size_t start = 0;
     bool is_first = true;
@@ -463,14 +474,14 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
         const int64_t fallback = int_arg(args, 0, "default", 0);
         if (input.is_int()) return input;
         if (input.is_bool()) return Value(int64_t{input.as_bool() ? 1 : 0});
-        if (input.is_float()) return Value(static_cast<int64_t>(input.as_double()));
+        if (input.is_float()) return Value(double_to_int(input.as_double(), fallback));
         if (input.is_string()) {
             try {
                 size_t used = 0;
                 const std::string s = python_strip(input.as_string(), nullptr, true, true);
                 const int64_t v = std::stoll(s, &used);
                 if (used == s.size()) return Value(v);
-                return Value(static_cast<int64_t>(std::stod(s)));
+                return Value(double_to_int(std::stod(s), fallback));
             } catch (...) {
                 return Value(fallback);
             }
@@ -649,10 +660,10 @@ void add_global_functions(ValueDict& globals) {
         }
         if (step == 0) template_error("range() step must not be zero");
         ValueList list;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-            list.emplace_back(i);
-            if (list.size() > 10'000'000) template_error("range() too large");
-        }
+        // Jinja's sandbox refuses ranges longer than 100000 items (MAX_RANGE); so do we.
+        const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
+        if (count > 100000) template_error("range() too big (more than 100000 items)");
+        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) list.emplace_back(i);
         return Value(std::move(list));
     }));
     globals.set("namespace", Value::function([](const CallArgs& a) {

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 namespace rocmforge::tokenizer::jinja {
 
@@ -22,6 +25,8 @@ double to_number(const Value& v, size_t line, const char* op) {
     error_at(line, fmt::format("unsupported operand type {} for '{}'", v.type_name(), op));
 }
 
+constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB: bigger results are template bugs
+
 int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -36,8 +41,9 @@ int64_t python_mod(int64_t a, int64_t b) {
 
 // Python slice indices for a sequence of `length`.
 std::vector<int64_t> slice_indices(int64_t length, const Value& start_v, const Value& stop_v, const Value& step_v) {
-    const int64_t step = step_v.is_int() ? step_v.as_int() : 1;
+    int64_t step = step_v.is_int() ? step_v.as_int() : 1;
     if (step == 0) template_error("slice step cannot be zero");
+    step = std::clamp<int64_t>(step, -length - 1, length + 1);  // same result, no overflow
     auto clamp = [&](const Value& v, int64_t fallback_pos, int64_t fallback_neg) {
         if (!v.is_int()) return step > 0 ? fallback_pos : fallback_neg;
         int64_t i = v.as_int();
@@ -369,7 +375,10 @@ Value Interpreter::eval(const Expr& expr) {
         case Expr::Kind::Unary: {
             const Value v = eval(*expr.args[0]);
             if (expr.name == "not") return Value(!v.truthy());
-            if (v.is_int()) return Value(expr.name == "-" ? -v.as_int() : v.as_int());
+            if (v.is_int()) {
+                if (expr.name == "-" && v.as_int() == INT64_MIN) error_at(expr.line, "integer overflow");
+                return Value(expr.name == "-" ? -v.as_int() : v.as_int());
+            }
             const double d = to_number(v, expr.line, expr.name.c_str());
             return Value(expr.name == "-" ? -d : d);
         }
@@ -446,7 +455,11 @@ Value Interpreter::eval_binary(const Expr& expr) {
             list.insert(list.end(), b.list().begin(), b.list().end());
             return Value(std::move(list));
         }
-        if (a.is_int() && b.is_int()) return Value(a.as_int() + b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_add_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         if ((a.is_string() || b.is_string()) && !(a.is_undefined() || b.is_undefined())) {
             error_at(expr.line, fmt::format("can only concatenate str (not \"{}\") to str", a.is_string() ? b.type_name() : a.type_name()));
         }
@@ -456,15 +469,26 @@ Value Interpreter::eval_binary(const Expr& expr) {
         if ((a.is_string() && b.is_int()) || (a.is_int() && b.is_string())) {
             const std::string& s = a.is_string() ? a.as_string() : b.as_string();
             const int64_t n = a.is_int() ? a.as_int() : b.as_int();
+            if (n > 0 && static_cast<size_t>(n) > kMaxStringBytes / std::max<size_t>(s.size(), 1)) {
+                error_at(expr.line, "string repetition too large");
+            }
             std::string out;
             for (int64_t i = 0; i < n; ++i) out += s;
             return Value(std::move(out));
         }
-        if (a.is_int() && b.is_int()) return Value(a.as_int() * b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         return Value(to_number(a, expr.line, "*") * to_number(b, expr.line, "*"));
     }
     if (op == "-") {
-        if (a.is_int() && b.is_int()) return Value(a.as_int() - b.as_int());
+        if (a.is_int() && b.is_int()) {
+            int64_t r = 0;
+            if (__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) error_at(expr.line, "integer overflow");
+            return Value(r);
+        }
         return Value(to_number(a, expr.line, "-") - to_number(b, expr.line, "-"));
     }
     if (op == "/") {
@@ -475,6 +499,7 @@ Value Interpreter::eval_binary(const Expr& expr) {
     if (op == "//" || op == "%") {
         if (a.is_int() && b.is_int()) {
             if (b.as_int() == 0) error_at(expr.line, "integer division or modulo by zero");
+            if (a.as_int() == INT64_MIN && b.as_int() == -1) error_at(expr.line, "integer overflow");
             return Value(op == "//" ? floor_div(a.as_int(), b.as_int()) : python_mod(a.as_int(), b.as_int()));
         }
         const double x = to_number(a, expr.line, op.c_str());
@@ -487,8 +512,14 @@ Value Interpreter::eval_binary(const Expr& expr) {
     }
     if (op == "**") {
         if (a.is_int() && b.is_int() && b.as_int() >= 0) {
-            int64_t result = 1;
-            for (int64_t i = 0; i < b.as_int(); ++i) result *= a.as_int();
+            const int64_t base = a.as_int();
+            const int64_t exponent = b.as_int();
+            if (base == 0 || base == 1) return Value(exponent == 0 ? int64_t{1} : base);
+            if (base == -1) return Value(exponent % 2 == 0 ? int64_t{1} : int64_t{-1});
+            int64_t result = 1;  // |base| >= 2: overflows within 63 steps
+            for (int64_t i = 0; i < exponent; ++i) {
+                if (__builtin_mul_overflow(result, base, &result)) error_at(expr.line, "integer overflow");
+            }
             return Value(result);
         }
         return Value(std::pow(to_number(a, expr.line, "**"), to_number(b, expr.line, "**")));

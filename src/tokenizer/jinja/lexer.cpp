@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace rocmforge::tokenizer::jinja {
 
@@ -199,8 +200,11 @@ private:
         std::string text(src_.substr(pos, end - pos));
         text.erase(std::remove(text.begin(), text.end(), '_'), text.end());
         Token token{is_float ? TokenKind::Float : TokenKind::Integer, text, 0, 0.0, line};
-        if (is_float) token.float_value = std::stod(text);
-        else token.int_value = std::stoll(text);
+        const char* first = text.data();
+        const char* last = text.data() + text.size();
+        const auto result = is_float ? std::from_chars(first, last, token.float_value)
+                                     : std::from_chars(first, last, token.int_value);
+        if (result.ec != std::errc() || result.ptr != last) lex_error(line, "number literal out of range: " + text);
         tokens_.push_back(std::move(token));
         return end;
     }

@@ -114,6 +114,7 @@ private:
     }
 
     StmtPtr parse_statement() {
+        DepthGuard guard(*this);
         const std::string keyword = expect_identifier();
         if (keyword == "if") return parse_if();
         if (keyword == "for") return parse_for();
@@ -295,6 +296,7 @@ private:
     }
 
     ExprPtr parse_expression() {
+        DepthGuard guard(*this);
         ExprPtr value = parse_or();
         if (!is_name("if")) return value;
         next();
@@ -318,6 +320,7 @@ private:
     }
 
     ExprPtr parse_not() {
+        DepthGuard guard(*this);
         if (is_name("not")) {
             next();
             auto e = make_expr(Expr::Kind::Unary, "not");
@@ -411,6 +414,7 @@ private:
 
     // Operand of unary minus: postfix binds tighter, filters apply to the negated value.
     ExprPtr parse_unary_operand() {
+        DepthGuard guard(*this);
         if (is_op("-") || is_op("+")) {
             const std::string op = next().text;
             auto e = make_expr(Expr::Kind::Unary, op);
@@ -595,8 +599,19 @@ private:
         fail("expected an expression");
     }
 
+    // Bounds recursion on hostile templates ("((((...", deeply nested blocks).
+    struct DepthGuard {
+        explicit DepthGuard(Parser& p) : parser(p) {
+            if (++parser.depth_ > kMaxNesting) parser.fail("template nests too deeply");
+        }
+        ~DepthGuard() { --parser.depth_; }
+        Parser& parser;
+    };
+    static constexpr int kMaxNesting = 256;
+
     std::vector<Token> tokens_;
     size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 }  // namespace
