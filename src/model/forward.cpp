@@ -67,9 +67,8 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
         const auto& l = weights_.layers[static_cast<size_t>(il)];
         // Attention block: x += Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
         cpu::rms_norm(a.x.data(), l.attn_norm.data(), a.x_norm.data(), h.n_embd, n, eps);
-        cpu::matmul(l.wq, a.x_norm.data(), n, a.q.data(), pool);
-        cpu::matmul(l.wk, a.x_norm.data(), n, a.k.data(), pool);
-        cpu::matmul(l.wv, a.x_norm.data(), n, a.v.data(), pool);
+        const cpu::MatmulTask qkv[] = {{&l.wq, a.q.data()}, {&l.wk, a.k.data()}, {&l.wv, a.v.data()}};
+        cpu::matmul_shared_input(qkv, a.x_norm.data(), n, pool);
         if (!l.bq.empty()) {
             cpu::add_bias(a.q.data(), l.bq.data(), q_dim, n);
             cpu::add_bias(a.k.data(), l.bk.data(), kv_dim, n);
@@ -89,9 +88,12 @@ void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadP
 
         // Feed-forward block: x += W_down · (silu(W_gate·n(x)) * W_up·n(x))
         cpu::rms_norm(a.x.data(), l.ffn_norm.data(), a.x_norm.data(), h.n_embd, n, eps);
-        cpu::matmul(l.ffn_gate, a.x_norm.data(), n, a.gate.data(), pool);
-        cpu::matmul(l.ffn_up, a.x_norm.data(), n, a.up.data(), pool);
-        cpu::swiglu(a.gate.data(), a.up.data(), a.gate.data(), n * h.n_ff);
+        const cpu::MatmulTask gate_up[] = {{&l.ffn_gate, a.gate.data()}, {&l.ffn_up, a.up.data()}};
+        cpu::matmul_shared_input(gate_up, a.x_norm.data(), n, pool);
+        pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+            cpu::swiglu(a.gate.data() + t0 * h.n_ff, a.up.data() + t0 * h.n_ff, a.gate.data() + t0 * h.n_ff,
+                        (t1 - t0) * h.n_ff);
+        });
         cpu::matmul(l.ffn_down, a.gate.data(), n, a.x_norm.data(), pool);
         cpu::add_in_place(a.x.data(), a.x_norm.data(), n * h.n_embd);
     }

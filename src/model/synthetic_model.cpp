@@ -23,6 +23,8 @@ using gguf::ValueType;
 const std::vector<SyntheticShape>& shape_table() {
     static const std::vector<SyntheticShape> shapes{
         {"tiny", "llama", 0, 256, 2, 4, 2, 768, 512, 10000.0, 1e-5},
+        {"tiny-qwen2", "qwen2", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6},
+        {"tiny-qwen3", "qwen3", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6},
         {"llama2-7b", "llama", 32000, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5},
         {"llama3-8b", "llama", 128256, 4096, 32, 32, 8, 14336, 8192, 500000.0, 1e-5},
         {"qwen2.5-7b", "qwen2", 152064, 3584, 28, 28, 4, 18944, 32768, 1000000.0, 1e-6},
@@ -104,11 +106,13 @@ public:
         writer_.add_tensor(name, type, {n_in, n_out}, std::move(data));
     }
 
-    // An F32 vector of ones (norm weights) or small random values (biases).
-    void vector(const std::string& name, int64_t n, bool ones) {
+    // An F32 vector: norm weights near 1 (1 + uniform noise, sd 0.02) or small random biases.
+    void vector(const std::string& name, int64_t n, bool near_one) {
         const uint64_t index = next_index_++;
-        std::vector<float> values(static_cast<size_t>(n), 1.0f);
-        if (!ones) fill_random_row(values.data(), n, seed_, index, 0, 0.02f);
+        std::vector<float> values(static_cast<size_t>(n));
+        fill_random_row(values.data(), n, seed_, index, 0, 0.02f);
+        if (near_one)
+            for (auto& v : values) v += 1.0f;
         std::vector<uint8_t> data(values.size() * sizeof(float));
         std::memcpy(data.data(), values.data(), data.size());
         writer_.add_tensor(name, GgmlType::F32, {n}, std::move(data));
@@ -214,6 +218,7 @@ void write_synthetic_model(const SyntheticModelOptions& options, const std::stri
     writer.set(a + "vocab_size", Value(static_cast<uint32_t>(n_vocab)));
 
     const bool qkv_bias = shape.arch == "qwen2";
+    const bool qk_norm = shape.arch == "qwen3";
     const int64_t head_dim = shape.n_embd / shape.n_heads;
     const int64_t kv_dim = shape.n_kv_heads * head_dim;
     const float stddev = 0.02f;
@@ -231,6 +236,10 @@ void write_synthetic_model(const SyntheticModelOptions& options, const std::stri
             make.vector(p + "attn_q.bias", shape.n_embd, false);
             make.vector(p + "attn_k.bias", kv_dim, false);
             make.vector(p + "attn_v.bias", kv_dim, false);
+        }
+        if (qk_norm) {
+            make.vector(p + "attn_q_norm.weight", head_dim, true);
+            make.vector(p + "attn_k_norm.weight", head_dim, true);
         }
         make.matrix(p + "attn_output.weight", shape.n_embd, shape.n_embd, type, stddev);
         make.vector(p + "ffn_norm.weight", shape.n_embd, true);

@@ -25,7 +25,8 @@ struct SyntheticShape {
     double rms_eps = 1e-5;
 };
 
-// "tiny" (llama, 2 blocks, n_embd 256), "llama2-7b", "llama3-8b", "qwen2.5-7b".
+// "tiny" (llama, 2 blocks, n_embd 256), "tiny-qwen2", "tiny-qwen3" (same size, those graphs),
+// "llama2-7b", "llama3-8b", "qwen2.5-7b".
 // Throws rocmforge::Error listing the known names otherwise.
 SyntheticShape synthetic_shape(const std::string& name);
 std::vector<std::string> synthetic_shape_names();

@@ -19,6 +19,8 @@ struct LogitsCase {
     bool check_argmax;        // identical argmax on every prompt row
 };
 
+void PrintTo(const LogitsCase& c, std::ostream* os) { *os << c.golden << " (tolerance " << c.tolerance << ")"; }
+
 std::string case_name(const testing::TestParamInfo<LogitsCase>& info) {
     std::string name = info.param.golden;
     for (auto& c : name)

@@ -19,6 +19,8 @@ struct PerplexityCase {
     double relative_tolerance;  // |ours - ref| / ref
 };
 
+void PrintTo(const PerplexityCase& c, std::ostream* os) { *os << c.model; }
+
 class PerplexityTest : public testing::TestWithParam<PerplexityCase> {};
 
 TEST_P(PerplexityTest, MatchesLlamaCpp) {

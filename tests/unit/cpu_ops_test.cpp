@@ -142,8 +142,12 @@ TEST(CpuOps, AttentionMatchesReferenceWithGqa) {
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     ThreadPool pool(2);
-    const AttentionShape s{16, 6, 2, 0.25f};
-    for (auto [n_past, n_tokens] : {std::pair{0, 7}, {5, 1}, {9, 4}}) {
+    for (auto [s, n_past, n_tokens] : {std::tuple{AttentionShape{16, 6, 2, 0.25f}, 0, 7},
+                                       {AttentionShape{16, 6, 2, 0.25f}, 5, 1},
+                                       {AttentionShape{16, 6, 2, 0.25f}, 9, 4},
+                                       {AttentionShape{64, 4, 2, 0.125f}, 3, 20},
+                                       {AttentionShape{8, 8, 4, 0.35f}, 0, 13},
+                                       {AttentionShape{24, 3, 1, 0.2f}, 17, 2}}) {
         const int64_t n_pos = n_past + n_tokens;
         auto q = random_vector(rng, s.head_dim * s.n_heads * n_tokens);
         auto k = random_vector(rng, s.head_dim * s.n_kv_heads * n_pos);
@@ -232,6 +236,51 @@ TEST(CpuOps, MatmulQuantizedMatchesReference) {
             matmul_reference(w, x_ref.data(), n_tokens, y_ref.data());
             EXPECT_LE(max_relative_error(y, y_ref), 1e-5) << traits.name << " n_tokens " << n_tokens << " seed " << seed;
         }
+    }
+}
+
+}  // namespace
+}  // namespace rocmforge::backend::cpu
+
+namespace rocmforge::backend::cpu {
+namespace {
+
+// One dispatch for several weights sharing the input equals separate matmul calls exactly.
+TEST(CpuOps, MatmulSharedInputEqualsSeparateCalls) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    ThreadPool pool(2);
+    const int64_t k = 256;
+    std::vector<std::vector<uint8_t>> storage;
+    std::vector<tensor::Tensor> weights;
+    const std::vector<std::pair<gguf::GgmlType, int64_t>> specs{
+        {gguf::GgmlType::Q8_0, 40}, {gguf::GgmlType::Q4_K, 24}, {gguf::GgmlType::Q8_0, 7}, {gguf::GgmlType::F16, 9}};
+    for (auto [type, n_out] : specs) {
+        auto wf = random_vector(rng, size_t(k) * n_out);
+        const size_t row_bytes = gguf::ggml_type_info(type).type_size * (k / gguf::ggml_type_info(type).block_size);
+        storage.emplace_back(row_bytes * n_out);
+        for (int64_t r = 0; r < n_out; ++r) {
+            if (type == gguf::GgmlType::F16) {
+                for (int64_t i = 0; i < k; ++i)
+                    reinterpret_cast<uint16_t*>(storage.back().data() + r * row_bytes)[i] = float_to_half(wf[r * k + i]);
+            } else {
+                quant::quant_traits(type).from_float(wf.data() + r * k, storage.back().data() + r * row_bytes, k);
+            }
+        }
+        weights.push_back(tensor::make_tensor(type, {k, n_out, 1, 1}, storage.back().data()));
+    }
+    for (int64_t n_tokens : {1, 2, 6}) {
+        auto x = random_vector(rng, size_t(k) * n_tokens);
+        std::vector<std::vector<float>> fused(weights.size()), separate(weights.size());
+        std::vector<MatmulTask> tasks;
+        for (size_t i = 0; i < weights.size(); ++i) {
+            fused[i].assign(size_t(weights[i].ne[1] * n_tokens), NAN);
+            separate[i].assign(fused[i].size(), NAN);
+            tasks.push_back({&weights[i], fused[i].data()});
+            matmul(weights[i], x.data(), n_tokens, separate[i].data(), pool);
+        }
+        matmul_shared_input(tasks, x.data(), n_tokens, pool);
+        for (size_t i = 0; i < weights.size(); ++i) EXPECT_EQ(fused[i], separate[i]) << "task " << i << " seed " << seed;
     }
 }
 

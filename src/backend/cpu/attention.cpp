@@ -1,6 +1,7 @@
 #include "backend/cpu/attention.h"
 
 #include "backend/cpu/dot.h"
+#include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -82,6 +83,65 @@ ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const float* k, const f
 }
 #endif
 
+// K and V of one KV head, packed for the GEMM tile kernel over keys [0, n_keys):
+//   k_t: [n_keys_padded / 16][hd][16]  (K^T, 16 keys per block)
+//   v:   [ceil(hd / 16)][n_keys_padded][16]  (16 dims per block; zero rows past n_keys)
+struct PackedKv {
+    std::vector<float> k_t, v;
+    int64_t n_keys = 0, n_keys_padded = 0;
+};
+
+void pack_kv(const float* k, const float* v, const AttentionShape& s, int64_t kv_head, int64_t n_keys, PackedKv& p) {
+    const int64_t hd = s.head_dim;
+    const int64_t kv_stride = s.n_kv_heads * hd;
+    const int64_t n_dim_blocks = (hd + kTileCols - 1) / kTileCols;
+    p.n_keys = n_keys;
+    p.n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
+    p.k_t.assign(static_cast<size_t>(p.n_keys_padded * hd), 0.0f);
+    p.v.assign(static_cast<size_t>(n_dim_blocks * p.n_keys_padded * kTileCols), 0.0f);
+    for (int64_t j = 0; j < n_keys; ++j) {
+        const float* k_row = k + j * kv_stride + kv_head * hd;
+        const float* v_row = v + j * kv_stride + kv_head * hd;
+        float* k_block = p.k_t.data() + (j / kTileCols) * hd * kTileCols + j % kTileCols;
+        for (int64_t d = 0; d < hd; ++d) k_block[d * kTileCols] = k_row[d];
+        for (int64_t d = 0; d < hd; ++d)
+            p.v[static_cast<size_t>(((d / kTileCols) * p.n_keys_padded + j) * kTileCols + d % kTileCols)] = v_row[d];
+    }
+}
+
+// Up to 6 query tokens [t0, t0 + n_q) of head h at once, as two small GEMMs on the tile kernel:
+// scores = Q_blk · K^T over the keys the last of them sees, causal mask + softmax per row,
+// out = P · V. Scratch: q rows [n_q][hd], scores [n_q][keys rounded up to 16].
+void attend_block(const float* q, const PackedKv& kv, float* out, const AttentionShape& s, int64_t h, int64_t t0,
+                  int64_t n_q, int64_t n_past, std::vector<float>& scratch) {
+    const int64_t hd = s.head_dim;
+    const int64_t n_keys = n_past + t0 + n_q;
+    const int64_t n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
+    scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * n_keys_padded));
+    float* q_rows = scratch.data();
+    float* scores = q_rows + kTileRows * hd;
+    for (int64_t i = 0; i < n_q; ++i) std::copy_n(q + ((t0 + i) * s.n_heads + h) * hd, hd, q_rows + i * hd);
+
+    for (int64_t j0 = 0; j0 < n_keys; j0 += kTileCols)
+        gemm_tile(kv.k_t.data() + (j0 / kTileCols) * hd * kTileCols, q_rows, hd, n_q, std::min(kTileCols, n_keys - j0),
+                  scores + j0, n_keys_padded);
+    for (int64_t i = 0; i < n_q; ++i) {
+        float* row = scores + i * n_keys_padded;
+        const int64_t n_visible = n_past + t0 + i + 1;
+        float max_score = -INFINITY;
+        for (int64_t j = 0; j < n_visible; ++j) max_score = std::max(max_score, row[j] *= s.scale);
+        float sum = 0.0f;
+        for (int64_t j = 0; j < n_visible; ++j) sum += (row[j] = std::exp(row[j] - max_score));
+        const float inv_sum = 1.0f / sum;
+        for (int64_t j = 0; j < n_visible; ++j) row[j] *= inv_sum;
+        std::fill(row + n_visible, row + n_keys_padded, 0.0f);  // masked keys weigh nothing
+    }
+    // P rows (stride n_keys_padded) times V; output rows of consecutive tokens are n_heads * hd apart.
+    for (int64_t d0 = 0; d0 < hd; d0 += kTileCols)
+        gemm_tile(kv.v.data() + (d0 / kTileCols) * kv.n_keys_padded * kTileCols, scores, n_keys_padded, n_q,
+                  std::min(kTileCols, hd - d0), out + (t0 * s.n_heads + h) * hd + d0, s.n_heads * hd);
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape,
@@ -89,6 +149,20 @@ void attention(const float* q, const float* k, const float* v, float* out, const
     const int64_t group = shape.n_heads / shape.n_kv_heads;
     const int64_t n_items = n_tokens * shape.n_heads;
     const bool use_avx2 = shape.head_dim % 8 == 0 && cpu_has_avx2_fma_f16c();
+    if (n_tokens > 1) {
+        // Prompt batches: blocks of up to 6 query tokens per head on the GEMM tile kernel.
+        // One head per item; its K/V are packed once and reused by all query blocks.
+        pool.run([&](int thread_index, int n_threads) {
+            thread_local std::vector<float> scratch;
+            thread_local PackedKv packed;
+            for (int64_t h = thread_index; h < shape.n_heads; h += n_threads) {
+                pack_kv(k, v, shape, h / (shape.n_heads / shape.n_kv_heads), n_past + n_tokens, packed);
+                for (int64_t t0 = 0; t0 < n_tokens; t0 += kTileRows)
+                    attend_block(q, packed, out, shape, h, t0, std::min(kTileRows, n_tokens - t0), n_past, scratch);
+            }
+        });
+        return;
+    }
     pool.run([&](int thread_index, int n_threads) {
         thread_local std::vector<float> scores;
         // Interleave items: later tokens see more keys, so contiguous ranges would be unbalanced.

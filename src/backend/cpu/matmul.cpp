@@ -20,10 +20,49 @@ bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens) 
     return !is_float_type(weight_type) && n_tokens < kMinTokensForBatchedQuantized;
 }
 
+namespace {
+bool uses_rowwise_path(gguf::GgmlType type, int64_t n_tokens) {
+    return matmul_quantizes_activations(type, n_tokens) || (is_float_type(type) && n_tokens == 1);
+}
+}  // namespace
+
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    if (matmul_quantizes_activations(w.dtype, n_tokens)) return matmul_quantized(w, x, n_tokens, y, pool);
-    if (is_float_type(w.dtype) && n_tokens == 1) return matmul_vector_float(w, x, n_tokens, y, pool);
+    if (uses_rowwise_path(w.dtype, n_tokens)) return matmul_rowwise(w, x, n_tokens, y, pool);
     matmul_batched(w, x, n_tokens, y, pool);
+}
+
+void matmul_shared_input(std::span<const MatmulTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool) {
+    bool all_rowwise = true;
+    for (const auto& task : tasks) all_rowwise = all_rowwise && uses_rowwise_path(task.w->dtype, n_tokens);
+    if (!all_rowwise) {
+        for (const auto& task : tasks) matmul(*task.w, x, n_tokens, task.y, pool);
+        return;
+    }
+    // A named reference: inside the pool task, the name of a thread_local would mean each
+    // worker's own (empty) instance.
+    thread_local std::vector<PreparedActivations> caller_prepared;
+    std::vector<PreparedActivations>& prepared = caller_prepared;
+    prepared.resize(tasks.size());
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        // Reuse the conversion of an earlier task with the same weight type.
+        size_t same = 0;
+        while (same < i && tasks[same].w->dtype != tasks[i].w->dtype) ++same;
+        if (same < i) {
+            prepared[i].type = prepared[same].type;
+            prepared[i].x = prepared[same].x;
+            prepared[i].row_bytes = prepared[same].row_bytes;
+            prepared[i].data = prepared[same].data;
+        } else {
+            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
+        }
+    }
+    pool.run([&](int thread_index, int n_threads) {
+        for (size_t i = 0; i < tasks.size(); ++i) {
+            const int64_t n_out = tasks[i].w->ne[1];
+            multiply_rows(*tasks[i].w, prepared[i], n_tokens, tasks[i].y, n_out * thread_index / n_threads,
+                          n_out * (thread_index + 1) / n_threads);
+        }
+    });
 }
 
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y) {

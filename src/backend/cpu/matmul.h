@@ -9,6 +9,7 @@
 #include "util/thread_pool.h"
 
 #include <cstdint>
+#include <span>
 
 namespace rocmforge::backend::cpu {
 
@@ -17,6 +18,14 @@ void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y,
 // True when matmul rounds x to the weight type's vec_dot_type (quantized weights, small batches:
 // the quant vec_dot kernels); false when it multiplies f32 x with f32-dequantized weight tiles.
 bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens);
+
+// Several products of the same input, y_i = W_i · x (e.g. Q/K/V or gate/up), with one thread-pool
+// dispatch for all of them on the row-by-row path (decode), where dispatches dominate.
+struct MatmulTask {
+    const tensor::Tensor* w;
+    float* y;
+};
+void matmul_shared_input(std::span<const MatmulTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 // Reference: dequantize each weight row to f32, then a scalar sequential dot. Single-threaded.
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y);

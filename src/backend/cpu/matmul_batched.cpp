@@ -2,6 +2,7 @@
 
 #include "backend/cpu/dequantize_row.h"
 #include "backend/cpu/dot.h"
+#include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
 #include <vector>
@@ -14,11 +15,12 @@
 namespace rocmforge::backend::cpu {
 namespace {
 
-constexpr int64_t kRowBlock = 16;   // weight rows per packed block (two 8-float vectors)
-constexpr int64_t kTokenBlock = 6;  // tokens per register tile
+constexpr int64_t kRowBlock = kTileCols;   // weight rows per packed block (two 8-float vectors)
+constexpr int64_t kTokenBlock = kTileRows;  // tokens per register tile
 
-// y[t * y_stride + j] = sum_i x[t * k + i] * packed[i * 16 + j] for t < n_tok (<= 6), j < n_rows (<= 16).
-void tile_scalar(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
+}  // namespace
+
+void gemm_tile_reference(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
                  int64_t y_stride) {
     for (int64_t t = 0; t < n_tok; ++t)
         for (int64_t j = 0; j < n_rows; ++j) {
@@ -27,6 +29,8 @@ void tile_scalar(const float* packed, const float* x, int64_t k, int64_t n_tok, 
             y[t * y_stride + j] = sum;
         }
 }
+
+namespace {
 
 #if defined(__x86_64__)
 // Accumulators are named variables (not an array) so they stay in the 16 ymm registers:
@@ -103,12 +107,17 @@ void tile_avx2_dispatch(const float* packed, const float* x, int64_t k, int64_t 
 }
 #endif
 
-void tile(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y, int64_t y_stride) {
+}  // namespace
+
+void gemm_tile(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
+               int64_t y_stride) {
 #if defined(__x86_64__)
     if (cpu_has_avx2_fma_f16c()) return tile_avx2_dispatch(packed, x, k, n_tok, n_rows, y, y_stride);
 #endif
-    tile_scalar(packed, x, k, n_tok, n_rows, y, y_stride);
+    gemm_tile_reference(packed, x, k, n_tok, n_rows, y, y_stride);
 }
+
+namespace {
 
 // packed[i * 16 + j] = W[r0 + j, i] as f32 (zero for j >= n_rows).
 void pack_rows(const tensor::Tensor& w, int64_t r0, int64_t n_rows, std::vector<float>& rows,
@@ -138,23 +147,9 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
             pack_rows(w, r0, n_rows, rows, packed);
             for (int64_t t = 0; t < n_tokens; t += kTokenBlock) {
                 const int64_t n_tok = std::min(kTokenBlock, n_tokens - t);
-                tile(packed.data(), x + t * k, k, n_tok, n_rows, y + t * n_out + r0, n_out);
+                gemm_tile(packed.data(), x + t * k, k, n_tok, n_rows, y + t * n_out + r0, n_out);
             }
         }
-    });
-}
-
-void matmul_vector_float(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    const int64_t k = w.ne[0];
-    const int64_t n_out = w.ne[1];
-    pool.parallel_for(n_out, [&](int64_t begin, int64_t end) {
-        for (int64_t t = 0; t < n_tokens; ++t)
-            for (int64_t r = begin; r < end; ++r) {
-                const void* p = w.row_ptr(r);
-                y[t * n_out + r] = w.dtype == gguf::GgmlType::F16
-                                       ? dot_f16_f32(static_cast<const uint16_t*>(p), x + t * k, k)
-                                       : dot_f32(static_cast<const float*>(p), x + t * k, k);
-            }
     });
 }
 

@@ -10,7 +10,4 @@ namespace rocmforge::backend::cpu {
 
 void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
-// One weight row per token: F32/F16 weights, f32 dot products (no activation rounding).
-void matmul_vector_float(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
-
 }  // namespace rocmforge::backend::cpu

@@ -1,50 +1,69 @@
 #include "backend/cpu/matmul_quantized.h"
 
+#include "backend/cpu/dot.h"
 #include "quant/quant_traits.h"
 #include "util/error.h"
 
 #include <algorithm>
-#include <vector>
 
 namespace rocmforge::backend::cpu {
 
-void matmul_quantized(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    const auto& traits = quant::quant_traits(w.dtype);
+void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
+                         PreparedActivations& out) {
+    out.x = x;
+    if (weight_type == gguf::GgmlType::F32 || weight_type == gguf::GgmlType::F16) {
+        out.type = gguf::GgmlType::F32;
+        return;
+    }
+    const auto& traits = quant::quant_traits(weight_type);
     const auto& act_traits = quant::quant_traits(traits.vec_dot_type);
-    const int64_t k = w.ne[0];
-    const int64_t n_out = w.ne[1];
     if (k % traits.block_size != 0 || k % act_traits.block_size != 0)
         throw_error("matmul", "row length {} is not a multiple of the {} / {} block sizes", k, traits.name,
                     act_traits.name);
-    if (act_traits.from_float == nullptr)
-        throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
+    out.type = traits.vec_dot_type;
+    if (out.type == gguf::GgmlType::F32) return;
+    if (act_traits.from_float == nullptr) throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
+    out.row_bytes = quant::row_size(act_traits, k);
+    out.data.resize(out.row_bytes * static_cast<size_t>(n_tokens));
+    for (int64_t t = 0; t < n_tokens; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
+}
 
-    // Activations in the dot type: [n_tokens] rows of act_row_bytes (F32 rows are used as they are).
-    const size_t act_row_bytes = quant::row_size(act_traits, k);
-    thread_local std::vector<uint8_t> converted;
-    const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-    if (traits.vec_dot_type != gguf::GgmlType::F32) {
-        converted.resize(act_row_bytes * static_cast<size_t>(n_tokens));
-        uint8_t* dst = converted.data();
-        pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-            for (int64_t t = begin; t < end; ++t) act_traits.from_float(x + t * k, dst + t * act_row_bytes, k);
-        });
-        act = converted.data();
-    }
-
-    const int n_threads = pool.size();
-    pool.run([&](int thread_index, int) {
-        const int64_t begin = n_out * thread_index / n_threads;
-        const int64_t end = n_out * (thread_index + 1) / n_threads;
-        // Token blocks keep a few activation rows hot while sweeping a block of weight rows.
-        constexpr int64_t kRowBlock = 16;
-        for (int64_t r0 = begin; r0 < end; r0 += kRowBlock) {
-            const int64_t r1 = std::min(end, r0 + kRowBlock);
-            for (int64_t t = 0; t < n_tokens; ++t) {
-                const uint8_t* a = act + t * act_row_bytes;
-                for (int64_t r = r0; r < r1; ++r) traits.vec_dot(k, &y[t * n_out + r], w.row_ptr(r), a);
+void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
+                   int64_t row_begin, int64_t row_end) {
+    const int64_t k = w.ne[0];
+    const int64_t n_out = w.ne[1];
+    if (w.dtype == gguf::GgmlType::F32 || w.dtype == gguf::GgmlType::F16) {
+        const bool half = w.dtype == gguf::GgmlType::F16;
+        for (int64_t t = 0; t < n_tokens; ++t)
+            for (int64_t r = row_begin; r < row_end; ++r) {
+                const void* p = w.row_ptr(r);
+                y[t * n_out + r] = half ? dot_f16_f32(static_cast<const uint16_t*>(p), act.x + t * k, k)
+                                        : dot_f32(static_cast<const float*>(p), act.x + t * k, k);
             }
+        return;
+    }
+    const auto& traits = quant::quant_traits(w.dtype);
+    // Blocks of weight rows keep a few activation rows hot.
+    constexpr int64_t kRowBlock = 16;
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
+        const int64_t r1 = std::min(row_end, r0 + kRowBlock);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            const void* a = act.type == gguf::GgmlType::F32 ? static_cast<const void*>(act.x + t * k)
+                                                            : static_cast<const void*>(act.data.data() + t * act.row_bytes);
+            for (int64_t r = r0; r < r1; ++r) traits.vec_dot(k, &y[t * n_out + r], w.row_ptr(r), a);
         }
+    }
+}
+
+void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+    // A named reference: inside the pool task, the name of a thread_local would mean each
+    // worker's own (empty) instance.
+    thread_local PreparedActivations caller_activations;
+    PreparedActivations& act = caller_activations;
+    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act);
+    const int64_t n_out = w.ne[1];
+    pool.run([&](int thread_index, int n_threads) {
+        multiply_rows(w, act, n_tokens, y, n_out * thread_index / n_threads, n_out * (thread_index + 1) / n_threads);
     });
 }
 

@@ -1,0 +1,36 @@
+// `rocmforge bench --json` reports every field the issue asks for, with sane values.
+#include "common/test_paths.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace rocmforge::test {
+namespace {
+
+TEST(BenchCommand, JsonHasAllFields) {
+    const auto r = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                               " -p 32 -n 8 -r 2 -t 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    for (const char* key : {"model", "type", "device", "threads", "pp_tok_s", "pp_tok_s_sd", "tg_tok_s", "tg_tok_s_sd",
+                            "tg_gb_s"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j.at("model"), "stories260K.gguf");
+    EXPECT_EQ(j.at("type"), "f32");
+    EXPECT_EQ(j.at("threads"), 2);
+    EXPECT_GT(j.at("pp_tok_s").get<double>(), 0.0);
+    EXPECT_GT(j.at("tg_tok_s").get<double>(), 0.0);
+    EXPECT_GE(j.at("tg_tok_s_sd").get<double>(), 0.0);
+    EXPECT_GT(j.at("tg_gb_s").get<double>(), 0.0);
+}
+
+TEST(BenchCommand, TableOutput) {
+    const auto r = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                               " -p 16 -n 4 -r 1 -t 1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("| pp16 |"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("| tg4 |"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace rocmforge::test
