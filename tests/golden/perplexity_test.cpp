@@ -38,8 +38,9 @@ TEST_P(PerplexityTest, MatchesLlamaCpp) {
     std::printf("%s: PPL %.4f +/- %.5f (llama.cpp %.4f, %lld chunks)\n", c.model.c_str(), r.ppl, r.ppl_stderr, reference,
                 static_cast<long long>(r.n_chunks));
     EXPECT_LE(std::abs(r.ppl - reference) / reference, c.relative_tolerance);
-    if (c.model == "wp-25M-f16.gguf")
+    if (c.model == "wp-25M-f16.gguf") {
         EXPECT_NEAR(r.ppl_stderr, golden.at("ppl_stderr_f16").get<double>(), 0.01 * r.ppl_stderr);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, PerplexityTest,
