@@ -41,7 +41,7 @@ void add_chat_command(CLI::App& app) {
     cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
     cmd->add_option("--system", o->system, "System message");
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens per reply")->capture_default_str();
-    cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped at 4096)");
+    cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped by available memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     add_sampler_options(*cmd, o->sampler);
     cmd->callback([o] {

@@ -34,7 +34,7 @@ void add_generate_command(CLI::App& app) {
     auto* ids = cmd->add_option("--prompt-tokens", o->prompt_tokens, "Prompt as token ids instead of text (no BOS added)");
     prompt->excludes(ids);
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens to generate")->capture_default_str();
-    cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped at 4096)");
+    cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped by available memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     cmd->add_option("--stop", o->stop, "Stop string (repeatable); not included in the output");
     cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");

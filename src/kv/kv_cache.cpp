@@ -8,9 +8,13 @@ KvCache::KvCache(const KvCacheShape& shape) : shape_(shape) {
     if (shape.n_layers <= 0 || shape.n_ctx <= 0 || shape.n_kv_heads <= 0 || shape.head_dim <= 0)
         throw_error("kv cache", "invalid shape: layers {}, context {}, kv heads {}, head dim {}", shape.n_layers,
                     shape.n_ctx, shape.n_kv_heads, shape.head_dim);
-    const size_t n = static_cast<size_t>(shape.n_layers * layer_floats());
-    k_.assign(n, 0.0f);
-    v_.assign(n, 0.0f);
+    n_floats_ = static_cast<size_t>(shape.n_layers * layer_floats());
+    k_.reset(static_cast<float*>(std::calloc(n_floats_, sizeof(float))));
+    v_.reset(static_cast<float*>(std::calloc(n_floats_, sizeof(float))));
+    if (!k_ || !v_) {
+        throw_error("kv cache", "cannot allocate {:.2f} GiB for {} positions (lower -c)",
+                    static_cast<double>(bytes()) / (1ull << 30), shape.n_ctx);
+    }
 }
 
 void KvCache::check_room(int64_t n_new) const {
@@ -20,11 +24,11 @@ void KvCache::check_room(int64_t n_new) const {
 }
 
 float* KvCache::k_rows(int64_t layer, int64_t position) {
-    return k_.data() + layer * layer_floats() + position * shape_.row_floats();
+    return k_.get() + layer * layer_floats() + position * shape_.row_floats();
 }
 
 float* KvCache::v_rows(int64_t layer, int64_t position) {
-    return v_.data() + layer * layer_floats() + position * shape_.row_floats();
+    return v_.get() + layer * layer_floats() + position * shape_.row_floats();
 }
 
 void KvCache::commit(int64_t n) {

@@ -4,7 +4,8 @@
 // n_kv_heads * head_dim floats per position, the layout backend::cpu::attention reads.
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 namespace rocmforge::kv {
 
@@ -25,15 +26,19 @@ public:
     int64_t n_ctx() const { return shape_.n_ctx; }
     // Positions already holding keys/values (the next token goes to position size()).
     int64_t size() const { return n_filled_; }
-    size_t bytes() const { return 2 * k_.size() * sizeof(float); }
+    size_t bytes() const { return 2 * n_floats_ * sizeof(float); }
+    // Bytes one position takes over all layers (K and V).
+    static size_t bytes_per_position(const KvCacheShape& shape) {
+        return 2 * static_cast<size_t>(shape.n_layers * shape.row_floats()) * sizeof(float);
+    }
 
     // Throws rocmforge::Error "context length exceeded" when n_new more positions do not fit.
     void check_room(int64_t n_new) const;
     // Rows for positions [size(), size() + n) of `layer`; call commit(n) after all layers wrote them.
     float* k_rows(int64_t layer, int64_t position);
     float* v_rows(int64_t layer, int64_t position);
-    const float* k_layer(int64_t layer) const { return k_.data() + layer * layer_floats(); }
-    const float* v_layer(int64_t layer) const { return v_.data() + layer * layer_floats(); }
+    const float* k_layer(int64_t layer) const { return k_.get() + layer * layer_floats(); }
+    const float* v_layer(int64_t layer) const { return v_.get() + layer * layer_floats(); }
     void commit(int64_t n);
     // Forgets positions >= n (n <= size()).
     void truncate(int64_t n);
@@ -44,8 +49,12 @@ private:
 
     KvCacheShape shape_;
     int64_t n_filled_ = 0;
-    std::vector<float> k_;
-    std::vector<float> v_;
+    // Zeroed with calloc: large blocks come straight from the kernel as zero pages, so memory is
+    // committed only as positions fill and a long context costs nothing until it is used.
+    struct FreeDeleter { void operator()(float* p) const { std::free(p); } };
+    size_t n_floats_ = 0;
+    std::unique_ptr<float[], FreeDeleter> k_;
+    std::unique_ptr<float[], FreeDeleter> v_;
 };
 
 }  // namespace rocmforge::kv

@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/system_memory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -34,8 +35,24 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
 }
 
 kv::KvCache Model::make_cache(int64_t n_ctx) const {
-    if (n_ctx <= 0) n_ctx = std::min<int64_t>(hparams_.n_ctx_train, 4096);
-    kv::KvCache cache({hparams_.n_layers, n_ctx, hparams_.n_kv_heads, hparams_.head_dim});
+    kv::KvCacheShape shape{hparams_.n_layers, n_ctx, hparams_.n_kv_heads, hparams_.head_dim};
+    const size_t per_position = kv::KvCache::bytes_per_position(shape);
+    const uint64_t available = available_memory_bytes();
+    // The cache may take at most half of the memory available now (weights are mmapped beside it).
+    const auto fitting = static_cast<int64_t>(std::max<uint64_t>(1, available / 2 / per_position));
+    if (n_ctx <= 0) {
+        shape.n_ctx = std::min<int64_t>(hparams_.n_ctx_train, fitting);
+        if (shape.n_ctx < hparams_.n_ctx_train) {
+            log::warn("context capped at {} positions by memory (the model was trained for {}; {:.1f} GiB available)",
+                      shape.n_ctx, hparams_.n_ctx_train, static_cast<double>(available) / (1ull << 30));
+        }
+    } else if (n_ctx > fitting) {
+        throw_error("-c", "a context of {} positions needs {:.2f} GiB of KV cache, more than half of the {:.2f} GiB "
+                    "of memory available (at most {} fit)", n_ctx,
+                    static_cast<double>(per_position) * static_cast<double>(n_ctx) / (1ull << 30),
+                    static_cast<double>(available) / (1ull << 30), fitting);
+    }
+    kv::KvCache cache(shape);
     log::debug("KV cache: {} positions, {:.1f} MiB (f32)", n_ctx, cache.bytes() / 1048576.0);
     return cache;
 }

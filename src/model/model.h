@@ -26,7 +26,8 @@ public:
     const ModelHparams& hparams() const { return hparams_; }
     const ModelWeights& weights() const { return weights_; }
 
-    // A KV cache for n_ctx positions (n_ctx <= 0: the training context, capped at 4096).
+    // A KV cache for n_ctx positions (n_ctx <= 0: the training context, capped so the cache takes at
+    // most half of the memory available now). An explicit n_ctx beyond that is a rocmforge::Error.
     kv::KvCache make_cache(int64_t n_ctx) const;
 
     // Runs `tokens` as one batch at positions cache.size() .. and appends them to the cache.

@@ -7,6 +7,8 @@
 #include "model/model.h"
 #include "model/synthetic_model.h"
 
+#include "util/error.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -164,6 +166,29 @@ TEST_P(ArchForwardTest, MatchesNaiveReference) {
                 norm += e * e;
             }
         EXPECT_LE(std::sqrt(diff / norm), 1e-5) << GetParam() << " split " << split;
+    }
+    std::filesystem::remove(path);
+}
+
+// Context sizing: the default is the training context unless memory says otherwise; a context
+// whose KV cache cannot fit in memory is refused with an error naming -c, not a bad_alloc.
+TEST(ModelContext, DefaultIsTrainingContextAndHugeContextsAreRefused) {
+    const auto path = (std::filesystem::temp_directory_path() /
+                       ("rocmforge_" + std::to_string(::getpid()) + "_ctx.gguf")).string();
+    ThreadPool pool(1);
+    SyntheticModelOptions options;
+    options.shape = "tiny";
+    options.type = gguf::GgmlType::F32;
+    write_synthetic_model(options, path, pool);
+    auto model = Model::load(path);
+    const auto cache = model->make_cache(0);
+    EXPECT_EQ(cache.n_ctx(), model->hparams().n_ctx_train);
+    try {
+        model->make_cache(int64_t{1} << 40);
+        ADD_FAILURE() << "expected an error for a 2^40-position context";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("-c: a context of 1099511627776 positions needs"), std::string::npos)
+            << e.what();
     }
     std::filesystem::remove(path);
 }
