@@ -53,7 +53,7 @@ kv::KvCache Model::make_cache(int64_t n_ctx) const {
                     static_cast<double>(available) / (1ull << 30), fitting);
     }
     kv::KvCache cache(shape);
-    log::debug("KV cache: {} positions, {:.1f} MiB (f32)", n_ctx, cache.bytes() / 1048576.0);
+    log::debug("KV cache: {} positions, {:.1f} MiB (f32, committed as it fills)", shape.n_ctx, cache.bytes() / 1048576.0);
     return cache;
 }
 
