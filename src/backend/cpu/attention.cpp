@@ -15,6 +15,16 @@
 namespace rocmforge::backend::cpu {
 namespace {
 
+// scores[p] ← exp(scores[p] − max_score) in place; returns 1 / their sum (the softmax normalizer).
+float exponentiate_scores(float* scores, int64_t n_keys, float max_score) {
+    float sum = 0.0f;
+    for (int64_t p = 0; p < n_keys; ++p) {
+        scores[p] = std::exp(scores[p] - max_score);
+        sum += scores[p];
+    }
+    return 1.0f / sum;
+}
+
 // One (token, head) pair: scores over positions [0, n_keys), softmax, weighted sum of V.
 void attend_one(const float* q_head, const float* k, const float* v, float* out_head, int64_t kv_head,
                 const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
@@ -25,12 +35,7 @@ void attend_one(const float* q_head, const float* k, const float* v, float* out_
         scores[p] = dot_f32(q_head, k + p * kv_stride + kv_head * s.head_dim, s.head_dim) * s.scale;
         max_score = std::max(max_score, scores[p]);
     }
-    float sum = 0.0f;
-    for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = std::exp(scores[p] - max_score);
-        sum += scores[p];
-    }
-    const float inv_sum = 1.0f / sum;
+    const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
     for (int64_t p = 0; p < n_keys; ++p) {
         const float weight = scores[p] * inv_sum;
@@ -66,12 +71,7 @@ ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const float* k, const f
         scores[p] = dot_avx2(q_head, k + p * kv_stride + kv_head * s.head_dim, s.head_dim) * s.scale;
         max_score = std::max(max_score, scores[p]);
     }
-    float sum = 0.0f;
-    for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = std::exp(scores[p] - max_score);
-        sum += scores[p];
-    }
-    const float inv_sum = 1.0f / sum;
+    const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
     for (int64_t p = 0; p < n_keys; ++p) {
         const __m256 weight = _mm256_set1_ps(scores[p] * inv_sum);

@@ -221,10 +221,8 @@ void VecDotQ4_K(int64_t n, float* result, const void* x, const void* y) {
     VF32 acc = hn::Zero(DF32());
     float mins_sum = 0.0f;
     for (int64_t i = 0; i < n / kQK_K; ++i) {
-        int sc[8], mn[8];
-        for (int s = 0; s < 8; ++s) layout::k4_scale_min(bx[i].scales, s, &sc[s], &mn[s]);
-        int mins_dot = 0;
-        for (int s = 0; s < 8; ++s) mins_dot += mn[s] * (by[i].bsums[2 * s] + by[i].bsums[2 * s + 1]);
+        int sc[8];
+        const int mins_dot = DecodeK4ScalesMinsDot(bx[i].scales, by[i].bsums, sc);
         VI32 sumi = hn::Zero(DI32());
         for (int k = 0; k < 4; ++k) {  // 64 elements: low nibbles = sub-block 2k, high = 2k+1
             const VU8 q = hn::LoadU(DU8(), bx[i].qs + 32 * k);
@@ -334,7 +332,6 @@ HWY_INLINE float DotBlock32(LoadX load_x, const int8_t* y, float scale) {
     const hn::CappedTag<int16_t, 16> d16;
     const hn::Rebind<int8_t, decltype(d16)> d8;
     const hn::Repartition<int32_t, decltype(d16)> d32;
-    const hn::Rebind<float, decltype(d32)> df;
     auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
     for (size_t off = 0; off < 32; off += hn::Lanes(d16)) {
         const auto a = hn::PromoteTo(d16, load_x(d8, off));

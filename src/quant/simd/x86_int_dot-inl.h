@@ -65,6 +65,18 @@ HWY_INLINE VU8 FifthBitsOf32(const uint8_t* qh) {
     return VU8{_mm256_and_si256(is_set, _mm256_set1_epi8(0x10))};
 }
 
+// Q4_K/Q5_K block header: the 8 sub-block scales into sc[8]; returns sum_s min_s * (sum of the
+// 32 activations of sub-block s), from the Q8_K block's 16-element sums.
+HWY_INLINE int DecodeK4ScalesMinsDot(const uint8_t* packed_scales, const int16_t* bsums, int sc[8]) {
+    int mins_dot = 0;
+    for (int s = 0; s < 8; ++s) {
+        int mn;
+        layout::k4_scale_min(packed_scales, s, &sc[s], &mn);
+        mins_dot += mn * (bsums[2 * s] + bsums[2 * s + 1]);
+    }
+    return mins_dot;
+}
+
 HWY_INLINE float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
 HWY_INLINE float ReduceF32(VF32 v) { return hn::GetLane(hn::SumOfLanes(DF32(), v)); }

@@ -102,10 +102,8 @@ void VecDotQ5_K(int64_t n, float* result, const void* x, const void* y) {
     VF32 acc = hn::Zero(DF32());
     float mins_sum = 0.0f;
     for (int64_t i = 0; i < n / kQK_K; ++i) {
-        int sc[8], mn[8];
-        for (int s = 0; s < 8; ++s) layout::k4_scale_min(bx[i].scales, s, &sc[s], &mn[s]);
-        int mins_dot = 0;
-        for (int s = 0; s < 8; ++s) mins_dot += mn[s] * (by[i].bsums[2 * s] + by[i].bsums[2 * s + 1]);
+        int sc[8];
+        const int mins_dot = DecodeK4ScalesMinsDot(bx[i].scales, by[i].bsums, sc);
         VU8 qh = hn::LoadU(DU8(), bx[i].qh);  // bit 2k: sub-block 2k, bit 2k+1: sub-block 2k+1
         VI32 sumi = hn::Zero(DI32());
         for (int k = 0; k < 4; ++k) {
