@@ -1,9 +1,14 @@
-# rocmforge_layer(NAME DEPS ...): builds src/NAME/**/*.cpp into the static library rocmforge_NAME.
+# rocmforge_layer(NAME [FLAT] DEPS ...): builds src/NAME/**/*.cpp (FLAT: src/NAME/*.cpp only, the
+# sub-folders being layers of their own) into the static library rocmforge_NAME.
 # Sources include each other as "layer/file.h" from src/. Skipped while the folder has no sources.
 set(ROCMFORGE_LAYERS "")
 function(rocmforge_layer name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  cmake_parse_arguments(ARG "FLAT" "" "DEPS" ${ARGN})
+  if(ARG_FLAT)
+    file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  else()
+    file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  endif()
   if(NOT sources)
     return()
   endif()

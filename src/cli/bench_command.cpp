@@ -1,6 +1,7 @@
 // `rocmforge bench -m MODEL [-p 512] [-n 128] [-r 5] [-t T] [--json]`: prompt processing and
 // generation throughput (engine/bench.h), printed as a llama-bench style table or one JSON object.
 #include "cli/commands.h"
+#include "backend/cpu/cpu_backend.h"
 #include "engine/bench.h"
 #include "model/model.h"
 
@@ -56,9 +57,10 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     cmd->add_flag("--json", o->json, "Print one JSON object");
     cmd->callback([o] {
-        auto model = model::Model::load(o->model_path);
-        ThreadPool pool(o->threads);
-        const auto r = engine::run_bench(*model, pool, o->bench);
+        auto backend = std::make_unique<backend::cpu::CpuBackend>(o->threads);
+        auto model = model::Model::load(o->model_path, *backend);
+        const auto r = engine::run_bench(*model, o->bench);
+        const int n_threads = backend->pool().size();
         const std::string name = std::filesystem::path(o->model_path).filename().string();
         const std::string device = "CPU: " + cpu_name();
         const std::string type = dominant_type(*model);
@@ -67,7 +69,7 @@ void add_bench_command(CLI::App& app) {
             j["model"] = name;
             j["type"] = type;
             j["device"] = device;
-            j["threads"] = pool.size();
+            j["threads"] = n_threads;
             j["n_prompt"] = o->bench.n_prompt;
             j["n_gen"] = o->bench.n_gen;
             j["repetitions"] = o->bench.repetitions;
@@ -83,10 +85,10 @@ void add_bench_command(CLI::App& app) {
         std::printf("| model | type | device | threads | test | t/s | GB/s |\n|---|---|---|---|---|---|---|\n");
         if (o->bench.n_prompt > 0)
             std::printf("%s", fmt::format("| {} | {} | {} | {} | pp{} | {:.2f} ± {:.2f} | |\n", name, type, device,
-                                          pool.size(), o->bench.n_prompt, r.pp_tok_s, r.pp_tok_s_sd).c_str());
+                                          n_threads, o->bench.n_prompt, r.pp_tok_s, r.pp_tok_s_sd).c_str());
         if (o->bench.n_gen > 0)
             std::printf("%s", fmt::format("| {} | {} | {} | {} | tg{} | {:.2f} ± {:.2f} | {:.2f} |\n", name, type, device,
-                                          pool.size(), o->bench.n_gen, r.tg_tok_s, r.tg_tok_s_sd, r.tg_gb_s).c_str());
+                                          n_threads, o->bench.n_gen, r.tg_tok_s, r.tg_tok_s_sd, r.tg_gb_s).c_str());
     });
 }
 

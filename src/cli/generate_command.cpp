@@ -1,9 +1,11 @@
 // `rocmforge generate -m MODEL -p TEXT [-n N] [sampler flags] [-c CTX] [-t THREADS] [--json]`:
 // streams the continuation of TEXT to stdout, or prints one JSON object with --json.
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "cli/sampler_options.h"
 #include "cli/token_list.h"
 #include "cli/tokenizer_text.h"
+#include "engine/backend_select.h"
 #include "engine/generator.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -22,6 +24,8 @@ void add_generate_command(CLI::App& app) {
         std::string model_path, prompt, prompt_tokens;
         int64_t max_tokens = 128;
         int64_t n_ctx = 0;
+        int64_t batch_tokens = 2048;
+        std::string kv_type = "f32";
         int threads = 0;
         bool json = false;
         std::vector<std::string> stop;
@@ -36,6 +40,7 @@ void add_generate_command(CLI::App& app) {
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens to generate")->capture_default_str();
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped by available memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    add_engine_options(*cmd, o->batch_tokens, o->kv_type);
     cmd->add_option("--stop", o->stop, "Stop string (repeatable); not included in the output");
     cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
     add_sampler_options(*cmd, o->sampler);
@@ -47,14 +52,18 @@ void add_generate_command(CLI::App& app) {
         gen.sampler = resolve_sampler_params(o->sampler);
         gen.stop_strings = o->stop;
 
-        auto model = model::Model::load(o->model_path);
+        auto backend = engine::make_backend(o->threads);
+        auto model = model::Model::load(o->model_path, *backend);
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         const std::vector<int32_t> prompt_tokens = ids->count() > 0 ? parse_token_list(o->prompt_tokens)
                                                                     : tokenizer->encode(o->prompt, true, false);
-        auto cache = model->make_cache(o->n_ctx);
-        ThreadPool pool(o->threads);
+        engine::RunnerOptions ro;
+        ro.n_ctx = o->n_ctx;
+        ro.batch_tokens = o->batch_tokens;
+        ro.kv_type = parse_kv_type(o->kv_type);
+        engine::ModelRunner runner(*model, ro);
         TokenizerText text(*tokenizer);
-        log::debug("seed {}, context {}, threads {}", gen.sampler.seed, cache.n_ctx(), pool.size());
+        log::debug("seed {}, context {}, {}", gen.sampler.seed, runner.n_ctx(), backend->description());
 
         std::function<void(const std::string&)> on_text;
         if (!o->json) {
@@ -63,7 +72,8 @@ void add_generate_command(CLI::App& app) {
                 std::fflush(stdout);
             };
         }
-        const auto result = engine::generate(*model, cache, pool, prompt_tokens, gen, text, on_text);
+        const int32_t seq = runner.kv().create_sequence();
+        const auto result = engine::generate(runner, seq, prompt_tokens, gen, text, on_text);
         const auto& t = result.timings;
         if (o->json) {
             nlohmann::ordered_json j;

@@ -2,6 +2,8 @@
 // of the given token ids (no BOS added), rows of n_vocab, little-endian.
 #include "cli/commands.h"
 #include "cli/token_list.h"
+#include "engine/backend_select.h"
+#include "engine/model_runner.h"
 #include "model/model.h"
 #include "util/error.h"
 
@@ -25,11 +27,16 @@ void add_logits_command(CLI::App& app) {
     cmd->add_option("-t,--threads", opts->threads, "Threads (default: all cores)");
     cmd->callback([opts] {
         const auto tokens = parse_token_list(opts->tokens_text);
-        auto model = model::Model::load(opts->model_path);
-        ThreadPool pool(opts->threads);
-        auto cache = model->make_cache(static_cast<int64_t>(tokens.size()));
+        auto backend = engine::make_backend(opts->threads);
+        auto model = model::Model::load(opts->model_path, *backend);
+        const auto n = static_cast<int64_t>(tokens.size());
+        engine::RunnerOptions ro;
+        ro.n_ctx = n;
+        ro.batch_tokens = n;
+        ro.max_logit_rows = n;
+        engine::ModelRunner runner(*model, ro);
         std::vector<float> logits;
-        model->forward(tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(tokens.size()), logits);
+        runner.eval(runner.kv().create_sequence(), tokens, backend::RowClass::Prefill, n, logits);
         std::FILE* out = std::fopen(opts->output_path.c_str(), "wb");
         if (out == nullptr) throw_error(opts->output_path, "cannot open output file for writing");
         const size_t written = std::fwrite(logits.data(), sizeof(float), logits.size(), out);

@@ -1,6 +1,7 @@
 // `rocmforge perplexity -m MODEL -f TEXT [-c 256] [-b N] [-t T] [--chunks N]`: prints
 // "PPL = x +/- y" (method in engine/perplexity.h).
 #include "cli/commands.h"
+#include "engine/backend_select.h"
 #include "engine/perplexity.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -34,15 +35,15 @@ void add_perplexity_command(CLI::App& app) {
         if (!in) throw_error(o->text_path, "cannot open text file");
         std::ostringstream text;
         text << in.rdbuf();
-        auto model = model::Model::load(o->model_path);
+        auto backend = engine::make_backend(o->threads);
+        auto model = model::Model::load(o->model_path, *backend);
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         if (!tokenizer->bos_id()) throw_error(o->model_path, "the model has no BOS token, needed for perplexity");
         o->ppl.bos_id = *tokenizer->bos_id();
         const auto tokens = tokenizer->encode(text.str(), /*add_bos=*/true, /*parse_special=*/false);
-        ThreadPool pool(o->threads);
-        log::info("{} tokens, chunks of {}, {} threads", tokens.size(), o->ppl.n_ctx, pool.size());
+        log::info("{} tokens, chunks of {}, {}", tokens.size(), o->ppl.n_ctx, backend->description());
         const auto start = std::chrono::steady_clock::now();
-        const auto r = engine::compute_perplexity(*model, pool, tokens, o->ppl, [](int64_t chunk, double ppl) {
+        const auto r = engine::compute_perplexity(*model, tokens, o->ppl, [](int64_t chunk, double ppl) {
             log::debug("chunk {}: running PPL {:.4f}", chunk + 1, ppl);
         });
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -3,7 +3,6 @@
 // from an empty cache) and text generation (tg: n_gen single-token steps from an empty cache),
 // each repeated and reported as mean ± sample standard deviation of tokens/s.
 #include "model/model.h"
-#include "util/thread_pool.h"
 
 #include <cstdint>
 
@@ -22,8 +21,8 @@ struct BenchResult {
     double tg_gb_s = 0;
 };
 
-// Throws rocmforge::Error when n_prompt or n_gen exceed the model's vocabulary-independent limits
-// (the cache is sized to max(n_prompt, n_gen)).
-BenchResult run_bench(const model::Model& model, ThreadPool& pool, const BenchOptions& options);
+// Runs on the model's backend through ModelRunner, one sequence (a fresh one per repetition), KV
+// sized to max(n_prompt, n_gen) + 1, no prefix cache. Throws rocmforge::Error for invalid options.
+BenchResult run_bench(const model::Model& model, const BenchOptions& options);
 
 }  // namespace rocmforge::engine

@@ -1,6 +1,5 @@
 #include "engine/generator.h"
 
-#include "sample/stop_strings.h"
 #include "util/error.h"
 
 #include <chrono>
@@ -14,56 +13,85 @@ double elapsed_ms(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-GenerationResult generate(const model::Model& model, kv::KvCache& cache, ThreadPool& pool,
-                          std::span<const int32_t> prompt, const GenerationOptions& options, const TokenText& text,
+SequenceGeneration::SequenceGeneration(const GenerationOptions& options, int64_t n_vocab,
+                                       std::span<const int32_t> prompt, const TokenText& text,
+                                       std::function<void(const std::string&)> on_text)
+    : options_(options), text_(text), on_text_(std::move(on_text)), sampler_(options.sampler, n_vocab),
+      stops_(options.stop_strings) {
+    result_.finish_reason = "length";
+    result_.timings.n_prompt = static_cast<int64_t>(prompt.size());
+    for (int32_t t : prompt) sampler_.accept(t);
+}
+
+void SequenceGeneration::emit(const std::string& s) {
+    if (s.empty()) return;
+    result_.text += s;
+    if (on_text_) on_text_(s);
+}
+
+void SequenceGeneration::finish(const char* reason) {
+    result_.finish_reason = reason;
+    emit(stops_.flush());
+    result_.timings.n_generated = static_cast<int64_t>(result_.tokens.size());
+    finished_ = true;
+}
+
+std::optional<int32_t> SequenceGeneration::next(std::span<const float> logits, int64_t length, int64_t n_ctx,
+                                                int32_t seq) {
+    if (finished_) return std::nullopt;
+    if (options_.max_tokens <= 0) {
+        finish("length");
+        return std::nullopt;
+    }
+    const auto step = static_cast<int64_t>(result_.tokens.size());
+    if (!all_finite(logits))
+        throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
+                    step);
+    const int32_t token = sampler_.sample(logits);
+    if (text_.is_end_of_generation(token)) {
+        finish("eog");
+        return std::nullopt;
+    }
+    sampler_.accept(token);
+    result_.tokens.push_back(token);
+    emit(stops_.push(text_.piece(token)));
+    if (stops_.stopped()) {
+        finish("stop");
+        return std::nullopt;
+    }
+    if (step + 1 >= options_.max_tokens) {
+        finish("length");
+        return std::nullopt;
+    }
+    if (length >= n_ctx) {
+        finish("context");
+        return std::nullopt;
+    }
+    return token;
+}
+
+GenerationResult generate(ModelRunner& runner, int32_t seq, std::span<const int32_t> prompt,
+                          const GenerationOptions& options, const TokenText& text,
                           const std::function<void(const std::string&)>& on_text) {
     if (prompt.empty()) throw_error("prompt", "the prompt is empty");
     const int64_t n_prompt = static_cast<int64_t>(prompt.size());
-    if (cache.size() + n_prompt > cache.n_ctx())
-        throw_error("prompt", "prompt is {} tokens but the context holds {} (raise -c)", cache.size() + n_prompt,
-                    cache.n_ctx());
-    GenerationResult result;
-    result.finish_reason = "length";
-    result.timings.n_prompt = n_prompt;
-    sample::Sampler sampler(options.sampler, model.hparams().n_vocab);
-    for (int32_t t : prompt) sampler.accept(t);
-    sample::StopStringMatcher stops(options.stop_strings);
-    auto emit = [&](const std::string& s) {
-        if (s.empty()) return;
-        result.text += s;
-        if (on_text) on_text(s);
-    };
+    auto& kv = runner.kv();
+    if (kv.length(seq) + n_prompt > runner.n_ctx())
+        throw_error("prompt", "prompt is {} tokens but the context holds {} (raise -c)", kv.length(seq) + n_prompt,
+                    runner.n_ctx());
+    SequenceGeneration gen(options, runner.model().hparams().n_vocab, prompt, text, on_text);
+    auto& timings = gen.result().timings;
 
     std::vector<float> logits;
     auto start = std::chrono::steady_clock::now();
-    model.forward(prompt, cache, pool, /*n_logit_rows=*/1, logits);
-    result.timings.prompt_ms = elapsed_ms(start);
+    runner.eval(seq, prompt, backend::RowClass::Prefill, /*n_logits=*/1, logits);
+    timings.prompt_ms = elapsed_ms(start);
 
     start = std::chrono::steady_clock::now();
-    for (int64_t step = 0; step < options.max_tokens; ++step) {
-        const int32_t token = sampler.sample(logits);
-        if (text.is_end_of_generation(token)) {
-            result.finish_reason = "eog";
-            break;
-        }
-        sampler.accept(token);
-        result.tokens.push_back(token);
-        emit(stops.push(text.piece(token)));
-        if (stops.stopped()) {
-            result.finish_reason = "stop";
-            break;
-        }
-        if (step + 1 == options.max_tokens) break;
-        if (cache.size() >= cache.n_ctx()) {
-            result.finish_reason = "context";
-            break;
-        }
-        model.forward(std::span<const int32_t>(&token, 1), cache, pool, /*n_logit_rows=*/1, logits);
-    }
-    emit(stops.flush());
-    result.timings.generation_ms = elapsed_ms(start);
-    result.timings.n_generated = static_cast<int64_t>(result.tokens.size());
-    return result;
+    while (const auto token = gen.next(logits, kv.length(seq), runner.n_ctx(), seq))
+        runner.eval(seq, std::span<const int32_t>(&*token, 1), backend::RowClass::Decode, /*n_logits=*/1, logits);
+    timings.generation_ms = elapsed_ms(start);
+    return gen.result();
 }
 
 }  // namespace rocmforge::engine

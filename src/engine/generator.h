@@ -1,13 +1,15 @@
 #pragma once
-// Single-sequence generation: batched prefill of the prompt, then one token per step through
-// the sampler chain until max_tokens, an end-of-generation token, a stop string or a full context.
-#include "kv/kv_cache.h"
-#include "model/model.h"
+// Generation: prefill of the prompt (in steps of the runner's batch size), then one token per
+// step through the sampler chain until max_tokens, an end-of-generation token, a stop string or
+// a full context. SequenceGeneration holds the per-sequence part (sampler, stop strings, text)
+// shared by generate() (one sequence) and run_batch() (many, batch_generator.h).
+#include "engine/model_runner.h"
 #include "sample/sampler.h"
-#include "util/thread_pool.h"
+#include "sample/stop_strings.h"
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,14 +43,44 @@ struct GenerationTimings {
 struct GenerationResult {
     std::vector<int32_t> tokens;  // generated ids (an end-of-generation token is not included)
     std::string text;             // their text, cut before a stop string
-    std::string finish_reason;    // "length", "eog", "stop", "context"
+    std::string finish_reason;    // "length", "eog", "stop", "context"; "error" in batch runs
+    std::string error;            // why, when finish_reason is "error"
     GenerationTimings timings;
 };
 
-// Runs generation on an empty or partly filled cache. on_text receives text as soon as it is
-// final (may be null). Throws rocmforge::Error when the prompt does not fit in the context.
-GenerationResult generate(const model::Model& model, kv::KvCache& cache, ThreadPool& pool,
-                          std::span<const int32_t> prompt, const GenerationOptions& options, const TokenText& text,
+// One sequence's sampling state: feed it the logits of its newest position, run the token it
+// returns, repeat until it returns nothing.
+class SequenceGeneration {
+public:
+    // on_text receives text as soon as it is final (may be null).
+    SequenceGeneration(const GenerationOptions& options, int64_t n_vocab, std::span<const int32_t> prompt,
+                       const TokenText& text, std::function<void(const std::string&)> on_text);
+
+    // logits: [n_vocab] after a sequence of `length` positions (n_ctx at most). Returns the next
+    // token to run, or nothing when generation finished (finish_reason set). Throws
+    // rocmforge::Error naming `seq` and the step when the logits are not finite.
+    std::optional<int32_t> next(std::span<const float> logits, int64_t length, int64_t n_ctx, int32_t seq);
+    bool finished() const { return finished_; }
+    GenerationResult& result() { return result_; }
+
+private:
+    void emit(const std::string& s);
+    void finish(const char* reason);
+
+    const GenerationOptions& options_;
+    const TokenText& text_;
+    std::function<void(const std::string&)> on_text_;
+    sample::Sampler sampler_;
+    sample::StopStringMatcher stops_;
+    GenerationResult result_;
+    bool finished_ = false;
+};
+
+// Runs generation on sequence `seq` of the runner (empty or partly filled: the prompt follows
+// its positions). Throws rocmforge::Error when the prompt does not fit in the context, or when
+// the model's logits are not finite (naming the sequence and the step).
+GenerationResult generate(ModelRunner& runner, int32_t seq, std::span<const int32_t> prompt,
+                          const GenerationOptions& options, const TokenText& text,
                           const std::function<void(const std::string&)>& on_text);
 
 }  // namespace rocmforge::engine

@@ -4,7 +4,6 @@
 // token of each chunk is replaced by BOS; each chunk runs from an empty cache, and only the
 // second half of each chunk is scored: positions j in [n_ctx/2, n_ctx-1) predict token j+1.
 #include "model/model.h"
-#include "util/thread_pool.h"
 
 #include <cstdint>
 #include <functional>
@@ -28,7 +27,7 @@ struct PerplexityResult {
 
 // Throws rocmforge::Error when the text has fewer than n_ctx tokens or any
 // option is out of range. on_chunk(i, running ppl) is called after each chunk (may be null).
-PerplexityResult compute_perplexity(const model::Model& model, ThreadPool& pool, std::span<const int32_t> tokens,
+PerplexityResult compute_perplexity(const model::Model& model, std::span<const int32_t> tokens,
                                     const PerplexityOptions& options,
                                     const std::function<void(int64_t, double)>& on_chunk);
 

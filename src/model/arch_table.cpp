@@ -7,7 +7,7 @@
 namespace rocmforge::model {
 namespace {
 
-using backend::cpu::RopeStyle;
+using backend::RopeStyle;
 
 // Defaults follow the reference implementations (HF config defaults / llama.cpp loaders).
 constexpr std::array kArchTable{

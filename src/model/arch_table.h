@@ -2,7 +2,7 @@
 // Architectures as data (DESIGN.md §3): one row per `general.architecture` value with the flags
 // where graphs differ. Hyper-parameter keys are "<arch>.<suffix>" (see hparams.h); tensor names
 // follow GGUF ("blk.N.attn_q.weight", see tensor_names.h).
-#include "backend/cpu/rope.h"
+#include "backend/backend_types.h"
 
 #include <string>
 #include <string_view>
@@ -11,7 +11,7 @@ namespace rocmforge::model {
 
 struct ArchSpec {
     std::string_view name;                 // general.architecture
-    backend::cpu::RopeStyle rope_style;    // llama stores Q/K permuted for "normal" pairs; qwen uses NeoX
+    backend::RopeStyle rope_style;         // llama stores Q/K permuted for "normal" pairs; qwen uses NeoX
     bool qkv_bias;                         // attn_{q,k,v}.bias present (required)
     bool qk_norm;                          // per-head RMSNorm of Q and K before RoPE (attn_{q,k}_norm.weight)
     double default_rms_eps;                // when attention.layer_norm_rms_epsilon is absent

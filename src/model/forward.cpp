@@ -1,110 +1,86 @@
-// The decoder forward pass shared by llama, qwen2 and qwen3 (flags from the ArchSpec).
-#include "backend/cpu/attention.h"
-#include "backend/cpu/elementwise.h"
-#include "backend/cpu/get_rows.h"
-#include "backend/cpu/matmul.h"
-#include "backend/cpu/rms_norm.h"
-#include "backend/cpu/rope.h"
+// The decoder forward pass shared by llama, qwen2 and qwen3 (flags from the ArchSpec), over a
+// batch of sequences, through the Backend interface only: the same code runs on every device.
 #include "model/model.h"
+#include "util/error.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <numeric>
 
 namespace rocmforge::model {
 
-namespace cpu = backend::cpu;
-
-namespace {
-
-// Activation buffers for one batch of n tokens, f32, one row per token.
-struct Activations {
-    std::vector<float> x, x_norm, q, k, v, attn, gate, up;
-    std::vector<int32_t> positions;
-
-    Activations(const ModelHparams& h, int64_t n) {
-        const auto sz = [n](int64_t row) { return static_cast<size_t>(row * n); };
-        x.resize(sz(h.n_embd));
-        x_norm.resize(sz(h.n_embd));
-        q.resize(sz(h.n_heads * h.head_dim));
-        k.resize(sz(h.n_kv_heads * h.head_dim));
-        v.resize(sz(h.n_kv_heads * h.head_dim));
-        attn.resize(sz(h.n_heads * h.head_dim));
-        gate.resize(sz(h.n_ff));
-        up.resize(sz(h.n_ff));
-        positions.resize(static_cast<size_t>(n));
-    }
-};
-
-}  // namespace
-
-void Model::forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, int64_t n_logit_rows,
-                    std::vector<float>& logits) const {
+tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& kv, Workspace& ws) const {
     const auto& h = hparams_;
-    const int64_t n = static_cast<int64_t>(tokens.size());
-    if (n == 0) return;
-    cache.check_room(n);
-    const int64_t n_past = cache.size();
-    Activations a(h, n);
-    std::iota(a.positions.begin(), a.positions.end(), static_cast<int32_t>(n_past));
+    const int64_t n = batch.n_tokens();
+    const int64_t n_logits = batch.n_logit_rows();
+    if (n < 1 || n > ws.max_tokens || n_logits > ws.max_logit_rows)
+        throw_error("batch", "{} tokens and {} logit rows do not fit the workspace ({} tokens, {} logit rows)", n,
+                    n_logits, ws.max_tokens, ws.max_logit_rows);
+    batch.validate(kv.shape.block_size, kv.shape.n_blocks);
+    for (int64_t t = 0; t < n; ++t) {
+        const int32_t id = batch.token_ids[static_cast<size_t>(t)];
+        if (id < 0 || id >= h.n_vocab)
+            throw_error("get_rows", "token id {} is outside the vocabulary [0, {})", id, h.n_vocab);
+    }
+    auto& be = *backend_;
+    const auto ids = be.begin_batch(batch);
+    const auto runs = batch.token_runs();
 
-    cpu::get_rows(weights_.token_embd, tokens.data(), n, a.x.data());
+    auto x = ws.x.first_rows(n), x_norm = ws.x_norm.first_rows(n);
+    auto q = ws.q.first_rows(n), k = ws.k.first_rows(n), v = ws.v.first_rows(n), attn = ws.attn.first_rows(n);
+    auto gate = ws.gate.first_rows(n), up = ws.up.first_rows(n);
+    // Per-head views: [head_dim, heads, n_tokens], and one row per head for the QK norms.
+    auto q_heads = q.reshaped({h.head_dim, h.n_heads, n, 1}), k_heads = k.reshaped({h.head_dim, h.n_kv_heads, n, 1});
+    auto q_head_rows = q.reshaped({h.head_dim, h.n_heads * n, 1, 1});
+    auto k_head_rows = k.reshaped({h.head_dim, h.n_kv_heads * n, 1, 1});
 
-    cpu::RopeParams rope;
+    backend::RopeParams rope;
     rope.n_rot = h.n_rot;
     rope.freq_base = h.rope_base;
     rope.freq_scale = h.rope_freq_scale;
-    rope.freq_factors = weights_.rope_freq_factors.empty() ? nullptr : weights_.rope_freq_factors.data();
     rope.style = spec_->rope_style;
-    const auto rope_table = cpu::make_rope_table(a.positions.data(), n, rope);
-    const cpu::AttentionShape attn_shape{h.head_dim, h.n_heads, h.n_kv_heads,
-                                         static_cast<float>(1.0 / std::sqrt(static_cast<double>(h.head_dim)))};
-    const int64_t q_dim = h.n_heads * h.head_dim, kv_dim = h.n_kv_heads * h.head_dim;
+    const backend::AttentionShape attn_shape{h.head_dim, h.n_heads, h.n_kv_heads,
+                                             static_cast<float>(1.0 / std::sqrt(static_cast<double>(h.head_dim)))};
     const float eps = static_cast<float>(h.rms_eps);
 
+    be.get_rows(weights_.token_embd, ids.token_ids, x);
     for (int64_t il = 0; il < h.n_layers; ++il) {
         const auto& l = weights_.layers[static_cast<size_t>(il)];
         // Attention block: x += Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
-        cpu::rms_norm(a.x.data(), l.attn_norm.data(), a.x_norm.data(), h.n_embd, n, eps);
-        const cpu::MatmulTask qkv[] = {{&l.wq, a.q.data()}, {&l.wk, a.k.data()}, {&l.wv, a.v.data()}};
-        cpu::matmul_shared_input(qkv, a.x_norm.data(), n, pool);
+        be.rms_norm(x, l.attn_norm, x_norm, eps);
+        const backend::MatmulTask qkv[] = {{&l.wq, &q}, {&l.wk, &k}, {&l.wv, &v}};
+        be.matmul_shared_input(qkv, x_norm, runs);
         if (!l.bq.empty()) {
-            cpu::add_bias(a.q.data(), l.bq.data(), q_dim, n);
-            cpu::add_bias(a.k.data(), l.bk.data(), kv_dim, n);
-            cpu::add_bias(a.v.data(), l.bv.data(), kv_dim, n);
+            be.add_bias(q, l.bq);
+            be.add_bias(k, l.bk);
+            be.add_bias(v, l.bv);
         }
         if (!l.q_norm.empty()) {
-            cpu::rms_norm(a.q.data(), l.q_norm.data(), a.q.data(), h.head_dim, n * h.n_heads, eps);
-            cpu::rms_norm(a.k.data(), l.k_norm.data(), a.k.data(), h.head_dim, n * h.n_kv_heads, eps);
+            be.rms_norm(q_head_rows, l.q_norm, q_head_rows, eps);
+            be.rms_norm(k_head_rows, l.k_norm, k_head_rows, eps);
         }
-        cpu::rope(a.q.data(), h.head_dim, h.n_heads, n, rope_table);
-        cpu::rope(a.k.data(), h.head_dim, h.n_kv_heads, n, rope_table);
-        std::memcpy(cache.k_rows(il, n_past), a.k.data(), a.k.size() * sizeof(float));
-        std::memcpy(cache.v_rows(il, n_past), a.v.data(), a.v.size() * sizeof(float));
-        cpu::attention(a.q.data(), cache.k_layer(il), cache.v_layer(il), a.attn.data(), attn_shape, n, n_past, pool);
-        cpu::matmul(l.wo, a.attn.data(), n, a.x_norm.data(), pool);
-        cpu::add_in_place(a.x.data(), a.x_norm.data(), n * h.n_embd);
+        be.rope(q_heads, rope, weights_.rope_freq_factors);
+        be.rope(k_heads, rope, weights_.rope_freq_factors);
+        be.kv_store(kv, il, k, v);
+        be.attention(kv, il, q_heads, attn, attn_shape);
+        be.matmul(l.wo, attn, x_norm, runs);
+        be.add(x, x_norm);
 
         // Feed-forward block: x += W_down · (silu(W_gate·n(x)) * W_up·n(x))
-        cpu::rms_norm(a.x.data(), l.ffn_norm.data(), a.x_norm.data(), h.n_embd, n, eps);
-        const cpu::MatmulTask gate_up[] = {{&l.ffn_gate, a.gate.data()}, {&l.ffn_up, a.up.data()}};
-        cpu::matmul_shared_input(gate_up, a.x_norm.data(), n, pool);
-        pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
-            cpu::swiglu(a.gate.data() + t0 * h.n_ff, a.up.data() + t0 * h.n_ff, a.gate.data() + t0 * h.n_ff,
-                        (t1 - t0) * h.n_ff);
-        });
-        cpu::matmul(l.ffn_down, a.gate.data(), n, a.x_norm.data(), pool);
-        cpu::add_in_place(a.x.data(), a.x_norm.data(), n * h.n_embd);
+        be.rms_norm(x, l.ffn_norm, x_norm, eps);
+        const backend::MatmulTask gate_up[] = {{&l.ffn_gate, &gate}, {&l.ffn_up, &up}};
+        be.matmul_shared_input(gate_up, x_norm, runs);
+        be.swiglu(gate, up, gate);
+        be.matmul(l.ffn_down, gate, x_norm, runs);
+        be.add(x, x_norm);
     }
-    cache.commit(n);
 
-    const int64_t n_rows = std::clamp<int64_t>(n_logit_rows, 1, n);
-    const int64_t first_row = n - n_rows;
-    cpu::rms_norm(a.x.data() + first_row * h.n_embd, weights_.output_norm.data(), a.x_norm.data(), h.n_embd, n_rows,
-                  eps);
-    logits.resize(static_cast<size_t>(n_rows * h.n_vocab));
-    cpu::matmul(weights_.output, a.x_norm.data(), n_rows, logits.data(), pool);
+    // Logits of the requested rows only: gather their hidden states, norm, output matmul.
+    auto logits = ws.logits.first_rows(n_logits);
+    if (n_logits == 0) return logits;
+    auto hidden = ws.x_norm.first_rows(n_logits);
+    be.get_rows(x, ids.logit_rows, hidden);
+    be.rms_norm(hidden, weights_.output_norm, hidden, eps);
+    be.matmul(weights_.output, hidden, logits, batch.logit_runs());
+    return logits;
 }
 
 }  // namespace rocmforge::model

@@ -1,41 +1,48 @@
 #pragma once
-// A loaded model: the GGUF mapping, hyper-parameters, weight views and the forward pass.
+// A loaded model: the GGUF mapping, hyper-parameters, weights on the backend's device and the
+// forward pass, written once for every backend (forward.cpp).
+#include "backend/backend.h"
+#include "backend/batch.h"
 #include "gguf/gguf_file.h"
-#include "kv/kv_cache.h"
 #include "model/arch_table.h"
 #include "model/hparams.h"
 #include "model/model_weights.h"
-#include "util/thread_pool.h"
+#include "model/workspace.h"
 
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
-#include <vector>
 
 namespace rocmforge::model {
 
 class Model {
 public:
-    // Maps and validates `path`. Throws rocmforge::Error naming the file and the problem
-    // (not a GGUF file, unsupported architecture, missing tensor with its expected shape, ...).
-    static std::unique_ptr<Model> load(const std::string& path);
+    // Maps and validates `path` and uploads the weights to `backend` (which must outlive the
+    // model). Throws rocmforge::Error naming the file and the problem (not a GGUF file,
+    // unsupported architecture, missing tensor with its expected shape, a weight type the
+    // backend cannot run: "op matmul does not support type q4_0 on cpu", ...).
+    static std::unique_ptr<Model> load(const std::string& path, backend::Backend& backend);
 
     const gguf::GgufFile& file() const { return file_; }
     const ArchSpec& spec() const { return *spec_; }
     const ModelHparams& hparams() const { return hparams_; }
     const ModelWeights& weights() const { return weights_; }
+    backend::Backend& backend() const { return *backend_; }
 
-    // A KV cache for n_ctx positions (n_ctx <= 0: the training context, capped so the cache takes at
-    // most half of the memory available now). An explicit n_ctx beyond that is a rocmforge::Error.
-    kv::KvCache make_cache(int64_t n_ctx) const;
+    // Shape of a paged KV storage of n_blocks blocks for this model.
+    backend::KvStorageShape kv_shape(int64_t n_blocks, int64_t block_size, gguf::GgmlType kv_type) const;
+    // Bytes one position takes in the KV storage over all layers (K and V).
+    size_t kv_bytes_per_position(gguf::GgmlType kv_type) const;
+    Workspace make_workspace(int64_t max_tokens, int64_t max_logit_rows) const {
+        return model::make_workspace(hparams_, *backend_, max_tokens, max_logit_rows);
+    }
 
-    // Runs `tokens` as one batch at positions cache.size() .. and appends them to the cache.
-    // logits: [n_vocab, n_logit_rows] for the last n_logit_rows tokens (1: next-token logits,
-    // tokens.size(): every position; values are clamped to [1, tokens.size()]).
-    // Throws rocmforge::Error when the context would overflow or a token id is out of range.
-    void forward(std::span<const int32_t> tokens, kv::KvCache& cache, ThreadPool& pool, int64_t n_logit_rows,
-                 std::vector<float>& logits) const;
+    // Runs one batch: writes the K/V of its tokens into `kv` (at the slots of their block tables)
+    // and returns the logits of its logit rows, [n_vocab, batch.n_logit_rows()] f32, a view into
+    // ws.logits on the backend's device (valid until the next forward with ws).
+    // Throws rocmforge::Error when the batch does not fit ws or is inconsistent, or a token id is
+    // outside the vocabulary.
+    tensor::Tensor forward(const backend::Batch& batch, backend::KvStorage& kv, Workspace& ws) const;
 
 private:
     Model(gguf::GgufFile file) : file_(std::move(file)) {}
@@ -44,6 +51,7 @@ private:
     const ArchSpec* spec_ = nullptr;
     ModelHparams hparams_;
     ModelWeights weights_;
+    backend::Backend* backend_ = nullptr;
 };
 
 }  // namespace rocmforge::model

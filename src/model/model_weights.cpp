@@ -1,6 +1,7 @@
 #include "model/model_weights.h"
 
-#include "backend/cpu/dequantize_row.h"
+#include "quant/float_bits.h"
+#include "quant/quant_traits.h"
 #include "util/error.h"
 
 #include <fmt/format.h>
@@ -35,7 +36,6 @@ public:
 
     tensor::Tensor matrix(const std::string& name, int64_t n_in, int64_t n_out) {
         const auto& info = require(name, {n_in, n_out});
-        backend::cpu::check_weight_type_supported(info.type, file_.name() + ": tensor '" + name + "'");
         const auto& type = gguf::ggml_type_info(info.type);
         if (n_in % type.block_size != 0)
             throw_error(file_.name(), "tensor '{}': row length {} is not a multiple of the {} block size {}", name,
@@ -44,13 +44,27 @@ public:
         return tensor::make_tensor(info.type, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(info.data));
     }
 
-    std::vector<float> vector(const std::string& name, int64_t n) const {
+    // A [n] vector as f32: in place when stored as f32, else converted into `owned`.
+    tensor::Tensor vector(const std::string& name, int64_t n, std::vector<std::unique_ptr<float[]>>& owned) const {
         const auto& info = require(name, {n});
-        backend::cpu::check_weight_type_supported(info.type, file_.name() + ": tensor '" + name + "'");
-        std::vector<float> values(static_cast<size_t>(n));
-        const auto view = tensor::make_tensor(info.type, {n, 1, 1, 1}, const_cast<uint8_t*>(info.data));
-        backend::cpu::dequantize_row(view, 0, values.data());
-        return values;
+        if (info.type == gguf::GgmlType::F32)
+            return tensor::make_tensor(gguf::GgmlType::F32, {n, 1, 1, 1}, const_cast<uint8_t*>(info.data));
+        if (info.type != gguf::GgmlType::F16 && !quant::is_supported(info.type))
+            throw_error(file_.name(), "tensor '{}': type {} cannot be converted to f32", name,
+                        gguf::ggml_type_name(info.type));
+        const auto& type = gguf::ggml_type_info(info.type);
+        if (n % type.block_size != 0)
+            throw_error(file_.name(), "tensor '{}': length {} is not a multiple of the {} block size {}", name, n,
+                        type.name, type.block_size);
+        owned.push_back(std::make_unique<float[]>(static_cast<size_t>(n)));
+        float* values = owned.back().get();
+        const auto* src = reinterpret_cast<const uint16_t*>(info.data);
+        if (info.type == gguf::GgmlType::F16) {
+            for (int64_t i = 0; i < n; ++i) values[i] = quant::half_to_float(src[i]);
+        } else {
+            quant::quant_traits(info.type).to_float(info.data, values, n);
+        }
+        return tensor::make_tensor(gguf::GgmlType::F32, {n, 1, 1, 1}, values);
     }
 
     uint64_t matrix_bytes = 0;
@@ -68,7 +82,7 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ArchSpec& spec, cons
     const int64_t kv_dim = h.n_kv_heads * h.head_dim;
     w.token_embd = loader.matrix("token_embd.weight", h.n_embd, h.n_vocab);
     loader.matrix_bytes = 0;  // the embedding is gathered (one row per token), not multiplied
-    w.output_norm = loader.vector("output_norm.weight", h.n_embd);
+    w.output_norm = loader.vector("output_norm.weight", h.n_embd, w.host_f32);
     if (loader.find("output.weight") != nullptr) {
         w.output = loader.matrix("output.weight", h.n_embd, h.n_vocab);
     } else {
@@ -77,33 +91,65 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ArchSpec& spec, cons
                                static_cast<uint64_t>(w.token_embd.n_elements()) /
                                gguf::ggml_type_info(w.token_embd.dtype).block_size;
     }
-    if (loader.find("rope_freqs.weight") != nullptr) w.rope_freq_factors = loader.vector("rope_freqs.weight", h.n_rot / 2);
+    if (loader.find("rope_freqs.weight") != nullptr) w.rope_freq_factors = loader.vector("rope_freqs.weight", h.n_rot / 2, w.host_f32);
 
     w.layers.resize(static_cast<size_t>(h.n_layers));
     for (int64_t i = 0; i < h.n_layers; ++i) {
         const std::string p = fmt::format("blk.{}.", i);
         auto& l = w.layers[static_cast<size_t>(i)];
-        l.attn_norm = loader.vector(p + "attn_norm.weight", h.n_embd);
+        l.attn_norm = loader.vector(p + "attn_norm.weight", h.n_embd, w.host_f32);
         l.wq = loader.matrix(p + "attn_q.weight", h.n_embd, q_dim);
         l.wk = loader.matrix(p + "attn_k.weight", h.n_embd, kv_dim);
         l.wv = loader.matrix(p + "attn_v.weight", h.n_embd, kv_dim);
         l.wo = loader.matrix(p + "attn_output.weight", q_dim, h.n_embd);
         if (spec.qkv_bias) {
-            l.bq = loader.vector(p + "attn_q.bias", q_dim);
-            l.bk = loader.vector(p + "attn_k.bias", kv_dim);
-            l.bv = loader.vector(p + "attn_v.bias", kv_dim);
+            l.bq = loader.vector(p + "attn_q.bias", q_dim, w.host_f32);
+            l.bk = loader.vector(p + "attn_k.bias", kv_dim, w.host_f32);
+            l.bv = loader.vector(p + "attn_v.bias", kv_dim, w.host_f32);
         }
         if (spec.qk_norm) {
-            l.q_norm = loader.vector(p + "attn_q_norm.weight", h.head_dim);
-            l.k_norm = loader.vector(p + "attn_k_norm.weight", h.head_dim);
+            l.q_norm = loader.vector(p + "attn_q_norm.weight", h.head_dim, w.host_f32);
+            l.k_norm = loader.vector(p + "attn_k_norm.weight", h.head_dim, w.host_f32);
         }
-        l.ffn_norm = loader.vector(p + "ffn_norm.weight", h.n_embd);
+        l.ffn_norm = loader.vector(p + "ffn_norm.weight", h.n_embd, w.host_f32);
         l.ffn_gate = loader.matrix(p + "ffn_gate.weight", h.n_embd, h.n_ff);
         l.ffn_up = loader.matrix(p + "ffn_up.weight", h.n_embd, h.n_ff);
         l.ffn_down = loader.matrix(p + "ffn_down.weight", h.n_ff, h.n_embd);
     }
     w.matrix_bytes = loader.matrix_bytes;
     return w;
+}
+
+void ModelWeights::visit_tensors(
+    const std::function<void(const std::string& name, tensor::Tensor& t, backend::Op op)>& fn) {
+    using backend::Op;
+    const auto visit = [&](const std::string& name, tensor::Tensor& t, Op op) {
+        if (!t.empty()) fn(name, t, op);
+    };
+    const bool tied = output.data == token_embd.data;
+    visit("token_embd.weight", token_embd, Op::GetRows);
+    visit("output_norm.weight", output_norm, Op::RmsNorm);
+    if (!tied) visit("output.weight", output, Op::Matmul);
+    visit("rope_freqs.weight", rope_freq_factors, Op::Rope);
+    for (size_t i = 0; i < layers.size(); ++i) {
+        const std::string p = fmt::format("blk.{}.", i);
+        auto& l = layers[i];
+        visit(p + "attn_norm.weight", l.attn_norm, Op::RmsNorm);
+        visit(p + "attn_q.weight", l.wq, Op::Matmul);
+        visit(p + "attn_k.weight", l.wk, Op::Matmul);
+        visit(p + "attn_v.weight", l.wv, Op::Matmul);
+        visit(p + "attn_output.weight", l.wo, Op::Matmul);
+        visit(p + "attn_q.bias", l.bq, Op::AddBias);
+        visit(p + "attn_k.bias", l.bk, Op::AddBias);
+        visit(p + "attn_v.bias", l.bv, Op::AddBias);
+        visit(p + "attn_q_norm.weight", l.q_norm, Op::RmsNorm);
+        visit(p + "attn_k_norm.weight", l.k_norm, Op::RmsNorm);
+        visit(p + "ffn_norm.weight", l.ffn_norm, Op::RmsNorm);
+        visit(p + "ffn_gate.weight", l.ffn_gate, Op::Matmul);
+        visit(p + "ffn_up.weight", l.ffn_up, Op::Matmul);
+        visit(p + "ffn_down.weight", l.ffn_down, Op::Matmul);
+    }
+    if (tied) output = token_embd;
 }
 
 }  // namespace rocmforge::model

@@ -1,6 +1,7 @@
 // Whole-model logits vs references from other engines (../shared/golden/model):
 // llama.cpp for stories260K / wp-25M (all types), HF transformers f32 for wp-25M-f16.
 #include "common/model_golden.h"
+#include "common/test_model.h"
 #include "common/test_paths.h"
 #include "model/model.h"
 
@@ -32,15 +33,12 @@ class ModelLogitsTest : public testing::TestWithParam<LogitsCase> {};
 
 TEST_P(ModelLogitsTest, PromptRowsMatchReference) {
     const auto& c = GetParam();
-    auto model = model::Model::load(shared_file("models/" + c.model).string());
-    ThreadPool pool(2);
+    auto model = load_cpu_model(shared_file("models/" + c.model).string());
     for (int p = 0; p < 3; ++p) {
         const auto stem = shared_dir() / "golden/model" / (c.golden + ".p" + std::to_string(p));
         const auto golden = load_model_golden(stem);
         ASSERT_EQ(golden.n_vocab, model->hparams().n_vocab);
-        auto cache = model->make_cache(static_cast<int64_t>(golden.prompt_tokens.size()));
-        std::vector<float> logits;
-        model->forward(golden.prompt_tokens, cache, pool, /*n_logit_rows=*/static_cast<int64_t>(golden.prompt_tokens.size()), logits);
+        const auto logits = prompt_logits(*model, golden.prompt_tokens);
         const size_t n = golden.prompt_tokens.size() * static_cast<size_t>(golden.n_vocab);
         ASSERT_EQ(logits.size(), n);
         const double err = relative_error(logits.data(), golden.logits.data(), n);

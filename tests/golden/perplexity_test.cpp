@@ -1,5 +1,6 @@
 // Perplexity on ../shared/models/wp-val.txt with -c 256 vs llama.cpp's llama-perplexity
 // (../shared/golden/model/perplexity.json, same method: see engine/perplexity.h).
+#include "common/test_model.h"
 #include "common/test_paths.h"
 #include "engine/perplexity.h"
 #include "model/model.h"
@@ -27,14 +28,13 @@ TEST_P(PerplexityTest, MatchesLlamaCpp) {
     const auto& c = GetParam();
     const auto golden = nlohmann::json::parse(read_file_bytes(shared_file("golden/model/perplexity.json")));
     const double reference = golden.at("ppl").at(c.model).get<double>();
-    auto model = model::Model::load(shared_file("models/" + c.model).string());
+    auto model = load_cpu_model(shared_file("models/" + c.model).string());
     auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
     const auto tokens = tokenizer->encode(read_file_bytes(shared_file("models/wp-val.txt")), true, false);
-    ThreadPool pool(2);
     engine::PerplexityOptions options;
     options.n_ctx = 256;
     options.bos_id = *tokenizer->bos_id();
-    const auto r = engine::compute_perplexity(*model, pool, tokens, options, nullptr);
+    const auto r = engine::compute_perplexity(*model, tokens, options, nullptr);
     std::printf("%s: PPL %.4f +/- %.5f (llama.cpp %.4f, %lld chunks)\n", c.model.c_str(), r.ppl, r.ppl_stderr, reference,
                 static_cast<long long>(r.n_chunks));
     EXPECT_LE(std::abs(r.ppl - reference) / reference, c.relative_tolerance);

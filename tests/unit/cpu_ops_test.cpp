@@ -122,7 +122,7 @@ TEST(CpuOps, RopeNormalAndNeoxRotatePairs) {
         p.n_rot = head_dim;
         p.freq_base = 10000.0;
         p.style = style;
-        rope(x.data(), head_dim, n_heads, n_tokens, pos.data(), p);
+        rope(x.data(), head_dim, n_heads, n_tokens, pos.data(), p, nullptr);
         for (int64_t t = 0; t < n_tokens; ++t)
             for (int64_t h = 0; h < n_heads; ++h)
                 for (int64_t i = 0; i < head_dim / 2; ++i) {
@@ -272,7 +272,7 @@ TEST(CpuOps, MatmulSharedInputEqualsSeparateCalls) {
     for (int64_t n_tokens : {1, 2, 6}) {
         auto x = random_vector(rng, size_t(k) * n_tokens);
         std::vector<std::vector<float>> fused(weights.size()), separate(weights.size());
-        std::vector<MatmulTask> tasks;
+        std::vector<MatmulRowsTask> tasks;
         for (size_t i = 0; i < weights.size(); ++i) {
             fused[i].assign(size_t(weights[i].ne[1] * n_tokens), NAN);
             separate[i].assign(fused[i].size(), NAN);

@@ -4,6 +4,8 @@
 // per-architecture flags (QKV bias, per-head Q/K RMSNorm, NeoX vs normal RoPE) end to end; the
 // llama path is also checked against other engines in tests/golden.
 #include "gguf/gguf_file.h"
+#include "common/test_model.h"
+#include "engine/model_runner.h"
 #include "model/model.h"
 #include "model/synthetic_model.h"
 
@@ -138,7 +140,7 @@ TEST_P(ArchForwardTest, MatchesNaiveReference) {
     options.type = gguf::GgmlType::F32;
     options.seed = 11;
     write_synthetic_model(options, path, pool);
-    auto model = Model::load(path);
+    auto model = test::load_cpu_model(path);
     const auto& h = model->hparams();
     const Reference ref{model->file(), h.arch,     h.n_embd, h.n_heads, h.n_kv_heads, h.head_dim, h.n_ff,
                         h.n_vocab,     h.rms_eps,  h.rope_base};
@@ -147,14 +149,18 @@ TEST_P(ArchForwardTest, MatchesNaiveReference) {
 
     // Whole prompt as one batch, then the same positions split into a prefix batch + single steps.
     for (int split : {0, 5}) {
-        auto cache = model->make_cache(32);
+        engine::RunnerOptions ro;
+        ro.n_ctx = 32;
+        ro.max_logit_rows = 32;
+        engine::ModelRunner runner(*model, ro);
+        const int32_t seq = runner.kv().create_sequence();
         std::vector<float> logits, part;
         if (split == 0) {
-            model->forward(tokens, cache, pool, static_cast<int64_t>(tokens.size()), logits);
+            runner.eval(seq, tokens, backend::RowClass::Prefill, static_cast<int64_t>(tokens.size()), logits);
         } else {
-            model->forward(std::span(tokens).first(split), cache, pool, split, logits);
+            runner.eval(seq, std::span(tokens).first(split), backend::RowClass::Prefill, split, logits);
             for (size_t t = split; t < tokens.size(); ++t) {
-                model->forward(std::span(tokens).subspan(t, 1), cache, pool, 1, part);
+                runner.eval(seq, std::span(tokens).subspan(t, 1), backend::RowClass::Decode, 1, part);
                 logits.insert(logits.end(), part.begin(), part.end());
             }
         }
@@ -180,11 +186,12 @@ TEST(ModelContext, DefaultIsTrainingContextAndHugeContextsAreRefused) {
     options.shape = "tiny";
     options.type = gguf::GgmlType::F32;
     write_synthetic_model(options, path, pool);
-    auto model = Model::load(path);
-    const auto cache = model->make_cache(0);
-    EXPECT_EQ(cache.n_ctx(), model->hparams().n_ctx_train);
+    auto model = test::load_cpu_model(path, 1);
+    engine::RunnerOptions ro;
+    EXPECT_EQ(engine::ModelRunner(*model, ro).n_ctx(), model->hparams().n_ctx_train);
     try {
-        model->make_cache(int64_t{1} << 40);
+        ro.n_ctx = int64_t{1} << 40;
+        engine::ModelRunner runner(*model, ro);
         ADD_FAILURE() << "expected an error for a 2^40-position context";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("-c: a context of 1099511627776 positions needs"), std::string::npos)

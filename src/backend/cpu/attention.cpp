@@ -26,20 +26,19 @@ float exponentiate_scores(float* scores, int64_t n_keys, float max_score) {
 }
 
 // One (token, head) pair: scores over positions [0, n_keys), softmax, weighted sum of V.
-void attend_one(const float* q_head, const float* k, const float* v, float* out_head, int64_t kv_head,
-                const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
-    const int64_t kv_stride = s.n_kv_heads * s.head_dim;  // floats between positions
+void attend_one(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head, const AttentionShape& s,
+                int64_t n_keys, std::vector<float>& scores) {
     scores.resize(static_cast<size_t>(n_keys));
     float max_score = -INFINITY;
     for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = dot_f32(q_head, k + p * kv_stride + kv_head * s.head_dim, s.head_dim) * s.scale;
+        scores[p] = dot_f32(q_head, kv.k_row(p) + kv_head * s.head_dim, s.head_dim) * s.scale;
         max_score = std::max(max_score, scores[p]);
     }
     const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
     for (int64_t p = 0; p < n_keys; ++p) {
         const float weight = scores[p] * inv_sum;
-        const float* v_row = v + p * kv_stride + kv_head * s.head_dim;
+        const float* v_row = kv.v_row(p) + kv_head * s.head_dim;
         for (int64_t d = 0; d < s.head_dim; ++d) out_head[d] += weight * v_row[d];
     }
 }
@@ -61,21 +60,19 @@ ROCMFORGE_AVX2 inline float dot_avx2(const float* a, const float* b, int64_t n) 
 }
 
 // Same as attend_one; precondition head_dim % 8 == 0.
-ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const float* k, const float* v, float* out_head,
-                                    int64_t kv_head, const AttentionShape& s, int64_t n_keys,
-                                    std::vector<float>& scores) {
-    const int64_t kv_stride = s.n_kv_heads * s.head_dim;
+ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head,
+                                    const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
     scores.resize(static_cast<size_t>(n_keys));
     float max_score = -INFINITY;
     for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = dot_avx2(q_head, k + p * kv_stride + kv_head * s.head_dim, s.head_dim) * s.scale;
+        scores[p] = dot_avx2(q_head, kv.k_row(p) + kv_head * s.head_dim, s.head_dim) * s.scale;
         max_score = std::max(max_score, scores[p]);
     }
     const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
     for (int64_t p = 0; p < n_keys; ++p) {
         const __m256 weight = _mm256_set1_ps(scores[p] * inv_sum);
-        const float* v_row = v + p * kv_stride + kv_head * s.head_dim;
+        const float* v_row = kv.v_row(p) + kv_head * s.head_dim;
         for (int64_t d = 0; d < s.head_dim; d += 8)
             _mm256_storeu_ps(out_head + d,
                              _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
@@ -91,17 +88,16 @@ struct PackedKv {
     int64_t n_keys = 0, n_keys_padded = 0;
 };
 
-void pack_kv(const float* k, const float* v, const AttentionShape& s, int64_t kv_head, int64_t n_keys, PackedKv& p) {
+void pack_kv(const KvRows& kv, const AttentionShape& s, int64_t kv_head, int64_t n_keys, PackedKv& p) {
     const int64_t hd = s.head_dim;
-    const int64_t kv_stride = s.n_kv_heads * hd;
     const int64_t n_dim_blocks = (hd + kTileCols - 1) / kTileCols;
     p.n_keys = n_keys;
     p.n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
     p.k_t.assign(static_cast<size_t>(p.n_keys_padded * hd), 0.0f);
     p.v.assign(static_cast<size_t>(n_dim_blocks * p.n_keys_padded * kTileCols), 0.0f);
     for (int64_t j = 0; j < n_keys; ++j) {
-        const float* k_row = k + j * kv_stride + kv_head * hd;
-        const float* v_row = v + j * kv_stride + kv_head * hd;
+        const float* k_row = kv.k_row(j) + kv_head * hd;
+        const float* v_row = kv.v_row(j) + kv_head * hd;
         float* k_block = p.k_t.data() + (j / kTileCols) * hd * kTileCols + j % kTileCols;
         for (int64_t d = 0; d < hd; ++d) k_block[d * kTileCols] = k_row[d];
         for (int64_t d = 0; d < hd; ++d)
@@ -144,40 +140,54 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
 
 }  // namespace
 
-void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape,
-               int64_t n_tokens, int64_t n_past, ThreadPool& pool) {
+void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
+                     ThreadPool& pool) {
     const int64_t group = shape.n_heads / shape.n_kv_heads;
-    const int64_t n_items = n_tokens * shape.n_heads;
     const bool use_avx2 = shape.head_dim % 8 == 0 && cpu_has_avx2_fma_f16c();
-    if (n_tokens > 1) {
-        // Prompt batches: blocks of up to 6 query tokens per head on the GEMM tile kernel.
-        // One head per item; its K/V are packed once and reused by all query blocks.
-        pool.run([&](int thread_index, int n_threads) {
-            thread_local std::vector<float> scratch;
-            thread_local PackedKv packed;
-            for (int64_t h = thread_index; h < shape.n_heads; h += n_threads) {
-                pack_kv(k, v, shape, h / (shape.n_heads / shape.n_kv_heads), n_past + n_tokens, packed);
-                for (int64_t t0 = 0; t0 < n_tokens; t0 += kTileRows)
-                    attend_block(q, packed, out, shape, h, t0, std::min(kTileRows, n_tokens - t0), n_past, scratch);
-            }
-        });
-        return;
-    }
+    // Work items: (sequence, head) pairs, interleaved over threads (later tokens and prefill
+    // sequences cost more, so contiguous ranges would be unbalanced).
+    const int64_t n_items = static_cast<int64_t>(seqs.size()) * shape.n_heads;
     pool.run([&](int thread_index, int n_threads) {
-        thread_local std::vector<float> scores;
-        // Interleave items: later tokens see more keys, so contiguous ranges would be unbalanced.
+        thread_local std::vector<float> scratch;
+        thread_local PackedKv packed;
         for (int64_t item = thread_index; item < n_items; item += n_threads) {
-            const int64_t t = item / shape.n_heads, h = item % shape.n_heads;
-            const int64_t offset = (t * shape.n_heads + h) * shape.head_dim;
-#if defined(__x86_64__)
-            if (use_avx2) {
-                attend_one_avx2(q + offset, k, v, out + offset, h / group, shape, n_past + t + 1, scores);
+            const auto& seq = seqs[static_cast<size_t>(item / shape.n_heads)];
+            const int64_t h = item % shape.n_heads;
+            const float* q_seq = q + seq.token_begin * shape.n_heads * shape.head_dim;
+            float* out_seq = out + seq.token_begin * shape.n_heads * shape.head_dim;
+            if (seq.row_class == RowClass::Prefill) {
+                // K/V of the head packed once, reused by every block of up to 6 queries.
+                pack_kv(seq.kv, shape, h / group, seq.n_past + seq.n_tokens, packed);
+                for (int64_t t0 = 0; t0 < seq.n_tokens; t0 += kTileRows)
+                    attend_block(q_seq, packed, out_seq, shape, h, t0, std::min(kTileRows, seq.n_tokens - t0),
+                                 seq.n_past, scratch);
                 continue;
             }
+            for (int64_t t = 0; t < seq.n_tokens; ++t) {
+                const int64_t offset = (t * shape.n_heads + h) * shape.head_dim;
+#if defined(__x86_64__)
+                if (use_avx2) {
+                    attend_one_avx2(q_seq + offset, seq.kv, out_seq + offset, h / group, shape, seq.n_past + t + 1,
+                                    scratch);
+                    continue;
+                }
 #endif
-            attend_one(q + offset, k, v, out + offset, h / group, shape, n_past + t + 1, scores);
+                attend_one(q_seq + offset, seq.kv, out_seq + offset, h / group, shape, seq.n_past + t + 1, scratch);
+            }
         }
     });
+}
+
+void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape,
+               int64_t n_tokens, int64_t n_past, ThreadPool& pool) {
+    AttentionSequence seq;
+    seq.n_tokens = n_tokens;
+    seq.n_past = n_past;
+    seq.kv.k = k;
+    seq.kv.v = v;
+    seq.kv.row_stride = shape.n_kv_heads * shape.head_dim;
+    seq.row_class = n_tokens > 1 ? RowClass::Prefill : RowClass::Decode;
+    attention_batch(q, out, shape, std::span<const AttentionSequence>(&seq, 1), pool);
 }
 
 void attention_reference(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,

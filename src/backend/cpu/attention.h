@@ -1,24 +1,53 @@
 #pragma once
 // Causal multi-head attention over a KV cache with grouped-query heads: query head h reads
 // KV head h / (n_heads / n_kv_heads) directly (K/V heads are never replicated in memory).
+// AttentionShape and RowClass: backend/backend_types.h.
+#include "backend/backend_types.h"
 #include "util/thread_pool.h"
 
 #include <cstdint>
+#include <span>
 
 namespace rocmforge::backend::cpu {
 
-struct AttentionShape {
-    int64_t head_dim = 0;
-    int64_t n_heads = 0;     // query heads; a multiple of n_kv_heads
-    int64_t n_kv_heads = 0;
-    float scale = 1.0f;      // usually 1/sqrt(head_dim)
+// The K/V rows of one sequence, f32, one row of row_stride floats per position:
+//   paged (block_table set): position p is row block_table[p / block_size] * block_size + p % block_size
+//   contiguous (block_table null): position p is row p
+struct KvRows {
+    const float* k = nullptr;
+    const float* v = nullptr;
+    int64_t row_stride = 0;  // n_kv_heads * head_dim
+    const int32_t* block_table = nullptr;
+    int64_t block_size = 1;
+
+    int64_t row(int64_t p) const { return block_table ? block_table[p / block_size] * block_size + p % block_size : p; }
+    const float* k_row(int64_t p) const { return k + row(p) * row_stride; }
+    const float* v_row(int64_t p) const { return v + row(p) * row_stride; }
 };
+
+// One sequence of a batched attention call: its queries are tokens [token_begin, + n_tokens) of
+// q, at positions n_past.., and attend positions [0, own position] of kv.
+struct AttentionSequence {
+    int64_t token_begin = 0;
+    int64_t n_tokens = 0;
+    int64_t n_past = 0;
+    KvRows kv;
+    // Prefill: blocks of up to 6 queries on the GEMM tile kernel; Decode: one query at a time.
+    // Both give each query the same result whatever the other queries (batch invariance), but
+    // not the same as each other (different summation orders).
+    RowClass row_class = RowClass::Prefill;
+};
+
+// q, out: [head_dim, n_heads, n_tokens of all sequences] f32. One pool dispatch for all sequences.
+void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
+                     ThreadPool& pool);
 
 // q:   [head_dim, n_heads, n_tokens] f32 (after RoPE)
 // k,v: [head_dim, n_kv_heads, n_positions] f32: the cache rows of this layer, positions 0.. filled
 // out: [head_dim, n_heads, n_tokens] f32
 // Token t is at position n_past + t and attends positions [0, n_past + t].
-// Precondition: the cache holds at least n_past + n_tokens positions.
+// Precondition: the cache holds at least n_past + n_tokens positions. Prefill kernels when
+// n_tokens > 1, decode kernels for one token.
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape,
                int64_t n_tokens, int64_t n_past, ThreadPool& pool);
 

@@ -31,13 +31,17 @@ void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y,
     matmul_batched(w, x, n_tokens, y, pool);
 }
 
-void matmul_shared_input(std::span<const MatmulTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool) {
-    bool all_rowwise = true;
-    for (const auto& task : tasks) all_rowwise = all_rowwise && uses_rowwise_path(task.w->dtype, n_tokens);
-    if (!all_rowwise) {
-        for (const auto& task : tasks) matmul(*task.w, x, n_tokens, task.y, pool);
-        return;
-    }
+void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
+                 ThreadPool& pool) {
+    if (row_class == RowClass::Decode) return matmul_rowwise(w, x, n_tokens, y, pool);
+    matmul_batched(w, x, n_tokens, y, pool);
+}
+
+namespace {
+
+// All tasks on the row-by-row path in one pool dispatch.
+void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
+                                 ThreadPool& pool) {
     // A named reference: inside the pool task, the name of a thread_local would mean each
     // worker's own (empty) instance.
     thread_local std::vector<PreparedActivations> caller_prepared;
@@ -63,6 +67,24 @@ void matmul_shared_input(std::span<const MatmulTask> tasks, const float* x, int6
                           n_out * (thread_index + 1) / n_threads);
         }
     });
+}
+
+}  // namespace
+
+void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool) {
+    bool all_rowwise = true;
+    for (const auto& task : tasks) all_rowwise = all_rowwise && uses_rowwise_path(task.w->dtype, n_tokens);
+    if (!all_rowwise) {
+        for (const auto& task : tasks) matmul(*task.w, x, n_tokens, task.y, pool);
+        return;
+    }
+    matmul_shared_input_rowwise(tasks, x, n_tokens, pool);
+}
+
+void matmul_shared_input_rows(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
+                              RowClass row_class, ThreadPool& pool) {
+    if (row_class == RowClass::Decode) return matmul_shared_input_rowwise(tasks, x, n_tokens, pool);
+    for (const auto& task : tasks) matmul_batched(*task.w, x, n_tokens, task.y, pool);
 }
 
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y) {

@@ -5,6 +5,7 @@
 // x: [k, n_tokens] f32 contiguous, y: [n_out, n_tokens] f32 contiguous.
 // F32/F16 weights accumulate in f32 against f32 activations (no rounding of x); quantized
 // weights follow the quant traits: x is converted to the type's vec_dot_type first.
+#include "backend/backend_types.h"
 #include "tensor/tensor.h"
 #include "util/thread_pool.h"
 
@@ -13,7 +14,15 @@
 
 namespace rocmforge::backend::cpu {
 
+// Picks the kernel family by n_tokens (for kernel tests and benches; the forward pass uses
+// matmul_rows, which picks it by row class).
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// The kernel family of `row_class` whatever n_tokens: Prefill → batched f32 GEMM on dequantized
+// weight tiles; Decode → row-by-row kernels (quantized weights: vec_dot on activations rounded
+// to the type's vec_dot_type). Each y element depends only on its x row and the class.
+void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
+                 ThreadPool& pool);
 
 // True when matmul rounds x to the weight type's vec_dot_type (quantized weights, small batches:
 // the quant vec_dot kernels); false when it multiplies f32 x with f32-dequantized weight tiles.
@@ -21,11 +30,14 @@ bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens);
 
 // Several products of the same input, y_i = W_i · x (e.g. Q/K/V or gate/up), with one thread-pool
 // dispatch for all of them on the row-by-row path (decode), where dispatches dominate.
-struct MatmulTask {
+struct MatmulRowsTask {
     const tensor::Tensor* w;
     float* y;
 };
-void matmul_shared_input(std::span<const MatmulTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool);
+void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool);
+// Same with the kernel family of row_class (see matmul_rows).
+void matmul_shared_input_rows(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
+                              RowClass row_class, ThreadPool& pool);
 
 // Reference: dequantize each weight row to f32, then a scalar sequential dot. Single-threaded.
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y);

@@ -32,19 +32,22 @@ void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int6
                    int64_t row_begin, int64_t row_end) {
     const int64_t k = w.ne[0];
     const int64_t n_out = w.ne[1];
+    // Blocks of weight rows stay in cache while every token passes over them.
+    constexpr int64_t kRowBlock = 16;
     if (w.dtype == gguf::GgmlType::F32 || w.dtype == gguf::GgmlType::F16) {
         const bool half = w.dtype == gguf::GgmlType::F16;
-        for (int64_t t = 0; t < n_tokens; ++t)
-            for (int64_t r = row_begin; r < row_end; ++r) {
-                const void* p = w.row_ptr(r);
-                y[t * n_out + r] = half ? dot_f16_f32(static_cast<const uint16_t*>(p), act.x + t * k, k)
-                                        : dot_f32(static_cast<const float*>(p), act.x + t * k, k);
-            }
+        for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
+            const int64_t r1 = std::min(row_end, r0 + kRowBlock);
+            for (int64_t t = 0; t < n_tokens; ++t)
+                for (int64_t r = r0; r < r1; ++r) {
+                    const void* p = w.row_ptr(r);
+                    y[t * n_out + r] = half ? dot_f16_f32(static_cast<const uint16_t*>(p), act.x + t * k, k)
+                                            : dot_f32(static_cast<const float*>(p), act.x + t * k, k);
+                }
+        }
         return;
     }
     const auto& traits = quant::quant_traits(w.dtype);
-    // Blocks of weight rows keep a few activation rows hot.
-    constexpr int64_t kRowBlock = 16;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
         const int64_t r1 = std::min(row_end, r0 + kRowBlock);
         for (int64_t t = 0; t < n_tokens; ++t) {

@@ -4,7 +4,8 @@
 
 namespace rocmforge::backend::cpu {
 
-RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params) {
+RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params,
+                          const float* freq_factors) {
     RopeTable table;
     table.n_rot = params.n_rot;
     table.style = params.style;
@@ -15,7 +16,7 @@ RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const Rope
     for (int64_t i = 0; i < half; ++i) {
         inv_freq[i] = params.freq_scale *
                       std::pow(params.freq_base, -2.0 * static_cast<double>(i) / static_cast<double>(params.n_rot));
-        if (params.freq_factors != nullptr) inv_freq[i] /= params.freq_factors[i];
+        if (freq_factors != nullptr) inv_freq[i] /= freq_factors[i];
     }
     for (int64_t t = 0; t < n_tokens; ++t)
         for (int64_t i = 0; i < half; ++i) {
@@ -46,8 +47,8 @@ void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const R
 }
 
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const int32_t* positions,
-          const RopeParams& params) {
-    rope(x, head_dim, n_heads, n_tokens, make_rope_table(positions, n_tokens, params));
+          const RopeParams& params, const float* freq_factors) {
+    rope(x, head_dim, n_heads, n_tokens, make_rope_table(positions, n_tokens, params, freq_factors));
 }
 
 }  // namespace rocmforge::backend::cpu

@@ -1,0 +1,81 @@
+#pragma once
+// The ops a forward pass needs, over tensor views on one device. The model's forward pass is
+// written once against this interface; each device implements it (cpu/cpu_backend.h, gpu/).
+//
+// Call order per step: begin_batch(batch) once, then the ops; ops that depend on the batch
+// (rope, kv_store, attention) read the positions, sequences and block tables given there.
+// Shapes use GGML order ([row_length, n_rows]); activations are f32 unless stated.
+#include "backend/backend_types.h"
+#include "backend/batch.h"
+#include "tensor/tensor.h"
+
+#include <span>
+#include <string>
+
+namespace rocmforge::backend {
+
+// Device views of a batch's index arrays, valid until the next begin_batch.
+struct BatchTensors {
+    tensor::Tensor token_ids;   // [n_tokens] i32
+    tensor::Tensor logit_rows;  // [n_logit_rows] i32
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    virtual tensor::Device device() const = 0;
+    // For logs and `bench`: "cpu (AVX2, 2 threads)".
+    virtual std::string description() const = 0;
+    // Whether `op` can read a weight of `type` (matmul and get_rows read any supported weight
+    // type; the other ops read f32 weights).
+    virtual bool supports(Op op, gguf::GgmlType type) const = 0;
+
+    // Memory. alloc() returns zeroed memory on this device. upload_weight() returns a view of
+    // `host` (a CPU view, e.g. into the GGUF mapping) usable by this backend's ops: the CPU
+    // backend returns it unchanged; a GPU backend copies it into device memory it keeps.
+    virtual tensor::Buffer alloc(size_t bytes) = 0;
+    virtual tensor::Tensor upload_weight(const tensor::Tensor& host) = 0;
+    // dst (host) = src; src is contiguous f32 on this device.
+    virtual void copy_to_host(const tensor::Tensor& src, float* dst) = 0;
+    // Paged K/V storage for all layers, zeroed. Throws rocmforge::Error when the memory or the
+    // KV type is not available.
+    virtual KvStorage alloc_kv_storage(const KvStorageShape& shape) = 0;
+
+    // Makes `batch` current for the batch-dependent ops (the caller keeps it alive until the next
+    // begin_batch) and returns device views of its token ids and logit rows.
+    virtual BatchTensors begin_batch(const Batch& batch) = 0;
+
+    // out[t] = row ids[t] of table as f32. table: [n, n_rows] any supported type (or f32
+    // activations); ids: [n_ids] i32; out: [n, n_ids].
+    virtual void get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) = 0;
+    // Per row: y = x / sqrt(mean(x^2) + eps) * weight. x, y: [n, rows] (may alias); weight: [n] f32.
+    virtual void rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) = 0;
+    // y = W · x per row of x: W [k, n_out] any supported type, x [k, rows], y [n_out, rows]. Each
+    // run of rows is computed by the kernel family of its RowClass.
+    virtual void matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
+                        std::span<const RowRun> runs) = 0;
+    // Several products of the same x (each task as matmul), in as few dispatches as the backend can.
+    virtual void matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
+                                     std::span<const RowRun> runs) = 0;
+    // y[:, r] += bias for every row r. y: [n, rows]; bias: [n] f32.
+    virtual void add_bias(tensor::Tensor& y, const tensor::Tensor& bias) = 0;
+    // Rotates x: [head_dim, n_heads, n_tokens] in place at the batch's token positions.
+    // freq_factors: [n_rot / 2] f32 or an empty tensor.
+    virtual void rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) = 0;
+    // Writes the batch's k, v rows ([row_elements, n_tokens] f32) into layer `layer` of the
+    // storage at the slots of their positions (converting to the storage type).
+    virtual void kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) = 0;
+    // Causal attention of each sequence's queries over its positions [0, n_past + n_tokens)
+    // in layer `layer` (kv_store of this step must have run). q, out: [head_dim, n_heads, n_tokens].
+    virtual void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                           const AttentionShape& shape) = 0;
+    // out = silu(gate) * up, element-wise ([n, rows]; out may alias gate or up).
+    virtual void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) = 0;
+    // y += x, element-wise, same shapes.
+    virtual void add(tensor::Tensor& y, const tensor::Tensor& x) = 0;
+    // Copies the K/V of every layer from block src to block dst (copy on write of a shared block).
+    virtual void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) = 0;
+};
+
+}  // namespace rocmforge::backend

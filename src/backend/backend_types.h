@@ -1,0 +1,72 @@
+#pragma once
+// Backend-neutral parameter types of the ops in backend.h. The model layer builds these; every
+// backend (cpu/, gpu/) reads them. Nothing here knows a device.
+#include "gguf/ggml_type.h"
+#include "tensor/tensor.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace rocmforge::backend {
+
+// The ops a forward pass calls (backend.h). Used to ask a backend whether it can read a weight type.
+enum class Op { GetRows, RmsNorm, Matmul, AddBias, Rope, KvStore, Attention, Swiglu, Add };
+const char* op_name(Op op);
+
+// Normal (GGUF "llama" layout): rotates adjacent pairs (2i, 2i+1).
+// NeoX (qwen2, qwen3, ...): rotates pairs (i, i + n_rot/2).
+enum class RopeStyle { Normal, Neox };
+
+struct RopeParams {
+    int64_t n_rot = 0;           // rotated dims per head (<= head_dim, even); the rest pass through
+    double freq_base = 10000.0;  // theta_i = pos * freq_scale * base^(-2i/n_rot) / freq_factors[i]
+    double freq_scale = 1.0;     // linear scaling: 1 / factor
+    RopeStyle style = RopeStyle::Normal;
+};
+
+struct AttentionShape {
+    int64_t head_dim = 0;
+    int64_t n_heads = 0;     // query heads; a multiple of n_kv_heads
+    int64_t n_kv_heads = 0;
+    float scale = 1.0f;      // usually 1/sqrt(head_dim)
+};
+
+// Which kernel family computes a row of a matmul or a query of attention. A row's class is a
+// property of its token (a prompt token or a generated one), never of the batch it travels in,
+// so a sequence's results do not depend on what else is batched with it (batch invariance).
+enum class RowClass : uint8_t {
+    Prefill,  // prompt tokens: GEMM-style kernels (weights reused across many rows)
+    Decode,   // generated tokens: GEMV-style kernels (one pass over the weights per step)
+};
+
+// Rows [begin, begin + count) of a matmul's input, all of one class.
+struct RowRun {
+    int64_t begin = 0;
+    int64_t count = 0;
+    RowClass row_class = RowClass::Prefill;
+};
+
+// One product y = W · x of several sharing the same input x (Q/K/V, gate/up).
+struct MatmulTask {
+    const tensor::Tensor* w;  // [k, n_out] any supported dtype
+    tensor::Tensor* y;        // [n_out, n_rows] f32
+};
+
+// Paged K/V storage of all layers: slot s of layer l holds the key (value) row of one position.
+// The block pool (kv/) decides which positions live in which slots: slot = block * block_size + i.
+struct KvStorageShape {
+    int64_t n_layers = 0;
+    int64_t n_blocks = 0;
+    int64_t block_size = 16;      // positions per block
+    int64_t row_elements = 0;     // n_kv_heads * head_dim
+    gguf::GgmlType dtype = gguf::GgmlType::F32;  // F32, F16 or BF16
+    int64_t n_slots() const { return n_blocks * block_size; }
+};
+
+struct KvStorage {
+    KvStorageShape shape;
+    std::vector<tensor::Tensor> k, v;  // per layer: [row_elements, n_slots] of shape.dtype
+    tensor::Buffer buffer;             // owns the memory of every k and v view
+};
+
+}  // namespace rocmforge::backend

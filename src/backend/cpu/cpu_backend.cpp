@@ -1,0 +1,253 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include "backend/cpu/attention.h"
+#include "backend/cpu/dequantize_row.h"
+#include "backend/cpu/dot.h"
+#include "backend/cpu/elementwise.h"
+#include "backend/cpu/get_rows.h"
+#include "backend/cpu/matmul.h"
+#include "backend/cpu/rms_norm.h"
+#include "quant/float_bits.h"
+#include "quant/quant_traits.h"
+#include "util/error.h"
+
+#include <fmt/format.h>
+
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+
+namespace rocmforge::backend::cpu {
+namespace {
+
+using gguf::GgmlType;
+
+bool is_kv_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
+
+float* f32(tensor::Tensor& t) {
+    assert(t.dtype == GgmlType::F32 && t.is_contiguous());
+    return t.data_as<float>();
+}
+const float* f32(const tensor::Tensor& t) {
+    assert(t.dtype == GgmlType::F32 && t.is_contiguous());
+    return t.data_as<float>();
+}
+
+// dst row (storage type) = src (f32 values).
+void store_row(const float* src, void* dst, GgmlType type, int64_t n) {
+    switch (type) {
+        case GgmlType::F32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+        case GgmlType::F16:
+            for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = quant::float_to_half(src[i]);
+            return;
+        default:
+            for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = quant::float_to_bf16(src[i]);
+            return;
+    }
+}
+
+void load_row(const void* src, float* dst, GgmlType type, int64_t n) {
+    if (type == GgmlType::F16) return convert_f16_to_f32(static_cast<const uint16_t*>(src), dst, n);
+    for (int64_t i = 0; i < n; ++i) dst[i] = quant::bf16_to_float(static_cast<const uint16_t*>(src)[i]);
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int n_threads) : pool_(n_threads) {}
+
+std::string CpuBackend::description() const {
+    return fmt::format("cpu ({}, {} threads)", cpu_has_avx2_fma_f16c() ? "AVX2" : "scalar", pool_.size());
+}
+
+bool CpuBackend::supports(Op op, GgmlType type) const {
+    if (op == Op::Matmul || op == Op::GetRows)
+        return type == GgmlType::F32 || type == GgmlType::F16 || quant::is_supported(type);
+    return type == GgmlType::F32;
+}
+
+tensor::Buffer CpuBackend::alloc(size_t bytes) {
+    // calloc: large blocks come from the kernel as zero pages, committed only when touched.
+    void* p = std::calloc(std::max<size_t>(bytes, 1), 1);
+    if (p == nullptr)
+        throw_error("cpu backend", "cannot allocate {:.2f} GiB", static_cast<double>(bytes) / (1ull << 30));
+    return tensor::Buffer(tensor::Device::Cpu, p, bytes, [](void* data) { std::free(data); });
+}
+
+void CpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
+    std::memcpy(dst, f32(src), static_cast<size_t>(src.n_elements()) * sizeof(float));
+}
+
+KvStorage CpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
+    if (!is_kv_type(shape.dtype))
+        throw_error("--kv-type", "KV type {} is not supported on the CPU (f32, f16, bf16)",
+                    gguf::ggml_type_name(shape.dtype));
+    if (shape.n_layers < 1 || shape.n_blocks < 1 || shape.block_size < 1 || shape.row_elements < 1)
+        throw_error("kv cache", "invalid shape: {} layers, {} blocks of {}, {} elements per row", shape.n_layers,
+                    shape.n_blocks, shape.block_size, shape.row_elements);
+    KvStorage kv;
+    kv.shape = shape;
+    const std::array<int64_t, 4> ne{shape.row_elements, shape.n_slots(), 1, 1};
+    const size_t layer_bytes = tensor::tensor_bytes(shape.dtype, ne);
+    kv.buffer = alloc(2 * layer_bytes * static_cast<size_t>(shape.n_layers));
+    auto* base = static_cast<uint8_t*>(kv.buffer.data());
+    for (int64_t l = 0; l < shape.n_layers; ++l) {
+        kv.k.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l) * layer_bytes));
+        kv.v.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l + 1) * layer_bytes));
+    }
+    return kv;
+}
+
+BatchTensors CpuBackend::begin_batch(const Batch& batch) {
+    batch_ = &batch;
+    ++batch_generation_;
+    BatchTensors t;
+    t.token_ids = tensor::make_tensor(GgmlType::I32, {batch.n_tokens(), 1, 1, 1},
+                                      const_cast<int32_t*>(batch.token_ids.data()));
+    t.logit_rows = tensor::make_tensor(GgmlType::I32, {batch.n_logit_rows(), 1, 1, 1},
+                                       const_cast<int32_t*>(batch.logit_rows.data()));
+    return t;
+}
+
+void CpuBackend::get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) {
+    assert(ids.dtype == GgmlType::I32 && out.ne[0] == table.ne[0] && out.ne[1] >= ids.ne[0]);
+    cpu::get_rows(table, ids.data_as<int32_t>(), ids.ne[0], f32(out));
+}
+
+void CpuBackend::rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) {
+    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
+    cpu::rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps);
+}
+
+void CpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
+                        std::span<const RowRun> runs) {
+    const int64_t k = w.ne[0], n_out = w.ne[1];
+    assert(x.ne[0] == k && y.ne[0] == n_out);
+    for (const auto& run : runs)
+        matmul_rows(w, f32(x) + run.begin * k, run.count, f32(y) + run.begin * n_out, run.row_class, pool_);
+}
+
+void CpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
+                                     std::span<const RowRun> runs) {
+    const int64_t k = x.ne[0];
+    std::vector<MatmulRowsTask> rows(tasks.size());
+    for (const auto& run : runs) {
+        for (size_t i = 0; i < tasks.size(); ++i)
+            rows[i] = {tasks[i].w, f32(*tasks[i].y) + run.begin * tasks[i].w->ne[1]};
+        matmul_shared_input_rows(rows, f32(x) + run.begin * k, run.count, run.row_class, pool_);
+    }
+}
+
+void CpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
+    cpu::add_bias(f32(y), f32(bias), y.ne[0], y.n_rows());
+}
+
+const RopeTable& CpuBackend::rope_table(const RopeParams& p, const tensor::Tensor& freq_factors) {
+    auto& c = rope_cache_;
+    const bool same = c.generation == batch_generation_ && c.params.n_rot == p.n_rot &&
+                      c.params.freq_base == p.freq_base && c.params.freq_scale == p.freq_scale &&
+                      c.params.style == p.style && c.freq_factors == freq_factors.data;
+    if (!same) {
+        c.generation = batch_generation_;
+        c.params = p;
+        c.freq_factors = freq_factors.data;
+        c.table = make_rope_table(batch_->positions.data(), batch_->n_tokens(), p,
+                                  freq_factors.empty() ? nullptr : f32(freq_factors));
+    }
+    return c.table;
+}
+
+void CpuBackend::rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) {
+    assert(batch_ != nullptr && x.ne[2] == batch_->n_tokens());
+    cpu::rope(f32(x), x.ne[0], x.ne[1], x.ne[2], rope_table(params, freq_factors));
+}
+
+void CpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) {
+    assert(batch_ != nullptr && k.ne[0] == kv.shape.row_elements);
+    const int64_t bs = kv.shape.block_size, n = kv.shape.row_elements;
+    auto& k_dst = kv.k[static_cast<size_t>(layer)];
+    auto& v_dst = kv.v[static_cast<size_t>(layer)];
+    for (const auto& seq : batch_->sequences) {
+        for (int64_t i = 0; i < seq.n_tokens; ++i) {
+            const int64_t p = seq.n_past + i, t = seq.token_begin + i;
+            const int64_t slot = seq.block_table[static_cast<size_t>(p / bs)] * bs + p % bs;
+            store_row(f32(k) + t * n, k_dst.data_as<uint8_t>() + slot * k_dst.nb[1], kv.shape.dtype, n);
+            store_row(f32(v) + t * n, v_dst.data_as<uint8_t>() + slot * v_dst.nb[1], kv.shape.dtype, n);
+        }
+    }
+}
+
+void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                           const AttentionShape& shape) {
+    assert(batch_ != nullptr);
+    const auto& seqs = batch_->sequences;
+    const int64_t n = kv.shape.row_elements, bs = kv.shape.block_size;
+    const auto& k_layer = kv.k[static_cast<size_t>(layer)];
+    const auto& v_layer = kv.v[static_cast<size_t>(layer)];
+    std::vector<AttentionSequence> items(seqs.size());
+    const bool paged_f32 = kv.shape.dtype == GgmlType::F32;
+    if (!paged_f32) {
+        // Gather each sequence's positions into contiguous f32 rows.
+        kv_f32_k_.resize(seqs.size());
+        kv_f32_v_.resize(seqs.size());
+        pool_.parallel_for(static_cast<int64_t>(seqs.size()), [&](int64_t s0, int64_t s1) {
+            for (int64_t s = s0; s < s1; ++s) {
+                const auto& seq = seqs[static_cast<size_t>(s)];
+                const int64_t n_pos = seq.n_past + seq.n_tokens;
+                auto& kd = kv_f32_k_[static_cast<size_t>(s)];
+                auto& vd = kv_f32_v_[static_cast<size_t>(s)];
+                kd.resize(static_cast<size_t>(n_pos * n));
+                vd.resize(static_cast<size_t>(n_pos * n));
+                for (int64_t p = 0; p < n_pos; ++p) {
+                    const int64_t slot = seq.block_table[static_cast<size_t>(p / bs)] * bs + p % bs;
+                    load_row(k_layer.row_ptr(slot), kd.data() + p * n, kv.shape.dtype, n);
+                    load_row(v_layer.row_ptr(slot), vd.data() + p * n, kv.shape.dtype, n);
+                }
+            }
+        });
+    }
+    for (size_t s = 0; s < seqs.size(); ++s) {
+        const auto& seq = seqs[s];
+        auto& item = items[s];
+        item.token_begin = seq.token_begin;
+        item.n_tokens = seq.n_tokens;
+        item.n_past = seq.n_past;
+        item.row_class = seq.row_class;
+        item.kv.row_stride = n;
+        if (paged_f32) {
+            item.kv.k = k_layer.data_as<float>();
+            item.kv.v = v_layer.data_as<float>();
+            item.kv.block_table = seq.block_table.data();
+            item.kv.block_size = bs;
+        } else {
+            item.kv.k = kv_f32_k_[s].data();
+            item.kv.v = kv_f32_v_[s].data();
+        }
+    }
+    attention_batch(f32(q), f32(out), shape, items, pool_);
+}
+
+void CpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    const int64_t n = gate.ne[0];
+    const float* g = f32(gate);
+    const float* u = f32(up);
+    float* o = f32(out);
+    pool_.parallel_for(gate.n_rows(), [&](int64_t r0, int64_t r1) {
+        cpu::swiglu(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n);
+    });
+}
+
+void CpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
+    assert(y.n_elements() == x.n_elements());
+    add_in_place(f32(y), f32(x), y.n_elements());
+}
+
+void CpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {
+    const int64_t bs = kv.shape.block_size;
+    for (int64_t l = 0; l < kv.shape.n_layers; ++l)
+        for (auto* t : {&kv.k[static_cast<size_t>(l)], &kv.v[static_cast<size_t>(l)]}) {
+            auto* base = t->data_as<uint8_t>();
+            std::memcpy(base + dst * bs * t->nb[1], base + src * bs * t->nb[1], static_cast<size_t>(bs) * t->nb[1]);
+        }
+}
+
+}  // namespace rocmforge::backend::cpu

@@ -1,0 +1,63 @@
+#pragma once
+// The Backend interface (backend/backend.h) on the CPU: the ops of this folder, threaded over
+// one ThreadPool the backend owns. Weights are used in place (from the GGUF mapping); K/V
+// storage is f32 (bit-identical to freshly computed values), f16 or bf16.
+#include "backend/backend.h"
+#include "backend/cpu/rope.h"
+#include "util/thread_pool.h"
+
+#include <vector>
+
+namespace rocmforge::backend::cpu {
+
+class CpuBackend final : public Backend {
+public:
+    // n_threads < 1: all hardware threads.
+    explicit CpuBackend(int n_threads);
+
+    ThreadPool& pool() { return pool_; }
+
+    tensor::Device device() const override { return tensor::Device::Cpu; }
+    std::string description() const override;
+    bool supports(Op op, gguf::GgmlType type) const override;
+
+    tensor::Buffer alloc(size_t bytes) override;
+    tensor::Tensor upload_weight(const tensor::Tensor& host) override { return host; }
+    void copy_to_host(const tensor::Tensor& src, float* dst) override;
+    KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
+
+    BatchTensors begin_batch(const Batch& batch) override;
+
+    void get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) override;
+    void rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) override;
+    void matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
+                std::span<const RowRun> runs) override;
+    void matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
+                             std::span<const RowRun> runs) override;
+    void add_bias(tensor::Tensor& y, const tensor::Tensor& bias) override;
+    void rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) override;
+    void kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) override;
+    void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                   const AttentionShape& shape) override;
+    void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    void add(tensor::Tensor& y, const tensor::Tensor& x) override;
+    void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) override;
+
+private:
+    const RopeTable& rope_table(const RopeParams& params, const tensor::Tensor& freq_factors);
+
+    ThreadPool pool_;
+    const Batch* batch_ = nullptr;
+    uint64_t batch_generation_ = 0;
+    // The rope table of the current batch, rebuilt when the batch or the parameters change.
+    struct RopeCache {
+        uint64_t generation = 0;
+        RopeParams params;
+        const void* freq_factors = nullptr;
+        RopeTable table;
+    } rope_cache_;
+    // f32 copies of f16/bf16 K/V rows for attention: per sequence [n_positions, row_elements].
+    std::vector<std::vector<float>> kv_f32_k_, kv_f32_v_;
+};
+
+}  // namespace rocmforge::backend::cpu

@@ -1,0 +1,157 @@
+#include "engine/batch_generator.h"
+
+#include "util/error.h"
+
+#include <chrono>
+#include <deque>
+#include <fmt/format.h>
+#include <memory>
+#include <optional>
+
+namespace rocmforge::engine {
+namespace {
+
+struct Running {
+    size_t index = 0;     // request index
+    int32_t seq = -1;     // KV sequence id
+    int64_t n_done = 0;   // prompt tokens in the KV storage
+    int64_t worst_blocks = 0;
+    std::unique_ptr<SequenceGeneration> gen;
+    std::optional<int32_t> next;  // token to run in the next step (decode)
+};
+
+// KV blocks a request may hold at most: prompt + generated tokens within the context, plus one
+// copied block.
+int64_t worst_case_blocks(const BatchRequest& r, int64_t n_ctx, int64_t block_size) {
+    const int64_t positions = std::min(n_ctx, static_cast<int64_t>(r.prompt.size()) + std::max<int64_t>(r.options.max_tokens, 0));
+    return (positions + block_size - 1) / block_size + 1;
+}
+
+}  // namespace
+
+BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests, int64_t parallel,
+                     const TokenText& text, const std::function<void(size_t, const GenerationResult&)>& on_done) {
+    if (parallel < 1) throw_error("--parallel", "must be >= 1, got {}", parallel);
+    const auto start = std::chrono::steady_clock::now();
+    auto& kv = runner.kv();
+    const int64_t n_vocab = runner.model().hparams().n_vocab;
+    const int64_t block_size = kv.block_size();
+    const int64_t computed_before = runner.tokens_computed();
+    BatchStats stats;
+
+    std::vector<std::optional<GenerationResult>> done(requests.size());
+    size_t next_to_report = 0;
+    const auto complete = [&](size_t index, GenerationResult result) {
+        if (result.finish_reason == "error") ++stats.failed;
+        stats.generated_tokens += static_cast<int64_t>(result.tokens.size());
+        done[index] = std::move(result);
+        while (next_to_report < done.size() && done[next_to_report]) {
+            on_done(next_to_report, *done[next_to_report]);
+            done[next_to_report].reset();
+            ++next_to_report;
+        }
+    };
+    const auto fail = [&](size_t index, std::string message) {
+        GenerationResult r;
+        r.finish_reason = "error";
+        r.error = std::move(message);
+        r.timings.n_prompt = static_cast<int64_t>(requests[index].prompt.size());
+        complete(index, std::move(r));
+    };
+
+    std::deque<size_t> waiting;
+    for (size_t i = 0; i < requests.size(); ++i) {
+        stats.prompt_tokens += static_cast<int64_t>(requests[i].prompt.size());
+        if (requests[i].prompt.empty()) {
+            fail(i, fmt::format("request {}: the prompt is empty", i));
+        } else if (static_cast<int64_t>(requests[i].prompt.size()) > runner.n_ctx()) {
+            fail(i, fmt::format("request {}: the prompt is {} tokens but the context holds {} (raise -c)", i,
+                                requests[i].prompt.size(), runner.n_ctx()));
+        } else if (worst_case_blocks(requests[i], runner.n_ctx(), block_size) > kv.pool().n_blocks()) {
+            fail(i, fmt::format("request {}: needs up to {} KV blocks, the pool has {} (raise --kv-size)", i,
+                                worst_case_blocks(requests[i], runner.n_ctx(), block_size), kv.pool().n_blocks()));
+        } else {
+            waiting.push_back(i);
+        }
+    }
+
+    std::vector<Running> running;
+    int64_t reserved_blocks = 0;  // sum of worst cases of the running requests
+    std::vector<StepChunk> chunks;
+    std::vector<Running*> chunk_owner;
+    std::vector<float> logits;
+    while (!waiting.empty() || !running.empty()) {
+        // Admit while a slot is free and the pool can hold the request's worst case.
+        while (!waiting.empty() && static_cast<int64_t>(running.size()) < parallel) {
+            const auto& req = requests[waiting.front()];
+            const int64_t worst = worst_case_blocks(req, runner.n_ctx(), block_size);
+            if (reserved_blocks + worst > kv.pool().n_blocks()) break;
+            Running r;
+            r.index = waiting.front();
+            r.seq = kv.create_sequence();
+            r.n_done = kv.attach_cached_prefix(r.seq, req.prompt);
+            r.worst_blocks = worst;
+            r.gen = std::make_unique<SequenceGeneration>(req.options, n_vocab, req.prompt, text, nullptr);
+            reserved_blocks += worst;
+            running.push_back(std::move(r));
+            waiting.pop_front();
+        }
+        // One step: decode tokens first, then prompt chunks within the token budget.
+        chunks.clear();
+        chunk_owner.clear();
+        int64_t budget = runner.batch_tokens();
+        for (auto& r : running)
+            if (r.next && budget > 0) {
+                chunks.push_back({r.seq, std::span<const int32_t>(&*r.next, 1), backend::RowClass::Decode, 1});
+                chunk_owner.push_back(&r);
+                --budget;
+            }
+        for (auto& r : running) {
+            const auto& prompt = requests[r.index].prompt;
+            const int64_t left = static_cast<int64_t>(prompt.size()) - r.n_done;
+            if (r.next || left <= 0 || budget <= 0) continue;
+            const int64_t n = std::min(left, budget);
+            chunks.push_back({r.seq, std::span(prompt).subspan(static_cast<size_t>(r.n_done), static_cast<size_t>(n)),
+                              backend::RowClass::Prefill, n == left ? 1 : 0});
+            chunk_owner.push_back(&r);
+            budget -= n;
+        }
+        if (chunks.empty()) throw_error("batch", "no request could be scheduled ({} waiting)", waiting.size());
+        runner.step(chunks, logits);
+        ++stats.steps;
+
+        // Sample from each chunk that produced logits; finished requests leave the batch.
+        size_t row = 0;
+        for (size_t c = 0; c < chunks.size(); ++c) {
+            Running& r = *chunk_owner[c];
+            if (chunks[c].row_class == backend::RowClass::Prefill) r.n_done += static_cast<int64_t>(chunks[c].tokens.size());
+            if (chunks[c].n_logits == 0) continue;
+            const std::span<const float> row_logits(logits.data() + row * static_cast<size_t>(n_vocab),
+                                                    static_cast<size_t>(n_vocab));
+            ++row;
+            try {
+                r.next = r.gen->next(row_logits, kv.length(r.seq), runner.n_ctx(), static_cast<int32_t>(r.index));
+            } catch (const Error& e) {
+                r.next.reset();
+                r.gen->result().finish_reason = "error";
+                r.gen->result().error = e.what();
+            }
+        }
+        for (auto it = running.begin(); it != running.end();) {
+            const bool finished = it->gen->finished() || it->gen->result().finish_reason == "error";
+            if (!finished) {
+                ++it;
+                continue;
+            }
+            kv.free_sequence(it->seq);
+            reserved_blocks -= it->worst_blocks;
+            complete(it->index, std::move(it->gen->result()));
+            it = running.erase(it);
+        }
+    }
+    stats.computed_tokens = runner.tokens_computed() - computed_before;
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return stats;
+}
+
+}  // namespace rocmforge::engine

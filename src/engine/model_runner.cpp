@@ -1,0 +1,133 @@
+#include "engine/model_runner.h"
+
+#include "util/error.h"
+#include "util/log.h"
+#include "util/system_memory.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rocmforge::engine {
+namespace {
+
+struct KvSizing {
+    int64_t n_ctx = 0;
+    int64_t n_blocks = 0;
+};
+
+// The KV pool may take at most half of the memory available now (weights are mapped beside it).
+KvSizing size_kv(const model::Model& model, const RunnerOptions& o) {
+    if (o.block_size < 1) throw_error("--block-size", "must be >= 1, got {}", o.block_size);
+    if (o.max_sequences < 1) throw_error("--parallel", "must be >= 1, got {}", o.max_sequences);
+    const size_t per_position = model.kv_bytes_per_position(o.kv_type);
+    const uint64_t available = available_memory_bytes();
+    const auto fitting = static_cast<int64_t>(std::max<uint64_t>(1, available / 2 / per_position));
+    const auto gib = [](double bytes) { return bytes / (1ull << 30); };
+    const int64_t n_ctx_train = model.hparams().n_ctx_train;
+    KvSizing s;
+    if (o.n_ctx <= 0) {
+        s.n_ctx = std::min<int64_t>(n_ctx_train, fitting);
+        if (s.n_ctx < n_ctx_train)
+            log::warn("context capped at {} positions by memory (the model was trained for {}; {:.1f} GiB available)",
+                      s.n_ctx, n_ctx_train, gib(static_cast<double>(available)));
+    } else if (o.n_ctx > fitting) {
+        throw_error("-c", "a context of {} positions needs {:.2f} GiB of KV cache, more than half of the {:.2f} GiB "
+                    "of memory available (at most {} fit)", o.n_ctx,
+                    gib(static_cast<double>(per_position) * static_cast<double>(o.n_ctx)),
+                    gib(static_cast<double>(available)), fitting);
+    } else {
+        s.n_ctx = o.n_ctx;
+    }
+    int64_t kv_size = o.kv_size;
+    if (kv_size <= 0) {
+        kv_size = std::min<int64_t>(s.n_ctx * o.max_sequences, std::max(fitting, s.n_ctx));
+    } else if (kv_size > fitting) {
+        throw_error("--kv-size", "{} positions need {:.2f} GiB of KV cache, more than half of the {:.2f} GiB of memory "
+                    "available (at most {} fit)", kv_size,
+                    gib(static_cast<double>(per_position) * static_cast<double>(kv_size)),
+                    gib(static_cast<double>(available)), fitting);
+    }
+    s.n_blocks = (kv_size + o.block_size - 1) / o.block_size;
+    return s;
+}
+
+}  // namespace
+
+ModelRunner::ModelRunner(const model::Model& model, const RunnerOptions& o)
+    : model_(model), kv_(1, 1, false) {
+    if (o.batch_tokens < 1) throw_error("--batch-tokens", "must be >= 1, got {}", o.batch_tokens);
+    const auto sizing = size_kv(model, o);
+    n_ctx_ = sizing.n_ctx;
+    kv_ = kv::KvCacheManager(sizing.n_blocks, o.block_size, o.prefix_cache);
+    storage_ = model.backend().alloc_kv_storage(model.kv_shape(sizing.n_blocks, o.block_size, o.kv_type));
+    workspace_ = model.make_workspace(o.batch_tokens, o.max_logit_rows > 0 ? o.max_logit_rows : o.max_sequences);
+    log::debug("KV pool: {} blocks of {} positions ({} positions, {:.1f} MiB {}), context {} per sequence; workspace "
+               "{} tokens ({:.1f} MiB)", sizing.n_blocks, o.block_size, sizing.n_blocks * o.block_size,
+               static_cast<double>(storage_.buffer.bytes()) / 1048576.0, gguf::ggml_type_name(o.kv_type), n_ctx_,
+               workspace_.max_tokens, static_cast<double>(workspace_.bytes()) / 1048576.0);
+}
+
+bool ModelRunner::can_reserve(std::span<const StepChunk> chunks) const {
+    int64_t needed = 0;
+    for (const auto& c : chunks) needed += kv_.blocks_needed(c.seq, static_cast<int64_t>(c.tokens.size()));
+    return needed <= kv_.pool().n_free();
+}
+
+void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& logits) {
+    int64_t n_tokens = 0, n_logits = 0;
+    for (const auto& c : chunks) {
+        const auto n = static_cast<int64_t>(c.tokens.size());
+        if (kv_.length(c.seq) + n > n_ctx_)
+            throw_error("context", "context length exceeded: sequence {} needs {} positions but the context holds {} "
+                        "(raise -c)", c.seq, kv_.length(c.seq) + n, n_ctx_);
+        n_tokens += n;
+        n_logits += std::min(c.n_logits, n);
+    }
+    if (n_tokens > workspace_.max_tokens || n_logits > workspace_.max_logit_rows)
+        throw_error("batch", "a step of {} tokens and {} logit rows exceeds --batch-tokens {} / {} logit rows",
+                    n_tokens, n_logits, workspace_.max_tokens, workspace_.max_logit_rows);
+    if (!can_reserve(chunks))
+        throw_error("kv cache", "out of KV blocks: the step needs more than the {} free of {} (raise --kv-size)",
+                    kv_.pool().n_free(), kv_.pool().n_blocks());
+    batch_.clear();
+    for (const auto& c : chunks) {
+        copies_.clear();
+        if (!kv_.reserve(c.seq, static_cast<int64_t>(c.tokens.size()), copies_))
+            throw_error("kv cache", "out of KV blocks for sequence {}", c.seq);
+        for (const auto& copy : copies_) model_.backend().copy_kv_block(storage_, copy.src, copy.dst);
+        batch_.add_sequence(c.tokens, kv_.length(c.seq), kv_.block_table(c.seq), c.row_class, c.n_logits);
+    }
+    const auto out = model_.forward(batch_, storage_, workspace_);
+    for (const auto& c : chunks) kv_.append(c.seq, c.tokens);
+    tokens_computed_ += n_tokens;
+    logits.resize(static_cast<size_t>(out.n_elements()));
+    if (!logits.empty()) model_.backend().copy_to_host(out, logits.data());
+}
+
+void ModelRunner::eval(int32_t seq, std::span<const int32_t> tokens, backend::RowClass row_class, int64_t n_logits,
+                       std::vector<float>& logits) {
+    const auto total = static_cast<int64_t>(tokens.size());
+    n_logits = std::clamp<int64_t>(n_logits, 0, total);
+    if (n_logits > workspace_.max_logit_rows)
+        throw_error("batch", "{} logit rows requested, the workspace holds {}", n_logits, workspace_.max_logit_rows);
+    if (kv_.length(seq) + total > n_ctx_)
+        throw_error("context", "context length exceeded: {} tokens needed but the context holds {} (raise -c)",
+                    kv_.length(seq) + total, n_ctx_);
+    logits.clear();
+    std::vector<float> part;
+    for (int64_t begin = 0; begin < total; begin += workspace_.max_tokens) {
+        const int64_t n = std::min(workspace_.max_tokens, total - begin);
+        // Rows of this chunk among the last n_logits tokens: a suffix of the chunk.
+        const int64_t chunk_logits = std::clamp<int64_t>(begin + n - (total - n_logits), 0, n);
+        const StepChunk chunk{seq, tokens.subspan(static_cast<size_t>(begin), static_cast<size_t>(n)), row_class,
+                              chunk_logits};
+        step(std::span<const StepChunk>(&chunk, 1), part);
+        logits.insert(logits.end(), part.begin(), part.end());
+    }
+}
+
+bool all_finite(std::span<const float> values) {
+    return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
+}  // namespace rocmforge::engine

@@ -1,0 +1,83 @@
+#pragma once
+// Runs forward steps of a model over many sequences: owns the paged KV storage (on the model's
+// backend), its block bookkeeping (kv::KvCacheManager, with the prefix cache) and the workspace.
+// A step is a list of chunks, one per sequence: a prompt chunk or one generated token.
+//
+//   ModelRunner runner(model, options);
+//   const int32_t seq = runner.kv().create_sequence();
+//   runner.eval(seq, prompt, RowClass::Prefill, 1, logits);   // logits: [n_vocab] of the last token
+//   runner.eval(seq, {&next, 1}, RowClass::Decode, 1, logits);
+#include "backend/batch.h"
+#include "kv/kv_cache_manager.h"
+#include "model/model.h"
+#include "model/workspace.h"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace rocmforge::engine {
+
+struct RunnerOptions {
+    int64_t n_ctx = 0;           // positions per sequence; <= 0: the model's training context, capped by memory
+    int64_t kv_size = 0;         // positions in the KV pool; <= 0: n_ctx * max_sequences, capped by memory
+    int64_t max_sequences = 1;   // sequences expected to run together (sizes the defaults)
+    int64_t batch_tokens = 2048; // most tokens in one step (workspace size)
+    int64_t max_logit_rows = 0;  // most logit rows in one step; <= 0: max_sequences
+    int64_t block_size = 16;     // positions per KV block
+    gguf::GgmlType kv_type = gguf::GgmlType::F32;
+    bool prefix_cache = true;
+};
+
+// One sequence's part of a step: `tokens` go to positions length(seq).. of the sequence.
+struct StepChunk {
+    int32_t seq = -1;
+    std::span<const int32_t> tokens;
+    backend::RowClass row_class = backend::RowClass::Prefill;
+    int64_t n_logits = 0;  // logits of the last n_logits tokens (0 or 1 in serving, more for scoring)
+};
+
+class ModelRunner {
+public:
+    // Allocates the KV storage and workspace. Throws rocmforge::Error when an explicit n_ctx or
+    // kv_size does not fit in memory, or an option is out of range (naming the flag).
+    ModelRunner(const model::Model& model, const RunnerOptions& options);
+
+    const model::Model& model() const { return model_; }
+    kv::KvCacheManager& kv() { return kv_; }
+    int64_t n_ctx() const { return n_ctx_; }
+    int64_t kv_size() const { return kv_.pool().n_blocks() * kv_.block_size(); }
+    int64_t batch_tokens() const { return workspace_.max_tokens; }
+    int64_t max_logit_rows() const { return workspace_.max_logit_rows; }
+    size_t kv_bytes() const { return storage_.buffer.bytes(); }
+    // Tokens run through the model since construction (prefix-cache hits are not run).
+    int64_t tokens_computed() const { return tokens_computed_; }
+
+    // Whether the pool can take the chunk sizes of a step (blocks free or evictable).
+    bool can_reserve(std::span<const StepChunk> chunks) const;
+    // Runs one step: reserves blocks (copying shared blocks first), runs the forward pass, records
+    // the tokens in each sequence. logits (host): [n_vocab, sum of n_logits], chunks in order.
+    // Throws rocmforge::Error when a sequence would pass n_ctx, the step exceeds batch_tokens or
+    // max_logit_rows, or the pool is out of blocks (check can_reserve first).
+    void step(std::span<const StepChunk> chunks, std::vector<float>& logits);
+
+    // One sequence: runs `tokens` in steps of at most batch_tokens; logits of the last n_logits
+    // tokens ([n_vocab, n_logits], n_logits <= max_logit_rows).
+    void eval(int32_t seq, std::span<const int32_t> tokens, backend::RowClass row_class, int64_t n_logits,
+              std::vector<float>& logits);
+
+private:
+    const model::Model& model_;
+    int64_t n_ctx_ = 0;
+    kv::KvCacheManager kv_;
+    backend::KvStorage storage_;
+    model::Workspace workspace_;
+    backend::Batch batch_;
+    std::vector<kv::BlockCopy> copies_;
+    int64_t tokens_computed_ = 0;
+};
+
+// True when every value is finite (logits of a healthy model).
+bool all_finite(std::span<const float> values);
+
+}  // namespace rocmforge::engine
