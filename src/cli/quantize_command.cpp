@@ -1,7 +1,7 @@
 // rocmforge quantize IN.gguf OUT.gguf TYPE [--allow-requantize] [--threads N]
 #include "cli/commands.h"
 #include "gguf/ggml_type.h"
-#include "quant/model_quantizer.h"
+#include "model/model_quantizer.h"
 #include "util/error.h"
 #include "util/timer.h"
 
@@ -21,7 +21,7 @@ void add_quantize_command(CLI::App& app) {
     };
     auto options = std::make_shared<Options>();
     std::string types;
-    for (const auto& name : quant::quantize_target_names()) types += (types.empty() ? "" : ", ") + name;
+    for (const auto& name : model::quantize_target_names()) types += (types.empty() ? "" : ", ") + name;
     CLI::App* cmd = app.add_subcommand("quantize", "Convert a GGUF model's weights to another block type");
     cmd->add_option("input", options->input, "Input GGUF file")->required();
     cmd->add_option("output", options->output, "Output GGUF file")->required();
@@ -31,12 +31,12 @@ void add_quantize_command(CLI::App& app) {
                   "Every 2-D weight in TYPE's base type: no per-tensor mix, output projection not kept at q6_K");
     cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     cmd->callback([options] {
-        auto target = quant::parse_quantize_target(options->type);
+        auto target = model::parse_quantize_target(options->type);
         if (!target) throw_error("quantize", "unknown TYPE '{}' (see rocmforge quantize --help)", options->type);
         target->pure = options->pure;
         if (options->input == options->output) throw_error("quantize", "output path must differ from the input path");
         Timer timer;
-        const auto summary = quant::quantize_model(options->input, options->output, *target,
+        const auto summary = model::quantize_model(options->input, options->output, *target,
                                                    {options->allow_requantize, options->threads, true});
         size_t converted = 0;
         for (const auto& p : summary.plan) converted += p.from != p.to;

@@ -2,6 +2,9 @@
 
 #include "util/error.h"
 
+#include <cmath>
+#include <optional>
+
 namespace rocmforge::model {
 namespace {
 
@@ -17,6 +20,16 @@ int64_t optional_positive_int(const gguf::GgufFile& file, const std::string& key
     if (!value) return fallback;
     if (*value <= 0) throw_error(file.name(), "metadata key '{}' must be positive, got {}", key, *value);
     return *value;
+}
+
+// Value of the float key `key`, nullopt when absent. NaN and ±inf are errors, and so are values <= 0
+// when `positive` (epsilon, rope base, scaling factor: zero or negative values turn the forward
+// pass's square roots, powers and divisions into NaN or inf).
+std::optional<double> optional_float(const gguf::GgufFile& file, const std::string& key, bool positive) {
+    const auto value = file.get_float(key);
+    if (value && (!std::isfinite(*value) || (positive && !(*value > 0))))
+        throw_error(file.name(), "{} is {} (must be a finite{} number)", key, *value, positive ? " positive" : "");
+    return value;
 }
 
 }  // namespace
@@ -46,14 +59,14 @@ ModelHparams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec) {
     if (h.n_rot > h.head_dim || h.n_rot % 2 != 0)
         throw_error(file.name(), "'{}rope.dimension_count' ({}) must be even and <= head dim {}", p, h.n_rot,
                     h.head_dim);
-    h.rms_eps = file.get_float(p + "attention.layer_norm_rms_epsilon").value_or(spec.default_rms_eps);
-    h.rope_base = file.get_float(p + "rope.freq_base").value_or(spec.default_rope_base);
-    if (!(h.rope_base > 0)) throw_error(file.name(), "'{}rope.freq_base' must be positive, got {}", p, h.rope_base);
+    h.rms_eps = optional_float(file, p + "attention.layer_norm_rms_epsilon", true).value_or(spec.default_rms_eps);
+    h.rope_base = optional_float(file, p + "rope.freq_base", true).value_or(spec.default_rope_base);
     const auto scaling_type = file.get_string(p + "rope.scaling.type").value_or("none");
-    const double scaling_factor = file.get_float(p + "rope.scaling.factor").value_or(1.0);
-    if (scaling_type == "linear") {
-        if (!(scaling_factor > 0))
-            throw_error(file.name(), "'{}rope.scaling.factor' must be positive, got {}", p, scaling_factor);
+    // Only linear scaling divides by the factor, so only there must it be positive: other types
+    // leave it unused, and llama.cpp reads 0 as "not set".
+    const bool linear = scaling_type == "linear";
+    const double scaling_factor = optional_float(file, p + "rope.scaling.factor", linear).value_or(1.0);
+    if (linear) {
         h.rope_freq_scale = 1.0 / scaling_factor;
     } else if (scaling_type != "none" && scaling_type != "llama3") {
         // llama3 scaling is carried by the rope_freqs.weight tensor (frequency factors).

@@ -32,7 +32,8 @@ struct ModelHparams {
     double rope_freq_scale = 1.0;
 };
 
-// Throws rocmforge::Error naming the key for missing required keys or invalid values.
+// Throws rocmforge::Error naming the key for missing required keys or invalid values (float keys:
+// NaN, ±inf, and values <= 0 for the epsilon, the rope base and a linear scaling factor).
 ModelHparams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec);
 
 }  // namespace rocmforge::model

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 namespace rocmforge::test {
 namespace {
@@ -68,6 +69,22 @@ TEST(BadInput, MissingTensorNamesTensorAndShape) {
 TEST(BadInput, WrongTensorShapeNamesTensorAndShape) {
     const auto path = write_variant("shape.gguf", [](gguf::GgufWriter&) {}, "", "blk.1.ffn_up.weight", {172, 64});
     expect_one_line_error("generate -m " + path + kPrompt, "tensor 'blk.1.ffn_up.weight' has shape [172, 64], expected [64, 172]");
+    std::filesystem::remove(path);
+}
+
+TEST(BadInput, NonFiniteHyperParameterNamesKey) {
+    const auto path = write_variant("nan_eps.gguf", [](gguf::GgufWriter& w) {
+        w.set("llama.attention.layer_norm_rms_epsilon", gguf::Value(std::numeric_limits<float>::quiet_NaN()));
+    });
+    expect_one_line_error("generate -m " + path + kPrompt, "llama.attention.layer_norm_rms_epsilon is nan");
+    std::filesystem::remove(path);
+}
+
+TEST(BadInput, InfiniteRopeBaseNamesKey) {
+    const auto path = write_variant("inf_base.gguf", [](gguf::GgufWriter& w) {
+        w.set("llama.rope.freq_base", gguf::Value(std::numeric_limits<float>::infinity()));
+    });
+    expect_one_line_error("generate -m " + path + kPrompt, "llama.rope.freq_base is inf");
     std::filesystem::remove(path);
 }
 

@@ -4,7 +4,7 @@
 // requantization is refused without --allow-requantize; bad TYPEs are usage errors.
 #include "common/test_paths.h"
 #include "gguf/gguf_file.h"
-#include "quant/model_quantizer.h"
+#include "model/model_quantizer.h"
 #include "quant/quant_traits.h"
 
 #include <gtest/gtest.h>
@@ -69,14 +69,14 @@ TEST_P(QuantizeCommand, ProducesLoadableFileWithPlannedTypes) {
     const auto result = quantize(source_path, out, GetParam());
     ASSERT_EQ(result.exit_code, 0) << result.output;
 
-    const auto target = quant::parse_quantize_target(GetParam());
+    const auto target = model::parse_quantize_target(GetParam());
     ASSERT_TRUE(target.has_value());
     const auto source = gguf::GgufFile::open(source_path.string());
     const auto file = gguf::GgufFile::open(out.string());
     EXPECT_EQ(file.get_int("general.file_type"), static_cast<int64_t>(target->file_type));
     EXPECT_EQ(file.get_string("general.architecture"), source.get_string("general.architecture"));
     EXPECT_EQ(file.metadata().size(), source.metadata().size() + (file.find("general.quantization_version") && !source.find("general.quantization_version") ? 1 : 0));
-    const auto plan = quant::plan_quantization(source, *target);
+    const auto plan = model::plan_quantization(source, *target);
     ASSERT_EQ(file.tensors().size(), plan.size());
     int base_typed = 0;
     for (const auto& p : plan) {

@@ -1,13 +1,13 @@
 // Per-tensor type choice of `rocmforge quantize` (plan_quantization) on a synthetic 8-layer file.
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
-#include "quant/model_quantizer.h"
+#include "model/model_quantizer.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace rocmforge::quant {
+namespace rocmforge::model {
 namespace {
 
 using gguf::GgmlType;
@@ -119,4 +119,4 @@ TEST(QuantizePlan, TargetNamesAndFileTypes) {
 }
 
 }  // namespace
-}  // namespace rocmforge::quant
+}  // namespace rocmforge::model

@@ -1,4 +1,4 @@
-#include "quant/model_quantizer.h"
+#include "model/model_quantizer.h"
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
@@ -12,10 +12,14 @@
 #include <algorithm>
 #include <cctype>
 
-namespace rocmforge::quant {
+namespace rocmforge::model {
 namespace {
 
 using gguf::GgmlType;
+using quant::FromFloatFn;
+using quant::is_supported;
+using quant::quant_traits;
+namespace ref = quant::ref;
 
 // TYPE names and the general.file_type they produce (llama.cpp's LLAMA_FTYPE values; plain
 // K-quant types map to the "_S" ftype, which is the all-same-type variant).
@@ -234,4 +238,4 @@ QuantizeSummary quantize_model(const std::string& input_path, const std::string&
     return summary;
 }
 
-}  // namespace rocmforge::quant
+}  // namespace rocmforge::model

@@ -12,7 +12,7 @@
 
 namespace rocmforge::gguf { class GgufFile; }
 
-namespace rocmforge::quant {
+namespace rocmforge::model {
 
 // Per-tensor mixes of llama.cpp's presets ("_M": some attn_v / ffn_down layers in higher precision;
 // "Q2_K": attn_v, attn_output and ffn_down in q3_K, as llama.cpp's Q2_K preset does).
@@ -59,4 +59,4 @@ struct QuantizeSummary {
 QuantizeSummary quantize_model(const std::string& input_path, const std::string& output_path,
                                const QuantizeTarget& target, const QuantizeOptions& options);
 
-}  // namespace rocmforge::quant
+}  // namespace rocmforge::model
