@@ -1,6 +1,7 @@
 // Float hyper-parameters read from GGUF metadata: NaN, ±inf and non-positive values of keys that
 // must be positive are load errors naming the full key and the value, on a tiny synthetic model
 // with one metadata key overridden.
+#include "common/test_model.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "model/model.h"
@@ -62,7 +63,7 @@ std::string write_variant(const std::string& name, const std::vector<std::pair<s
 // The one place this file loads a model. Returns the error message, nullopt when loading succeeds.
 std::optional<std::string> load_error(const std::string& path) {
     try {
-        Model::load(path);
+        test::load_cpu_model(path, 1);
     } catch (const Error& e) {
         return std::string(e.what());
     }
