@@ -2,6 +2,8 @@
 
 #include "util/error.h"
 
+#include <algorithm>
+
 namespace rocmforge::backend {
 
 const char* op_name(Op op) {
@@ -26,6 +28,7 @@ int64_t Batch::add_sequence(std::span<const int32_t> tokens, int64_t n_past, std
     s.n_tokens = static_cast<int64_t>(tokens.size());
     s.n_past = n_past;
     s.row_class = row_class;
+    s.logit_class = std::min(n_logits, s.n_tokens) > 1 ? RowClass::Prefill : RowClass::Decode;
     s.block_table.assign(block_table.begin(), block_table.end());
     const auto index = static_cast<int32_t>(sequences.size());
     for (int64_t i = 0; i < s.n_tokens; ++i) {
@@ -75,7 +78,7 @@ std::vector<RowRun> Batch::logit_runs() const {
     std::vector<RowRun> runs;
     for (int64_t i = 0; i < n_logit_rows(); ++i) {
         const int32_t token = logit_rows[static_cast<size_t>(i)];
-        append_run(runs, i, sequences[static_cast<size_t>(token_sequence[static_cast<size_t>(token)])].row_class);
+        append_run(runs, i, sequences[static_cast<size_t>(token_sequence[static_cast<size_t>(token)])].logit_class);
     }
     return runs;
 }

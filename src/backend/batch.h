@@ -20,6 +20,9 @@ struct BatchSequence {
     int64_t n_tokens = 0;              // its tokens: positions n_past .. n_past + n_tokens - 1
     int64_t n_past = 0;                // positions already in the KV storage (attended, not recomputed)
     RowClass row_class = RowClass::Prefill;
+    // Kernel class of this sequence's logit rows: Decode when it wants one row (generation: the
+    // GEMV over the vocabulary matrix), Prefill when it wants several (scoring a prompt).
+    RowClass logit_class = RowClass::Decode;
     std::vector<int32_t> block_table;  // position p is in slot block_table[p / block_size] * block_size + p % block_size
 };
 

@@ -17,6 +17,12 @@ using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
 // Q8_0 / Q8_K activations must hold values in [-127, 127] (quant_traits(Q8_*).from_float does).
 using VecDotFn = void (*)(int64_t n, float* result, const void* x, const void* y);
 
+// out[t * 2 + r] = vec_dot(n, x[r], y[t]) for 2 weight rows and 4 activation rows, bit-identical
+// to four times two vec_dot calls (the same operations per output) but loading each block once.
+using VecDotTileFn = void (*)(int64_t n, float* out, const void* const* x, const void* const* y);
+constexpr int kVecDotTileRows = 2;
+constexpr int kVecDotTileCols = 4;
+
 struct QuantTraits {
     gguf::GgmlType type;
     const char* name;           // "q4_K"
@@ -26,6 +32,7 @@ struct QuantTraits {
     FromFloatFn from_float;     // null when quantizing to this type is not supported (e.g. TQ1_0)
     gguf::GgmlType vec_dot_type;  // activation format vec_dot expects (F32, F16, Q8_0 or Q8_K)
     VecDotFn vec_dot;           // fastest variant for this CPU (runtime dispatch)
+    VecDotTileFn vec_dot_tile = nullptr;  // 2 rows x 4 activations at once, where a SIMD variant exists
 };
 
 // Row of a supported type; throws rocmforge::Error naming the type when it has no kernels.

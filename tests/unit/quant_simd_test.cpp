@@ -84,6 +84,35 @@ TEST_P(QuantSimd, VecDotMatchesReferenceOnEveryTarget) {
     EXPECT_GT(tested_targets, 0);
 }
 
+// The 2x4 tile kernels are bit-identical to the vec_dot of the same target (batch invariance
+// rests on it: a row's result must not depend on how many tokens share its step).
+TEST(QuantSimdTile, Q8_0TileEqualsVecDotBitForBitOnEveryTarget) {
+    const QuantTraits& ref = reference_quant_traits(GgmlType::Q8_0);
+    std::mt19937 rng(std::random_device{}());
+    TargetGuard guard;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+        hwy::SetSupportedTargetsForTest(target);
+        const auto kernels = simd::resolve_simd_kernels(GgmlType::Q8_0);
+        ASSERT_NE(kernels.vec_dot_tile, nullptr);
+        for (int64_t n : row_lengths(32)) {
+            std::vector<std::vector<uint8_t>> rows(6, std::vector<uint8_t>(row_size(ref, n)));
+            for (auto& r : rows) ref.from_float(random_row(n, rng, 2.0f).data(), r.data(), n);
+            const void* x[2] = {rows[0].data(), rows[1].data()};
+            const void* y[4] = {rows[2].data(), rows[3].data(), rows[4].data(), rows[5].data()};
+            float tile[8];
+            std::fill_n(tile, 8, NAN);
+            kernels.vec_dot_tile(n, tile, x, y);
+            for (int t = 0; t < 4; ++t)
+                for (int r = 0; r < 2; ++r) {
+                    float one = NAN;
+                    kernels.vec_dot(n, &one, x[r], y[t]);
+                    ASSERT_EQ(std::memcmp(&one, &tile[t * 2 + r], sizeof(float)), 0)
+                        << "n=" << n << " r=" << r << " t=" << t << " target " << hwy::TargetName(target);
+                }
+        }
+    }
+}
+
 TEST(QuantSimdTargets, ListsTestedTargets) {
     std::string names;
     for (int64_t target : hwy::SupportedAndGeneratedTargets()) names += std::string(" ") + hwy::TargetName(target);

@@ -10,6 +10,7 @@ namespace rocmforge::quant::simd {
 struct SimdKernels {
     VecDotFn vec_dot = nullptr;
     FromFloatFn from_float = nullptr;  // only the activation formats Q8_0 / Q8_K (bit-identical to ref)
+    VecDotTileFn vec_dot_tile = nullptr;  // bit-identical to vec_dot (see quant_traits.h)
 };
 
 SimdKernels resolve_simd_kernels(gguf::GgmlType type);

@@ -190,6 +190,43 @@ void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
     *result = ReduceF32(hn::Add(acc0, acc1));
 }
 
+// VecDotQ8_0 for 2 weight rows x 4 activation rows: per output the same operations in the same
+// order (even blocks into one accumulator, odd blocks into another, then ReduceF32 of their sum),
+// one parity at a time so the 8 accumulators of a pass stay in registers.
+void VecDotQ8_0Tile(int64_t n, float* out, const void* const* x, const void* const* y) {
+    const BlockQ8_0* bx[2] = {static_cast<const BlockQ8_0*>(x[0]), static_cast<const BlockQ8_0*>(x[1])};
+    const BlockQ8_0* by[4] = {static_cast<const BlockQ8_0*>(y[0]), static_cast<const BlockQ8_0*>(y[1]),
+                              static_cast<const BlockQ8_0*>(y[2]), static_cast<const BlockQ8_0*>(y[3])};
+    const int64_t nb = n / kQK4_0;
+    HWY_ALIGN float even[2][4][8];
+    for (int parity = 0; parity < 2; ++parity) {
+        VF32 acc[2][4];
+        for (auto& row : acc)
+            for (auto& a : row) a = hn::Zero(DF32());
+        for (int64_t i = parity; i < nb; i += 2) {
+            for (int r = 0; r < 2; ++r) {
+                const VI8 w = hn::LoadU(DI8(), bx[r][i].qs);
+                const VU8 abs_w = hn::BitCast(DU8(), hn::Abs(w));
+                const float dw = HalfToFloat(bx[r][i].d);
+                for (int t = 0; t < 4; ++t) {
+                    const VI8 signed_y = VI8{_mm256_sign_epi8(hn::LoadU(DI8(), by[t][i].qs).raw, w.raw)};
+                    const VI32 s = DotU8I8(abs_w, signed_y);
+                    acc[r][t] = hn::MulAdd(hn::ConvertTo(DF32(), s), hn::Set(DF32(), dw * HalfToFloat(by[t][i].d)),
+                                           acc[r][t]);
+                }
+            }
+        }
+        for (int r = 0; r < 2; ++r)
+            for (int t = 0; t < 4; ++t) {
+                if (parity == 0) {
+                    hn::Store(acc[r][t], DF32(), even[r][t]);
+                } else {
+                    out[t * 2 + r] = ReduceF32(hn::Add(hn::Load(DF32(), even[r][t]), acc[r][t]));
+                }
+            }
+    }
+}
+
 void VecDotQ4_0(int64_t n, float* result, const void* x, const void* y) {
     const auto* bx = static_cast<const BlockQ4_0*>(x);
     const auto* by = static_cast<const BlockQ8_0*>(y);
@@ -421,6 +458,11 @@ void VecDotQ8_0(int64_t n, float* result, const void* x, const void* y) {
     *result = sum;
 }
 
+void VecDotQ8_0Tile(int64_t n, float* out, const void* const* x, const void* const* y) {
+    for (int t = 0; t < 4; ++t)
+        for (int r = 0; r < 2; ++r) VecDotQ8_0(n, out + t * 2 + r, x[r], y[t]);
+}
+
 void VecDotQ4_0(int64_t n, float* result, const void* x, const void* y) {
     const auto* bx = static_cast<const BlockQ4_0*>(x);
     const auto* by = static_cast<const BlockQ8_0*>(y);
@@ -466,6 +508,7 @@ HWY_EXPORT(VecDotF32);
 HWY_EXPORT(VecDotF16);
 HWY_EXPORT(VecDotBF16);
 HWY_EXPORT(VecDotQ8_0);
+HWY_EXPORT(VecDotQ8_0Tile);
 HWY_EXPORT(VecDotQ4_0);
 HWY_EXPORT(VecDotQ4_K);
 HWY_EXPORT(VecDotQ6_K);
@@ -498,6 +541,7 @@ SimdKernels resolve_simd_kernels(gguf::GgmlType type) {
         case T::BF16: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotBF16); break;
         case T::Q8_0:
             k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ8_0);
+            k.vec_dot_tile = &HWY_DYNAMIC_DISPATCH(VecDotQ8_0Tile);
             k.from_float = &HWY_DYNAMIC_DISPATCH(QuantizeRowQ8_0);
             break;
         case T::Q4_0: k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_0); break;
