@@ -1,6 +1,10 @@
 #include "util/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace rocmforge {
 
@@ -11,10 +15,18 @@ ThreadPool::ThreadPool(int n_threads) {
     for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+}
+}  // namespace
+
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(mutex_);
-        stopping_ = true;
+        stopping_.store(true);
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
@@ -32,12 +44,24 @@ void ThreadPool::run_task_capturing(int thread_index) {
 void ThreadPool::worker_loop(int thread_index) {
     uint64_t seen_generation = 0;
     for (;;) {
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
-            if (stopping_) return;
-            seen_generation = generation_;
+        // Spin briefly: the next dispatch usually follows within microseconds.
+        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicroseconds);
+        bool has_work = false;
+        for (int i = 0; !has_work; ++i) {
+            if (stopping_.load()) return;
+            has_work = generation_.load() != seen_generation;
+            if (!has_work && (i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
+            cpu_relax();
         }
+        if (!has_work) {
+            std::unique_lock lock(mutex_);
+            sleepers_.fetch_add(1);
+            // seq_cst pairs with run(): either run() sees this sleeper, or this wait sees its generation.
+            wake_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen_generation; });
+            sleepers_.fetch_sub(1);
+            if (stopping_.load()) return;
+        }
+        seen_generation = generation_.load();
         run_task_capturing(thread_index);
         pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
@@ -48,11 +72,11 @@ void ThreadPool::run(const std::function<void(int, int)>& task) {
     first_error_ = nullptr;
     if (n_threads_ > 1) {
         pending_.store(n_threads_ - 1, std::memory_order_release);
-        {
+        generation_.fetch_add(1);
+        if (sleepers_.load() > 0) {
             std::lock_guard lock(mutex_);
-            ++generation_;
+            wake_.notify_all();
         }
-        wake_.notify_all();
     }
     run_task_capturing(0);
     while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();

@@ -1,6 +1,9 @@
 #pragma once
 // Persistent pool of worker threads for data-parallel loops (matmul rows, quantization rows).
 // The calling thread takes part as thread 0, so a pool of size 1 runs everything inline.
+// Idle workers spin for a short bounded time (kSpinMicroseconds) before sleeping on a condition
+// variable: a decode step dispatches dozens of small loops back to back, and a futex wake per
+// dispatch would cost more than the loops; the bound keeps an oversubscribed machine usable.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -34,12 +37,15 @@ private:
     void worker_loop(int thread_index);
     void run_task_capturing(int thread_index);
 
+    static constexpr int kSpinMicroseconds = 100;
+
     int n_threads_;
     std::vector<std::thread> workers_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // only for sleeping/waking; the fast path is lock-free
     std::condition_variable wake_;
-    uint64_t generation_ = 0;  // guarded by mutex_
-    bool stopping_ = false;    // guarded by mutex_
+    std::atomic<uint64_t> generation_{0};  // bumped once per run()
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> sleepers_{0};         // workers blocked (or about to block) on wake_
     const std::function<void(int, int)>* task_ = nullptr;
     std::atomic<int> pending_{0};
     std::mutex error_mutex_;
