@@ -26,17 +26,25 @@ void expect_one_line_error(const std::string& args, const std::string& needle) {
     EXPECT_NE(r.output.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.output;
 }
 
-// stories260K with one change: `edit` may rewrite metadata; tensors named `drop` are left out and
-// the tensor named `reshape` gets the shape `new_shape` (same byte count).
+// stories260K with one change: `edit` may rewrite metadata; tensors named `drop` are left out,
+// the tensor named `reshape` gets the shape `new_shape` (same byte count), and the f32 tensor named
+// `nan_fill` holds NaN everywhere.
 std::string write_variant(const std::string& name, const std::function<void(gguf::GgufWriter&)>& edit,
                           const std::string& drop = "", const std::string& reshape = "",
-                          std::vector<int64_t> new_shape = {}) {
+                          std::vector<int64_t> new_shape = {}, const std::string& nan_fill = "") {
     static const auto source = gguf::GgufFile::open(shared_file("models/stories260K.gguf").string());
     gguf::GgufWriter writer;
+    static std::vector<float> nans;
     for (const auto& entry : source.metadata()) writer.set(entry.key, entry.value);
     for (const auto& t : source.tensors()) {
         if (t.name == drop) continue;
-        writer.add_tensor_view(t.name, t.type, t.name == reshape ? new_shape : t.ne, t.bytes());
+        auto bytes = t.bytes();
+        if (t.name == nan_fill) {
+            EXPECT_EQ(t.type, gguf::GgmlType::F32) << t.name;
+            nans.assign(bytes.size() / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+            bytes = {reinterpret_cast<const uint8_t*>(nans.data()), bytes.size()};
+        }
+        writer.add_tensor_view(t.name, t.type, t.name == reshape ? new_shape : t.ne, bytes);
     }
     edit(writer);
     const auto path = temp_path(name);
@@ -85,6 +93,14 @@ TEST(BadInput, InfiniteRopeBaseNamesKey) {
         w.set("llama.rope.freq_base", gguf::Value(std::numeric_limits<float>::infinity()));
     });
     expect_one_line_error("generate -m " + path + kPrompt, "llama.rope.freq_base is inf");
+    std::filesystem::remove(path);
+}
+
+// A NaN embedding makes every logit NaN: generation stops with an error naming the sequence and
+// the step instead of printing empty text and exiting 0.
+TEST(BadInput, NonFiniteLogitsNameSequenceAndStep) {
+    const auto path = write_variant("nan_embd.gguf", [](gguf::GgufWriter&) {}, "", "", {}, "token_embd.weight");
+    expect_one_line_error("generate -m " + path + kPrompt, "sequence 0, step 0: the model produced non-finite logits");
     std::filesystem::remove(path);
 }
 
