@@ -75,6 +75,10 @@ bool ModelRunner::can_reserve(std::span<const StepChunk> chunks) const {
 
 void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& logits) {
     int64_t n_tokens = 0, n_logits = 0;
+    for (size_t i = 0; i < chunks.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (chunks[i].seq == chunks[j].seq)
+                throw_error("batch", "sequence {} appears twice in one step (chunks {} and {})", chunks[i].seq, j, i);
     for (const auto& c : chunks) {
         const auto n = static_cast<int64_t>(c.tokens.size());
         if (kv_.length(c.seq) + n > n_ctx_)

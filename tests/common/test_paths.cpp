@@ -1,5 +1,7 @@
 #include "common/test_paths.h"
 
+#include <cctype>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -60,6 +62,18 @@ std::string read_file_bytes(const std::filesystem::path& path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+std::string shell_quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+std::string test_name_from(std::string text) {
+    for (auto& c : text)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return text;
 }
 
 }  // namespace rocmforge::test

@@ -25,6 +25,11 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command, bool merge_stderr = false);
 
+// `s` quoted for a POSIX shell command line.
+std::string shell_quoted(const std::string& s);
+// A parameterized test's name from any text: every character that is not a letter or digit → '_'.
+std::string test_name_from(std::string text);
+
 // Reads a whole file as bytes.
 std::string read_file_bytes(const std::filesystem::path& path);
 

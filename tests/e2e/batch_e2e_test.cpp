@@ -14,12 +14,6 @@
 namespace rocmforge::test {
 namespace {
 
-std::string quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 std::filesystem::path temp_file(const std::string& name, const std::string& contents) {
     const auto path = std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name);
     std::ofstream(path, std::ios::binary) << contents;
@@ -53,7 +47,7 @@ TEST_P(BatchInvarianceTest, BatchTokensEqualGenerateAlone) {
     const int n_gen = 24;
     std::vector<std::vector<int32_t>> alone;
     for (const auto& p : prompts) {
-        const auto cmd = rocmforge_binary() + " generate -m " + model + " -p " + quoted(p) + " --temp 0 -n " +
+        const auto cmd = rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) + " --temp 0 -n " +
                          std::to_string(n_gen) + " -t 2 --json";
         const auto r = run_command(cmd);
         ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
@@ -85,16 +79,13 @@ TEST_P(BatchInvarianceTest, BatchTokensEqualGenerateAlone) {
 
 INSTANTIATE_TEST_SUITE_P(WP25M, BatchInvarianceTest,
                          testing::Values("wp-25M-f16", "wp-25M-Q8_0", "wp-25M-Q4_0", "wp-25M-Q4_K_M"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             for (auto& c : n)
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                             return n;
-                         });
+                         [](const auto& info) { return test_name_from(info.param); });
 
 struct BadPrompts {
     std::string name, contents, expected;  // expected: a substring of the one-line error
 };
+
+void PrintTo(const BadPrompts& c, std::ostream* os) { *os << c.name; }
 
 class BatchValidationTest : public testing::TestWithParam<BadPrompts> {};
 
@@ -123,12 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
                                "type.jsonl:1: field 'max_tokens': must be an integer"},
                     BadPrompts{"missing.jsonl", "{\"seed\": 3}\n", "missing.jsonl:1: missing field 'prompt'"},
                     BadPrompts{"array.jsonl", "[1, 2]\n", "array.jsonl:1: expected a JSON object"}),
-    [](const auto& info) {
-        std::string n = info.param.name;
-        for (auto& c : n)
-            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-        return n;
-    });
+    [](const auto& info) { return test_name_from(info.param.name); });
 
 // Per-line overrides: max_tokens and seed apply to their line only; output stays in input order.
 TEST(BatchCommand, JsonlOverridesPerPrompt) {

@@ -13,12 +13,6 @@
 namespace rocmforge::test {
 namespace {
 
-std::string quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 // Greedy generation from the golden's prompt text reproduces every greedy token (and the
 // prompt tokenization). The goldens stop early at EOS, so -n is the golden's length.
 class GreedyGoldenTest : public testing::TestWithParam<std::string> {};
@@ -28,7 +22,7 @@ TEST_P(GreedyGoldenTest, TempZeroReproducesGreedyTokens) {
     const auto golden = load_model_golden(stem);
     const std::string model = GetParam().substr(0, GetParam().find(".p"));
     const auto cmd = rocmforge_binary() + " generate -m " + shared_file("models/" + model + ".gguf").string() +
-                     " -p " + quoted(golden.prompt) + " --temp 0 -n " + std::to_string(golden.greedy_tokens.size()) +
+                     " -p " + shell_quoted(golden.prompt) + " --temp 0 -n " + std::to_string(golden.greedy_tokens.size()) +
                      " -t 2 --json";
     const auto r = run_command(cmd);
     ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
@@ -47,12 +41,7 @@ TEST_P(GreedyGoldenTest, TempZeroReproducesGreedyTokens) {
 INSTANTIATE_TEST_SUITE_P(Golden, GreedyGoldenTest,
                          testing::Values("stories260K.p0", "stories260K.p1", "stories260K.p2", "wp-25M-f16.p0",
                                          "wp-25M-f16.p1", "wp-25M-f16.p2"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             for (auto& c : n)
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                             return n;
-                         });
+                         [](const auto& info) { return test_name_from(info.param); });
 
 TEST(LogitsCommand, WritesEveryPromptRowMatchingHf) {
     const auto golden = load_model_golden(shared_dir() / "golden/model/hf/wp-25M-f16.p1");
@@ -84,7 +73,7 @@ TEST(GenerateCommand, SeededSamplingIsReproducibleAndStopStringsCut) {
     const auto text = ja.at("text").get<std::string>();
     ASSERT_GT(text.size(), 10u);
     const std::string stop = text.substr(5, 3);
-    const auto c = run_command(base + " --stop " + quoted(stop));
+    const auto c = run_command(base + " --stop " + shell_quoted(stop));
     ASSERT_EQ(c.exit_code, 0) << c.output;
     const auto cut = nlohmann::json::parse(c.output);
     EXPECT_EQ(cut.at("text").get<std::string>(), text.substr(0, text.find(stop)));

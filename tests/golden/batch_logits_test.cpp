@@ -123,12 +123,7 @@ TEST_P(BatchLogitsTest, SequenceLogitsAreBitIdenticalInAnyBatch) {
 
 INSTANTIATE_TEST_SUITE_P(WP25M, BatchLogitsTest,
                          testing::Values("wp-25M-f16", "wp-25M-Q8_0", "wp-25M-Q4_0", "wp-25M-Q4_K_M"),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             for (auto& c : n)
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                             return n;
-                         });
+                         [](const auto& info) { return test_name_from(info.param); });
 
 // Two requests share a 200-token prefix: the second runs only what the cache lacks (its new
 // tokens and the 8 shared tokens of the partial block after 12 full blocks of 16), and its
