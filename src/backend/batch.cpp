@@ -101,7 +101,8 @@ void Batch::validate(int64_t block_size, int64_t n_blocks) const {
             throw_error("batch", "sequence {}: {} positions need {} blocks of {}, the block table has {}", si, end,
                         (end + block_size - 1) / block_size, block_size, s.block_table.size());
         for (int32_t b : s.block_table)
-            if (b < 0 || b >= n_blocks) throw_error("batch", "sequence {}: block {} is outside [0, {})", si, b, n_blocks);
+            if (b < 0 || b >= n_blocks)
+                throw_error("batch", "sequence {}: block {} is outside [0, {})", si, b, n_blocks);
         for (int64_t t = s.token_begin; t < s.token_begin + s.n_tokens; ++t)
             if (token_sequence[static_cast<size_t>(t)] != static_cast<int32_t>(si) ||
                 positions[static_cast<size_t>(t)] != s.n_past + (t - s.token_begin))

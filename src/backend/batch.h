@@ -23,7 +23,8 @@ struct BatchSequence {
     // Kernel class of this sequence's logit rows: Decode when it wants one row (generation: the
     // GEMV over the vocabulary matrix), Prefill when it wants several (scoring a prompt).
     RowClass logit_class = RowClass::Decode;
-    std::vector<int32_t> block_table;  // position p is in slot block_table[p / block_size] * block_size + p % block_size
+    // Position p is in slot block_table[p / block_size] * block_size + p % block_size.
+    std::vector<int32_t> block_table;
 };
 
 struct Batch {

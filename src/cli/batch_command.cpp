@@ -38,13 +38,15 @@ void add_batch_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("batch", "Generate for every prompt of a file, many sequences per forward step");
     cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
     cmd->add_option("-f,--file", o->prompts_path,
-                    "Prompts: one per line, or a .jsonl file of {\"prompt\", \"max_tokens\", \"temperature\", \"seed\"}")
+                    "Prompts: one per line, or a .jsonl file of "
+                    "{\"prompt\", \"max_tokens\", \"temperature\", \"seed\"}")
         ->required();
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens per prompt (a .jsonl line may override)")
         ->capture_default_str();
     cmd->add_option("--parallel", o->parallel, "Sequences generated together")->capture_default_str();
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context per sequence (default: the model's, capped by memory)");
-    cmd->add_option("--kv-size", o->kv_size, "KV pool size in positions (default: parallel x context, capped by memory)");
+    cmd->add_option("--kv-size", o->kv_size,
+                    "KV pool size in positions (default: parallel x context, capped by memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     cmd->add_flag("--json", o->json, "One JSON object per prompt instead of its text");
     add_engine_options(*cmd, o->batch_tokens, o->kv_type);

@@ -7,7 +7,8 @@ namespace rocmforge::cli {
 void add_engine_options(CLI::App& cmd, int64_t& batch_tokens, std::string& kv_type) {
     cmd.add_option("--batch-tokens", batch_tokens, "Most tokens in one forward step (sizes the activation buffers)")
         ->capture_default_str();
-    cmd.add_option("--kv-type", kv_type, "KV cache storage type: f32 (bit-identical), f16, bf16")->capture_default_str();
+    cmd.add_option("--kv-type", kv_type, "KV cache storage type: f32 (bit-identical), f16, bf16")
+        ->capture_default_str();
 }
 
 gguf::GgmlType parse_kv_type(const std::string& name) {

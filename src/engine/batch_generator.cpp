@@ -23,7 +23,8 @@ struct Running {
 // KV blocks a request may hold at most: prompt + generated tokens within the context, plus one
 // copied block.
 int64_t worst_case_blocks(const BatchRequest& r, int64_t n_ctx, int64_t block_size) {
-    const int64_t positions = std::min(n_ctx, static_cast<int64_t>(r.prompt.size()) + std::max<int64_t>(r.options.max_tokens, 0));
+    const int64_t positions =
+        std::min(n_ctx, static_cast<int64_t>(r.prompt.size()) + std::max<int64_t>(r.options.max_tokens, 0));
     return (positions + block_size - 1) / block_size + 1;
 }
 
@@ -124,7 +125,8 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
         size_t row = 0;
         for (size_t c = 0; c < chunks.size(); ++c) {
             Running& r = *chunk_owner[c];
-            if (chunks[c].row_class == backend::RowClass::Prefill) r.n_done += static_cast<int64_t>(chunks[c].tokens.size());
+            if (chunks[c].row_class == backend::RowClass::Prefill)
+                r.n_done += static_cast<int64_t>(chunks[c].tokens.size());
             if (chunks[c].n_logits == 0) continue;
             const std::span<const float> row_logits(logits.data() + row * static_cast<size_t>(n_vocab),
                                                     static_cast<size_t>(n_vocab));
