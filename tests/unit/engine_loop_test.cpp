@@ -150,6 +150,9 @@ TEST(EngineLoop, CancelFreesBlocksAndTheEngineKeepsServing) {
     for (const auto& p : ps) handles.push_back(engine.submit({p, greedy(400)}));
     // Wait until the first request streams, then cancel everything (running and waiting).
     ASSERT_TRUE(handles[0]->next_event(60s).has_value());
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (engine.metrics().kv_blocks_used == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
     EXPECT_GT(engine.metrics().kv_blocks_used, 0);
     for (auto& h : handles) engine.cancel(*h);
     for (auto& h : handles) {
