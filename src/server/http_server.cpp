@@ -47,6 +47,8 @@ HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(
         else if (res.status == 413)
             send_error(res, 413, "the request body exceeds --max-body (" + std::to_string(options_.max_body) + " bytes)",
                        "", "body_too_large");
+        else if (res.status == 400)
+            send_error(res, 400, "malformed HTTP request (a POST needs Content-Length or chunked encoding)");
         else
             send_error(res, res.status, "HTTP error " + std::to_string(res.status));
     });

@@ -26,14 +26,19 @@ ServerProcess::ServerProcess(const std::string& args, int ready_timeout_s) {
         ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    ASSERT_GT(pid_, 0) << "fork failed";
+    if (pid_ <= 0) {
+        ADD_FAILURE() << "fork failed";
+        return;
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ready_timeout_s);
     const std::regex listening(R"(listening on http://[^:]+:(\d+))");
     while (std::chrono::steady_clock::now() < deadline) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            FAIL() << "rocmforge serve " << args << " exited early:\n" << log();
+            port_ = 0;
+            ADD_FAILURE() << "rocmforge serve " << args << " exited early:\n" << log();
+            return;
         }
         std::smatch m;
         const std::string text = log();
@@ -43,7 +48,7 @@ ServerProcess::ServerProcess(const std::string& args, int ready_timeout_s) {
     }
     const int port = port_;
     port_ = 0;
-    FAIL() << "rocmforge serve " << args << " not ready after " << ready_timeout_s << " s (port " << port
+    ADD_FAILURE() << "rocmforge serve " << args << " not ready after " << ready_timeout_s << " s (port " << port
            << "):\n" << log();
 }
 
@@ -79,7 +84,10 @@ int ServerProcess::stop(int timeout_s) {
 HttpResult ServerProcess::request(const std::string& method, const std::string& path, const std::string& body,
                                   const std::string& extra_args) const {
     std::string cmd = "curl -s -N --max-time 120 -o - -w '\\n%{http_code}' -X " + method + " " + extra_args + " ";
-    if (!body.empty()) cmd += "-H 'Content-Type: application/json' --data-binary " + shell_quoted(body) + " ";
+    if (!body.empty())
+        cmd += "-H 'Content-Type: application/json' --data-binary " + shell_quoted(body) + " ";
+    else if (method == "POST")
+        cmd += "-d '' ";  // Content-Length: 0, as HTTP clients send for an empty POST
     cmd += shell_quoted(url(path));
     const auto r = run_command(cmd);
     HttpResult h;

@@ -16,8 +16,8 @@ struct HttpResult {
 
 class ServerProcess {
 public:
-    // Starts `rocmforge serve <args> --port 0`; fails the current test (fatal) when it does not
-    // become ready within ready_timeout_s. Check started() after constructing.
+    // Starts `rocmforge serve <args> --port 0`; adds a test failure (with the server's log) when
+    // it does not become ready within ready_timeout_s. Check started() after constructing.
     explicit ServerProcess(const std::string& args, int ready_timeout_s = 60);
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
