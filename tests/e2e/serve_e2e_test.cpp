@@ -314,6 +314,38 @@ TEST_F(ServeTest, SharedPrefixShowsPrefixCacheHits) {
     EXPECT_GE(after - before, 10);  // the second request reuses the shared full blocks
 }
 
+// A KV pool of 160 positions for 12 requests of up to ~80 positions each: the server preempts,
+// and every request still gets exactly the tokens `generate --temp 0` gives it alone.
+TEST(ServeTinyKv, PreemptsAndEveryRequestGetsTheTokensAlone) {
+    ServerProcess server("-m " + model_path() + " -t 2 --parallel 12 -c 256 --kv-size 160 --batch-tokens 64");
+    ASSERT_TRUE(server.started());
+    const std::string val = read_file_bytes(shared_file("models/wp-val.txt"));
+    std::vector<std::string> prompts;
+    size_t at = 0;
+    for (int i = 0; i < 12; ++i) {
+        at = val.find(' ', at + 701) + 1;
+        std::string p = val.substr(at, val.find(' ', at + 60 + static_cast<size_t>(i * 7)) - at);
+        for (auto& c : p)
+            if (c == '\n' || c == '\r') c = ' ';
+        prompts.push_back(p);
+    }
+    std::vector<std::future<HttpResult>> replies;
+    for (const auto& p : prompts)
+        replies.push_back(std::async(std::launch::async, [&, p] {
+            return server.request("POST", "/v1/completions",
+                                  json({{"prompt", p}, {"max_tokens", 40}, {"temperature", 0}}).dump());
+        }));
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        const auto r = replies[i].get();
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(json::parse(r.body)["choices"][0]["text"], generate_alone(prompts[i], 40)["text"]) << "prompt " << i;
+    }
+    const auto m = server.request("GET", "/metrics").body;
+    EXPECT_GT(metric(m, "rocmforge_preemptions_total"), 0);
+    EXPECT_EQ(metric(m, "rocmforge_requests_total{status=\"error\"}"), 0);
+    EXPECT_EQ(server.stop(), 0) << server.log();
+}
+
 TEST(ServeAuth, ApiKeyRequiredExceptOnHealthAndQueueLimit) {
     ServerProcess server("-m " + model_path() + " -t 2 --parallel 2 -c 128 --api-key s3cret --max-queue 0");
     ASSERT_TRUE(server.started());
