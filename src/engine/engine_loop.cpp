@@ -89,7 +89,7 @@ std::shared_ptr<RequestHandle> EngineLoop::submit(RequestParams params) {
         if (n_queued_ >= max_queue_)
             throw EngineOverloaded("queue", fmt::format("{} requests are waiting (--max-queue {}); retry later",
                                                         n_queued_, max_queue_));
-        handle = std::make_shared<RequestHandle>(next_id_++, n_prompt);
+        handle = std::make_shared<RequestHandle>(next_id_++, n_prompt, a->params.stream_events);
         a->handle = handle;
         incoming_.push_back(std::move(a));
         ++n_queued_;

@@ -2,8 +2,8 @@
 
 namespace rocmforge::engine {
 
-RequestHandle::RequestHandle(uint64_t id, int64_t prompt_tokens)
-    : id_(id), submitted_(std::chrono::steady_clock::now()) {
+RequestHandle::RequestHandle(uint64_t id, int64_t prompt_tokens, bool stream_events)
+    : id_(id), submitted_(std::chrono::steady_clock::now()), stream_events_(stream_events) {
     snapshot_.prompt_tokens = prompt_tokens;
 }
 
@@ -59,7 +59,7 @@ void RequestHandle::publish(RequestEvent event) {
             done_ = true;
             break;
         }
-        events_.push_back(std::move(event));
+        if (stream_events_ || event.kind != RequestEvent::Kind::Tokens) events_.push_back(std::move(event));
     }
     changed_.notify_all();
 }

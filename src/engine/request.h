@@ -20,6 +20,7 @@ struct RequestParams {
     std::vector<int32_t> prompt;  // token ids, non-empty
     GenerationOptions options;    // max_tokens, sampler (with its seed), stop strings
     bool ignore_eos = false;      // end-of-generation tokens are sampled like any other
+    bool stream_events = true;    // false: Tokens events only update the snapshot (nobody reads them)
 };
 
 struct RequestEvent {
@@ -46,7 +47,9 @@ struct RequestSnapshot {
 
 class RequestHandle {
 public:
-    RequestHandle(uint64_t id, int64_t prompt_tokens);
+    // stream_events false: Tokens events are not queued for next_event() (the submitter only
+    // waits or polls the snapshot), so an unread request holds no event backlog.
+    RequestHandle(uint64_t id, int64_t prompt_tokens, bool stream_events = true);
 
     uint64_t id() const { return id_; }
     std::chrono::steady_clock::time_point submitted() const { return submitted_; }
@@ -71,6 +74,7 @@ public:
 private:
     const uint64_t id_;
     const std::chrono::steady_clock::time_point submitted_;
+    const bool stream_events_;
     std::atomic<bool> cancel_requested_{false};
     mutable std::mutex mutex_;
     std::condition_variable changed_;

@@ -45,7 +45,7 @@ void handle_generate(const httplib::Request& req, httplib::Response& res, RouteC
     if (stream && wait) throw ApiError(400, "stream and wait cannot both be true", "wait");
     auto fields = parse_sampling_fields(body, native_defaults());
     const uint64_t seed = fields.options.sampler.seed;
-    auto handle = ctx.submit(std::move(prompt), std::move(fields), "prompt");
+    auto handle = ctx.submit(std::move(prompt), std::move(fields), "prompt", stream);
     const std::string id = std::to_string(handle->id());
     if (stream) {
         stream_request_events(res, ctx.engine, handle, [id](const RequestEvent& e) {

@@ -66,7 +66,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Rout
     const bool stream = optional_bool(body, "stream").value_or(false);
     const bool include_usage = parse_include_usage(body);
     auto fields = parse_sampling_fields(body, openai_defaults(kind.chat ? -1 : 16));
-    auto handle = ctx.submit(std::move(prompt), std::move(fields), prompt_field);
+    auto handle = ctx.submit(std::move(prompt), std::move(fields), prompt_field, stream);
 
     const std::string id = kind.id_prefix() + std::to_string(handle->id());
     const int64_t created = unix_now();

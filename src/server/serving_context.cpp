@@ -27,13 +27,13 @@ ServingContext& RouteContext::get() const {
 }
 
 std::shared_ptr<engine::RequestHandle> ServingContext::submit(std::vector<int32_t> prompt, SamplingFields fields,
-                                                               const char* prompt_field) {
+                                                               const char* prompt_field, bool stream) {
     const auto n_prompt = static_cast<int64_t>(prompt.size());
     if (n_prompt > engine.max_positions())
         throw ApiError(400, fmt::format("the prompt is {} tokens but the context holds {}", n_prompt,
                                         engine.max_positions()), prompt_field, "context_length_exceeded");
     if (fields.options.max_tokens < 0) fields.options.max_tokens = engine.max_positions();
-    engine::RequestParams params{std::move(prompt), std::move(fields.options), fields.ignore_eos};
+    engine::RequestParams params{std::move(prompt), std::move(fields.options), fields.ignore_eos, stream};
     std::shared_ptr<engine::RequestHandle> handle;
     try {
         handle = engine.submit(std::move(params));

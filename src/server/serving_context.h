@@ -37,7 +37,7 @@ public:
     std::shared_ptr<engine::RequestHandle> find(uint64_t id) const;
 
 private:
-    static constexpr size_t kKeepFinished = 4096;
+    static constexpr size_t kKeepFinished = 1024;
     mutable std::mutex mutex_;
     std::map<uint64_t, std::shared_ptr<engine::RequestHandle>> by_id_;
 };
@@ -53,8 +53,9 @@ struct ServingContext {
     // Submits a validated request; maps engine refusals to ApiError (400 naming `prompt_field`
     // for a prompt that does not fit, 429 when the queue is full, 503 while shutting down).
     // max_tokens -1 means up to the context.
+    // stream: the caller reads the events (SSE); otherwise it only waits or polls the snapshot.
     std::shared_ptr<engine::RequestHandle> submit(std::vector<int32_t> prompt, SamplingFields fields,
-                                                  const char* prompt_field);
+                                                  const char* prompt_field, bool stream);
     // Prompt text → ids (BOS when the model asks for it; special tokens as text).
     std::vector<int32_t> encode_prompt(const std::string& text) const;
     // messages → the model's chat template → ids (special tokens parsed). ApiError 400 naming
