@@ -63,7 +63,8 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on every route but /health");
     cmd->add_option("--parallel", o->parallel, "Requests generated together")->capture_default_str();
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context per request (default: the model's, capped by memory)");
-    cmd->add_option("--kv-size", o->kv_size, "KV pool size in positions (default: parallel x context, capped by memory)");
+    cmd->add_option("--kv-size", o->kv_size,
+                    "KV pool size in positions (default: parallel x context, capped by memory)");
     cmd->add_option("--max-body", o->max_body, "Largest request body in bytes (413 above)")->capture_default_str();
     cmd->add_option("--max-queue", o->max_queue, "Requests waiting for a slot before new ones get 429")
         ->capture_default_str();
@@ -131,8 +132,8 @@ void add_serve_command(CLI::App& app) {
         int signal_number = 0;
         sigwait(&stop_signals, &signal_number);
         std::fprintf(stderr, "rocmforge serve: %s: cancelling %lld running and %lld waiting requests, stopping\n",
-                     signal_number == SIGINT ? "SIGINT" : "SIGTERM",
-                     static_cast<long long>(engine.metrics().running), static_cast<long long>(engine.metrics().waiting));
+                     signal_number == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(engine.metrics().running),
+                     static_cast<long long>(engine.metrics().waiting));
         engine.shutdown();  // every stream gets its final event
         http.stop();        // stops accepting and joins the HTTP workers
     });

@@ -137,7 +137,8 @@ StepPlan Scheduler::schedule() {
                static_cast<int64_t>(running_.size()) < limits_.max_running && budget > 0 && free_blocks() > 0) {
             Request& w = waiting_.front();
             w.seq = kv_.create_sequence();
-            w.num_computed = kv_.attach_cached_prefix(w.seq, std::span(w.tokens).first(static_cast<size_t>(w.n_prompt)));
+            w.num_computed =
+                kv_.attach_cached_prefix(w.seq, std::span(w.tokens).first(static_cast<size_t>(w.n_prompt)));
             RowClass row_class;
             const int64_t n = fitting_tokens(w, std::min(pending(w, row_class), budget), free_blocks());
             if (n == 0) {

@@ -38,6 +38,8 @@ void send_error(httplib::Response& res, int status, const std::string& message, 
     send_json(res, error_json(status, message, param, code), status);
 }
 
-void send_error(httplib::Response& res, const ApiError& e) { send_error(res, e.status(), e.what(), e.param(), e.code()); }
+void send_error(httplib::Response& res, const ApiError& e) {
+    send_error(res, e.status(), e.what(), e.param(), e.code());
+}
 
 }  // namespace rocmforge::server

@@ -45,8 +45,9 @@ HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(
         if (res.status == 404)
             send_error(res, 404, "no route for " + req.method + " " + req.path, "", "not_found");
         else if (res.status == 413)
-            send_error(res, 413, "the request body exceeds --max-body (" + std::to_string(options_.max_body) + " bytes)",
-                       "", "body_too_large");
+            send_error(res, 413,
+                       "the request body exceeds --max-body (" + std::to_string(options_.max_body) + " bytes)", "",
+                       "body_too_large");
         else if (res.status == 400)
             send_error(res, 400, "malformed HTTP request (a POST needs Content-Length or chunked encoding)");
         else

@@ -16,7 +16,8 @@ void histogram(std::string& out, const char* name, const char* help, const engin
     out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
     for (size_t i = 0; i < h.bounds.size(); ++i)
         out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, h.bounds[i], h.counts[i]);
-    out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, h.count, name, h.sum, name, h.count);
+    out +=
+        fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, h.count, name, h.sum, name, h.count);
 }
 
 std::string render(const engine::ServingMetricsSnapshot& m) {
@@ -48,8 +49,9 @@ std::string render(const engine::ServingMetricsSnapshot& m) {
     metric(out, "rocmforge_prefix_cache_hits_total", "counter", "Prompt blocks found in the prefix cache.",
            static_cast<double>(m.prefix_cache_hits));
     metric(out, "rocmforge_prefix_cache_hit_rate", "gauge", "Hits per query since start (0 before any query).",
-           m.prefix_cache_queries == 0 ? 0.0
-                                       : static_cast<double>(m.prefix_cache_hits) / static_cast<double>(m.prefix_cache_queries));
+           m.prefix_cache_queries == 0
+               ? 0.0
+               : static_cast<double>(m.prefix_cache_hits) / static_cast<double>(m.prefix_cache_queries));
     histogram(out, "rocmforge_time_to_first_token_seconds", "From submission to the first generated token.",
               m.time_to_first_token);
     histogram(out, "rocmforge_inter_token_latency_seconds", "Between consecutive generated tokens of a request.",

@@ -14,7 +14,8 @@ using OJson = nlohmann::ordered_json;
 using engine::RequestEvent;
 
 int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 // Engine finish reasons → OpenAI's: "stop" (end-of-generation token or stop string), "length"

@@ -39,7 +39,8 @@ std::optional<int64_t> optional_integer(const Json& body, const char* field, int
     if (!v) return std::nullopt;
     const auto range = fmt::format("an integer in [{}, {}]", lo, hi);
     if (v->is_number_unsigned()) {
-        if (v->get<uint64_t>() > static_cast<uint64_t>(hi)) bad_field(field, fmt::format("must be {}, got {}", range, shown(*v)));
+        if (v->get<uint64_t>() > static_cast<uint64_t>(hi))
+            bad_field(field, fmt::format("must be {}, got {}", range, shown(*v)));
         return static_cast<int64_t>(v->get<uint64_t>());
     }
     if (!v->is_number_integer()) bad_field(field, fmt::format("must be {}, got {}", range, shown(*v)));
@@ -57,7 +58,8 @@ std::vector<std::string> parse_stop(const Json& body) {
     } else if (v->is_array()) {
         if (v->size() > 16) bad_field("stop", fmt::format("holds at most 16 strings, got {}", v->size()));
         for (const auto& s : *v) {
-            if (!s.is_string()) bad_field("stop", fmt::format("must be a string or a list of strings, got {}", shown(s)));
+            if (!s.is_string())
+                bad_field("stop", fmt::format("must be a string or a list of strings, got {}", shown(s)));
             stops.push_back(s.get<std::string>());
         }
     } else {
@@ -109,7 +111,8 @@ bool parse_include_usage(const Json& body) {
     if (!v->is_object()) bad_field("stream_options", fmt::format("must be an object, got {}", shown(*v)));
     const Json* u = present(*v, "include_usage");
     if (!u) return false;
-    if (!u->is_boolean()) bad_field("stream_options.include_usage", fmt::format("must be true or false, got {}", shown(*u)));
+    if (!u->is_boolean())
+        bad_field("stream_options.include_usage", fmt::format("must be true or false, got {}", shown(*u)));
     return u->get<bool>();
 }
 
@@ -139,7 +142,9 @@ SamplingFields parse_sampling_fields(const Json& body, const SamplingDefaults& d
     if (const auto n = optional_integer(body, "n", 1, 1 << 20); n && *n != 1)
         bad_field("n", fmt::format("must be 1 (one choice per request), got {}", *n));
     if (const Json* lp = present(body, "logprobs")) {
-        const bool wanted = lp->is_boolean() ? lp->get<bool>() : lp->is_number_integer() ? lp->get<int64_t>() > 0 : true;
+        const bool wanted = lp->is_boolean()          ? lp->get<bool>()
+                            : lp->is_number_integer() ? lp->get<int64_t>() > 0
+                                                      : true;
         if (!lp->is_boolean() && !lp->is_number_integer())
             bad_field("logprobs", fmt::format("must be a boolean or an integer, got {}", shown(*lp)));
         if (wanted) bad_field("logprobs", "is not supported by this server yet");
@@ -196,12 +201,16 @@ nlohmann::ordered_json parse_messages_field(const Json& body) {
                 const Json* type = part.is_object() ? present(part, "type") : nullptr;
                 const Json* text = part.is_object() ? present(part, "text") : nullptr;
                 if (!type || *type != "text" || !text || !text->is_string())
-                    throw ApiError(400, fmt::format("{}.content parts must be {{\"type\": \"text\", \"text\": string}}, got {}",
-                                                    field, shown(part)), field + ".content");
+                    throw ApiError(
+                        400,
+                        fmt::format("{}.content parts must be {{\"type\": \"text\", \"text\": string}}, got {}", field,
+                                    shown(part)),
+                        field + ".content");
                 content += text->get<std::string>();
             }
         } else if (c) {
-            throw ApiError(400, fmt::format("{}.content must be a string or a list of text parts, got {}", field, shown(*c)),
+            throw ApiError(400,
+                           fmt::format("{}.content must be a string or a list of text parts, got {}", field, shown(*c)),
                            field + ".content");
         }
         out.push_back({{"role", role->get<std::string>()}, {"content", content}});

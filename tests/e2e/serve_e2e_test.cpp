@@ -154,7 +154,8 @@ TEST_F(ServeTest, StreamedCompletionIsFramedAndEqualsTheWholeText) {
 }
 
 TEST_F(ServeTest, ChatCompletionAndStream) {
-    const std::string messages = R"("messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello"}])";
+    const std::string messages =
+        R"("messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello"}])";
     auto r = server_->request("POST", "/v1/chat/completions", "{" + messages + R"(,"max_tokens":8,"temperature":0})");
     ASSERT_EQ(r.status, 200) << r.body;
     const auto j = json::parse(r.body);
@@ -181,7 +182,8 @@ TEST_F(ServeTest, ChatCompletionAndStream) {
 
 TEST_F(ServeTest, NativeGenerateStatusAndCancel) {
     const auto expected = generate_alone("The king said", 10);
-    auto r = server_->request("POST", "/generate", R"({"prompt":"The king said","max_tokens":10,"temperature":0,"wait":true})");
+    auto r = server_->request("POST", "/generate",
+                              R"({"prompt":"The king said","max_tokens":10,"temperature":0,"wait":true})");
     ASSERT_EQ(r.status, 200) << r.body;
     auto j = json::parse(r.body);
     EXPECT_EQ(j["state"], "finished");
@@ -206,7 +208,8 @@ TEST_F(ServeTest, NativeGenerateStatusAndCancel) {
     EXPECT_EQ(state, "cancelled");
 
     // Streamed: token events then a finish event, [DONE] last.
-    r = server_->request("POST", "/generate", R"({"prompt":"The king said","max_tokens":10,"temperature":0,"stream":true})");
+    r = server_->request("POST", "/generate",
+                         R"({"prompt":"The king said","max_tokens":10,"temperature":0,"stream":true})");
     ASSERT_EQ(r.status, 200) << r.body;
     const auto payloads = sse_payloads(r.body);
     std::vector<int32_t> tokens;
@@ -241,7 +244,8 @@ TEST_F(ServeTest, ErrorsAreOpenAiJsonNamingTheField) {
     expect_error(too_long, 400, "prompt", "context");
     EXPECT_EQ(json::parse(too_long.body)["error"]["code"], "context_length_exceeded");
     // Over --max-body 4096.
-    expect_error(server_->request("POST", "/v1/completions", json({{"prompt", std::string(5000, 'a')}}).dump()), 413, "");
+    expect_error(server_->request("POST", "/v1/completions", json({{"prompt", std::string(5000, 'a')}}).dump()), 413,
+                 "");
     expect_error(server_->request("GET", "/no/such/route"), 404, "");
     expect_error(server_->request("GET", "/status/999999"), 404, "id");
     expect_error(server_->request("POST", "/cancel/abc"), 404, "id");
@@ -264,8 +268,9 @@ TEST_F(ServeTest, ThirtyTwoConcurrentGreedyRequestsEqualGenerateAlone) {
     std::vector<std::future<HttpResult>> replies;
     for (const auto& p : prompts)
         replies.push_back(std::async(std::launch::async, [&, p] {
-            return server_->request("POST", "/generate",
-                                    json({{"prompt", p}, {"max_tokens", 8}, {"temperature", 0}, {"wait", true}}).dump());
+            return server_->request(
+                "POST", "/generate",
+                json({{"prompt", p}, {"max_tokens", 8}, {"temperature", 0}, {"wait", true}}).dump());
         }));
     std::vector<json> got;
     for (auto& f : replies) got.push_back(json::parse(f.get().body, nullptr, false));
@@ -306,8 +311,8 @@ TEST_F(ServeTest, SharedPrefixShowsPrefixCacheHits) {
     for (int i = 0; i < 40; ++i) prefix += "The army marched. ";  // about 200 tokens
     const auto before = metric(server_->request("GET", "/metrics").body, "rocmforge_prefix_cache_hits_total");
     for (const char* tail : {"Then", "Later"}) {
-        const auto r = server_->request("POST", "/v1/completions",
-                                        json({{"prompt", prefix + tail}, {"max_tokens", 2}, {"temperature", 0}}).dump());
+        const auto r = server_->request(
+            "POST", "/v1/completions", json({{"prompt", prefix + tail}, {"max_tokens", 2}, {"temperature", 0}}).dump());
         ASSERT_EQ(r.status, 200) << r.body;
     }
     const auto after = metric(server_->request("GET", "/metrics").body, "rocmforge_prefix_cache_hits_total");
