@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libpcre2-dev libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
+  libpcre2-dev libssl-dev zlib1g-dev libbrotli-dev curl libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
   clang libclang-rt-14-dev python3 python3-jinja2
 )
 

@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "cli/sampler_options.h"
-#include "cli/tokenizer_text.h"
+#include "engine/tokenizer_text.h"
 #include "engine/backend_select.h"
 #include "engine/batch_generator.h"
 #include "engine/batch_prompts.h"
@@ -79,7 +79,7 @@ void add_batch_command(CLI::App& app) {
         log::debug("{} prompts, parallel {}, context {}, KV pool {} positions, {}", prompts.size(), o->parallel,
                    runner.n_ctx(), runner.kv_size(), backend->description());
 
-        TokenizerText text(*tokenizer);
+        engine::TokenizerText text(*tokenizer);
         const auto stats = engine::run_batch(runner, requests, o->parallel, text, [&](size_t i, const auto& r) {
             if (!r.error.empty()) log::error("{}: {}", o->prompts_path, r.error);
             if (o->json) {

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "cli/sampler_options.h"
-#include "cli/tokenizer_text.h"
+#include "engine/tokenizer_text.h"
 #include "engine/backend_select.h"
 #include "engine/generator.h"
 #include "model/model.h"
@@ -58,7 +58,7 @@ void add_chat_command(CLI::App& app) {
         ro.kv_type = parse_kv_type(o->kv_type);
         engine::ModelRunner runner(*model, ro);
         auto& kv = runner.kv();
-        TokenizerText text(*tokenizer);
+        engine::TokenizerText text(*tokenizer);
         int32_t seq = -1;
         const bool interactive = ::isatty(STDIN_FILENO);
 

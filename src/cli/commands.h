@@ -17,5 +17,6 @@ void add_detokenize_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 void add_batch_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

@@ -4,7 +4,7 @@
 #include "cli/engine_options.h"
 #include "cli/sampler_options.h"
 #include "cli/token_list.h"
-#include "cli/tokenizer_text.h"
+#include "engine/tokenizer_text.h"
 #include "engine/backend_select.h"
 #include "engine/generator.h"
 #include "model/model.h"
@@ -62,7 +62,7 @@ void add_generate_command(CLI::App& app) {
         ro.batch_tokens = o->batch_tokens;
         ro.kv_type = parse_kv_type(o->kv_type);
         engine::ModelRunner runner(*model, ro);
-        TokenizerText text(*tokenizer);
+        engine::TokenizerText text(*tokenizer);
         log::debug("seed {}, context {}, {}", gen.sampler.seed, runner.n_ctx(), backend->description());
 
         std::function<void(const std::string&)> on_text;

@@ -4,9 +4,9 @@
 #include "engine/generator.h"
 #include "tokenizer/tokenizer.h"
 
-namespace rocmforge::cli {
+namespace rocmforge::engine {
 
-class TokenizerText final : public engine::TokenText {
+class TokenizerText final : public TokenText {
 public:
     explicit TokenizerText(const tokenizer::Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
     std::string piece(int32_t token) const override {
@@ -18,4 +18,4 @@ private:
     const tokenizer::Tokenizer& tokenizer_;
 };
 
-}  // namespace rocmforge::cli
+}  // namespace rocmforge::engine
