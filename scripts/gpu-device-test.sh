@@ -28,16 +28,14 @@ case "${1:-}" in
     mkdir -p "$out"
     cublas=$(find / -xdev -name 'libcublas.so.13*' 2>/dev/null | head -1 || true)
     export LD_LIBRARY_PATH="$carry/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    # The tests find ../shared beside the source dir compiled into them.
-    src=$(strings "$carry/bin/rocmforge_gpu_tests" | grep -m1 -o '/[^ ]*/wt-gpu\|/work/main' || echo /work/main)
-    mkdir -p "$src" && ln -sfn "$carry/shared" "$(dirname "$src")/shared"
+    export ROCMFORGE_SHARED_DIR="$carry/shared"  # the tests' ../shared
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv || true
     set +e
     "$carry/bin/rocmforge_gpu_tests" 2>&1 | tee "$out/gpu_tests.txt" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |rel err|Failure|Expected|Which is|seed|error' | head -80
     ROCMFORGE_GPU_GEMM=tiled "$carry/bin/rocmforge_gpu_tests" --gtest_filter='GpuOps.Matmul*' 2>&1 | tail -3
     bench() { "$carry/bin/rocmforge" bench --device gpu "$@" 2>&1 | tee -a "$out/bench.txt"; }
     bench -m "$carry/shared/models/wp-25M-f16.gguf" -p 512 -n 128 -r 3
-    for type in ${GPU_BENCH_TYPES:-q4_0 q8_0}; do
+    for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
       "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
       bench -m "/tmp/7b-$type.gguf" -p 512 -n 128 -r 2
       rm -f "/tmp/7b-$type.gguf"

@@ -253,7 +253,7 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     backend::cpu::CpuBackend cpu(2);
-    const int64_t block_size = 4, n_blocks = 40, row = n_kv_heads * head_dim;
+    const int64_t block_size = 4, n_blocks = 64, row = n_kv_heads * head_dim;
     backend::KvStorageShape shape{2, n_blocks, block_size, row, kv_type};
     auto cpu_kv = cpu.alloc_kv_storage(shape);
     auto gpu_kv = gpu->alloc_kv_storage(shape);

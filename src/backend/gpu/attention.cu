@@ -45,6 +45,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
             slot_sh[tid] = slot;
             const auto* kr = k + slot * a.row_elements + kv_offset;
             float dot = 0.0f;
+            #pragma unroll 8
             for (int d = 0; d < a.head_dim; ++d) dot += q_sh[d] * KV::load(kr[d]);
             s = dot * a.scale;
         }
@@ -60,6 +61,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
             const int d = tid + i * kThreads;
             if (d >= a.head_dim) continue;
             float sum = acc[i] * correction;
+#pragma unroll 8
             for (int jj = 0; jj < n_chunk; ++jj) sum += p_sh[jj] * KV::load(v[slot_sh[jj] * a.row_elements + kv_offset + d]);
             acc[i] = sum;
         }

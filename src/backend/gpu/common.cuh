@@ -14,6 +14,8 @@
 #if defined(ROCMFORGE_HIP)
 #if defined(__AMDGCN_WAVEFRONT_SIZE)
 #define WARP_SIZE __AMDGCN_WAVEFRONT_SIZE
+#elif defined(__HIP_DEVICE_COMPILE__)
+#error "the device compiler does not define __AMDGCN_WAVEFRONT_SIZE: cannot know the wavefront size"
 #else
 #define WARP_SIZE 64
 #endif
