@@ -38,8 +38,15 @@ case "${1:-}" in
     for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
       "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
       bench -m "/tmp/7b-$type.gguf" -p 512 -n 128 -r 2
-      rm -f "/tmp/7b-$type.gguf"
+      [ "$type" = q4_0 ] || rm -f "/tmp/7b-$type.gguf"
     done
+    # Where a decode step's time goes: per-kernel durations of ~2 decode steps (ncu replays each
+    # kernel; clocks left alone).
+    if command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
+      timeout 180 ncu --clock-control none --launch-skip 3000 --launch-count 60 --print-summary per-kernel \
+        "$carry/bin/rocmforge" bench --device gpu -m /tmp/7b-q4_0.gguf -p 0 -n 16 -r 1 > "$out/ncu.txt" 2>&1
+      grep -E "^  [a-z_].*\(|Duration" "$out/ncu.txt" | head -60
+    fi
     ;;
   *)
     echo "usage: $0 pack BUILD_DIR CARRY_DIR | run" >&2
