@@ -9,6 +9,9 @@ packages=(
   libpcre2-dev libssl-dev zlib1g-dev libbrotli-dev curl libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
   clang libclang-rt-14-dev python3 python3-jinja2
 )
+# The HIP compile check of the GPU kernels (scripts/gpu-compile-check.sh, run by .ci/run) needs
+# Debian's hipcc (ROCm 5.2); asked for with ROCMFORGE_SETUP_HIP=1 so `make` never pulls it in.
+[ "${ROCMFORGE_SETUP_HIP:-0}" = 1 ] && packages+=(hipcc)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -29,8 +29,9 @@ void add_batch_command(CLI::App& app) {
         int64_t parallel = 16;
         int64_t kv_size = 0;
         int64_t batch_tokens = 2048;
-        std::string kv_type = "f32";
+        std::string kv_type = "auto";
         int threads = 0;
+        std::string device = "auto";
         bool json = false;
         SamplerOptions sampler;
     };
@@ -48,6 +49,7 @@ void add_batch_command(CLI::App& app) {
     cmd->add_option("--kv-size", o->kv_size,
                     "KV pool size in positions (default: parallel x context, capped by memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    add_device_option(*cmd, o->device);
     cmd->add_flag("--json", o->json, "One JSON object per prompt instead of its text");
     add_engine_options(*cmd, o->batch_tokens, o->kv_type);
     add_sampler_options(*cmd, o->sampler);
@@ -57,8 +59,9 @@ void add_batch_command(CLI::App& app) {
         const auto prompts = engine::read_batch_prompts(o->prompts_path);
         const auto sampler = resolve_sampler_params(o->sampler);
 
-        auto backend = engine::make_backend(o->threads);
-        auto model = model::Model::load(o->model_path, *backend);
+        auto loaded = engine::load_model(o->model_path, engine::parse_device(o->device), o->threads);
+        auto& backend = loaded.backend;
+        auto& model = loaded.model;
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         std::vector<engine::BatchRequest> requests(prompts.size());
         for (size_t i = 0; i < prompts.size(); ++i) {
@@ -74,7 +77,7 @@ void add_batch_command(CLI::App& app) {
         ro.kv_size = o->kv_size;
         ro.max_sequences = o->parallel;
         ro.batch_tokens = o->batch_tokens;
-        ro.kv_type = parse_kv_type(o->kv_type);
+        ro.kv_type = parse_kv_type(o->kv_type, backend->device());
         engine::ModelRunner runner(*model, ro);
         log::debug("{} prompts, parallel {}, context {}, KV pool {} positions, {}", prompts.size(), o->parallel,
                    runner.n_ctx(), runner.kv_size(), backend->description());

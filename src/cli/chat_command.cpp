@@ -27,8 +27,9 @@ void add_chat_command(CLI::App& app) {
         int64_t max_tokens = 512;
         int64_t n_ctx = 0;
         int64_t batch_tokens = 2048;
-        std::string kv_type = "f32";
+        std::string kv_type = "auto";
         int threads = 0;
+        std::string device = "auto";
         SamplerOptions sampler;
     };
     auto o = std::make_shared<Options>();
@@ -38,14 +39,16 @@ void add_chat_command(CLI::App& app) {
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens per reply")->capture_default_str();
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped by available memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    add_device_option(*cmd, o->device);
     add_engine_options(*cmd, o->batch_tokens, o->kv_type);
     add_sampler_options(*cmd, o->sampler);
     cmd->callback([o] {
         engine::GenerationOptions gen;
         gen.max_tokens = o->max_tokens;
         gen.sampler = resolve_sampler_params(o->sampler);
-        auto backend = engine::make_backend(o->threads);
-        auto model = model::Model::load(o->model_path, *backend);
+        auto loaded = engine::load_model(o->model_path, engine::parse_device(o->device), o->threads);
+        auto& backend = loaded.backend;
+        auto& model = loaded.model;
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         const std::string template_source = tokenizer::chat_template_of(model->file());
         tokenizer::ChatTemplateInputs inputs;
@@ -55,7 +58,7 @@ void add_chat_command(CLI::App& app) {
         engine::RunnerOptions ro;
         ro.n_ctx = o->n_ctx;
         ro.batch_tokens = o->batch_tokens;
-        ro.kv_type = parse_kv_type(o->kv_type);
+        ro.kv_type = parse_kv_type(o->kv_type, backend->device());
         engine::ModelRunner runner(*model, ro);
         auto& kv = runner.kv();
         engine::TokenizerText text(*tokenizer);

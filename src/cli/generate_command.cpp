@@ -25,8 +25,9 @@ void add_generate_command(CLI::App& app) {
         int64_t max_tokens = 128;
         int64_t n_ctx = 0;
         int64_t batch_tokens = 2048;
-        std::string kv_type = "f32";
+        std::string kv_type = "auto";
         int threads = 0;
+        std::string device = "auto";
         bool json = false;
         std::vector<std::string> stop;
         SamplerOptions sampler;
@@ -40,6 +41,7 @@ void add_generate_command(CLI::App& app) {
     cmd->add_option("-n,--max-tokens", o->max_tokens, "Maximum tokens to generate")->capture_default_str();
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context length (default: the model's, capped by available memory)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    add_device_option(*cmd, o->device);
     add_engine_options(*cmd, o->batch_tokens, o->kv_type);
     cmd->add_option("--stop", o->stop, "Stop string (repeatable); not included in the output");
     cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
@@ -52,15 +54,16 @@ void add_generate_command(CLI::App& app) {
         gen.sampler = resolve_sampler_params(o->sampler);
         gen.stop_strings = o->stop;
 
-        auto backend = engine::make_backend(o->threads);
-        auto model = model::Model::load(o->model_path, *backend);
+        auto loaded = engine::load_model(o->model_path, engine::parse_device(o->device), o->threads);
+        auto& backend = loaded.backend;
+        auto& model = loaded.model;
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         const std::vector<int32_t> prompt_tokens = ids->count() > 0 ? parse_token_list(o->prompt_tokens)
                                                                     : tokenizer->encode(o->prompt, true, false);
         engine::RunnerOptions ro;
         ro.n_ctx = o->n_ctx;
         ro.batch_tokens = o->batch_tokens;
-        ro.kv_type = parse_kv_type(o->kv_type);
+        ro.kv_type = parse_kv_type(o->kv_type, backend->device());
         engine::ModelRunner runner(*model, ro);
         engine::TokenizerText text(*tokenizer);
         log::debug("seed {}, context {}, {}", gen.sampler.seed, runner.n_ctx(), backend->description());

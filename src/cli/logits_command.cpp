@@ -1,6 +1,7 @@
 // `rocmforge logits -m MODEL --tokens "1 403 407" -o OUT.f32`: float32 logits for every position
 // of the given token ids (no BOS added), rows of n_vocab, little-endian.
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "cli/token_list.h"
 #include "engine/backend_select.h"
 #include "engine/model_runner.h"
@@ -18,6 +19,7 @@ void add_logits_command(CLI::App& app) {
     struct Options {
         std::string model_path, tokens_text, output_path;
         int threads = 0;
+        std::string device = "auto";
     };
     auto opts = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("logits", "Write float32 logits for every position of a token list");
@@ -25,10 +27,11 @@ void add_logits_command(CLI::App& app) {
     cmd->add_option("--tokens", opts->tokens_text, "Token ids separated by spaces or commas (no BOS added)")->required();
     cmd->add_option("-o,--output", opts->output_path, "Output file: n_tokens rows of n_vocab float32")->required();
     cmd->add_option("-t,--threads", opts->threads, "Threads (default: all cores)");
+    add_device_option(*cmd, opts->device);
     cmd->callback([opts] {
         const auto tokens = parse_token_list(opts->tokens_text);
-        auto backend = engine::make_backend(opts->threads);
-        auto model = model::Model::load(opts->model_path, *backend);
+        auto loaded = engine::load_model(opts->model_path, engine::parse_device(opts->device), opts->threads);
+        auto& model = loaded.model;
         const auto n = static_cast<int64_t>(tokens.size());
         engine::RunnerOptions ro;
         ro.n_ctx = n;

@@ -1,6 +1,7 @@
 // `rocmforge perplexity -m MODEL -f TEXT [-c 256] [-b N] [-t T] [--chunks N]`: prints
 // "PPL = x +/- y" (method in engine/perplexity.h).
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "engine/backend_select.h"
 #include "engine/perplexity.h"
 #include "model/model.h"
@@ -21,6 +22,7 @@ void add_perplexity_command(CLI::App& app) {
         std::string model_path, text_path;
         engine::PerplexityOptions ppl;
         int threads = 0;
+        std::string device = "auto";
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file");
@@ -30,13 +32,15 @@ void add_perplexity_command(CLI::App& app) {
     cmd->add_option("-b,--batch-size", o->ppl.n_batch, "Tokens per forward pass (default: the chunk length)");
     cmd->add_option("--chunks", o->ppl.max_chunks, "Score at most this many chunks (default: all)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    add_device_option(*cmd, o->device);
     cmd->callback([o] {
         std::ifstream in(o->text_path, std::ios::binary);
         if (!in) throw_error(o->text_path, "cannot open text file");
         std::ostringstream text;
         text << in.rdbuf();
-        auto backend = engine::make_backend(o->threads);
-        auto model = model::Model::load(o->model_path, *backend);
+        auto loaded = engine::load_model(o->model_path, engine::parse_device(o->device), o->threads);
+        auto& backend = loaded.backend;
+        auto& model = loaded.model;
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         if (!tokenizer->bos_id()) throw_error(o->model_path, "the model has no BOS token, needed for perplexity");
         o->ppl.bos_id = *tokenizer->bos_id();

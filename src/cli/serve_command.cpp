@@ -52,7 +52,8 @@ void add_serve_command(CLI::App& app) {
         int64_t batch_tokens = 2048;
         int64_t max_body = 1 << 20;
         int64_t max_queue = 256;
-        std::string kv_type = "f32";
+        std::string kv_type = "auto";
+        std::string device = "auto";
         int threads = 0;
     };
     auto o = std::make_shared<Options>();
@@ -71,6 +72,7 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--model-alias", o->model_alias, "Model name in the API (default: the file name)");
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     add_engine_options(*cmd, o->batch_tokens, o->kv_type);
+    add_device_option(*cmd, o->device);
     cmd->callback([o] {
         if (o->parallel < 1) throw_error("--parallel", "must be >= 1, got {}", o->parallel);
         if (o->max_body < 1) throw_error("--max-body", "must be >= 1, got {}", o->max_body);
@@ -95,8 +97,9 @@ void add_serve_command(CLI::App& app) {
         std::fprintf(stderr, "rocmforge serve: listening on http://%s:%d (loading %s)\n", o->host.c_str(), port,
                      o->model_path.c_str());
 
-        auto backend = engine::make_backend(o->threads);
-        auto model = model::Model::load(o->model_path, *backend);
+        auto loaded = engine::load_model(o->model_path, engine::parse_device(o->device), o->threads);
+        auto& backend = loaded.backend;
+        auto& model = loaded.model;
         auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
         engine::TokenizerText text(*tokenizer);
         engine::EngineOptions eo;
@@ -104,7 +107,7 @@ void add_serve_command(CLI::App& app) {
         eo.runner.kv_size = o->kv_size;
         eo.runner.max_sequences = o->parallel;
         eo.runner.batch_tokens = o->batch_tokens;
-        eo.runner.kv_type = parse_kv_type(o->kv_type);
+        eo.runner.kv_type = parse_kv_type(o->kv_type, backend->device());
         eo.max_queue = o->max_queue;
         engine::EngineLoop engine(*model, text, eo);
 

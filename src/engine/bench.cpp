@@ -30,6 +30,8 @@ BenchResult run_bench(const model::Model& model, const BenchOptions& o) {
     ro.n_ctx = std::max<int64_t>({o.n_prompt, o.n_gen, 1}) + 1;
     ro.batch_tokens = std::max<int64_t>(o.n_prompt, 1);
     ro.prefix_cache = false;
+    // The KV type `--kv-type auto` gives: f32 on the CPU, f16 on the GPU.
+    ro.kv_type = model.backend().device() == tensor::Device::Gpu ? gguf::GgmlType::F16 : gguf::GgmlType::F32;
     ModelRunner runner(model, ro);
     auto& kv = runner.kv();
     int32_t seq = kv.create_sequence();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -16,7 +17,10 @@ namespace rocmforge::test {
 std::filesystem::path source_dir() { return ROCMFORGE_SOURCE_DIR; }
 
 std::filesystem::path shared_dir() {
-    const auto dir = std::filesystem::weakly_canonical(source_dir() / ".." / "shared");
+    // ROCMFORGE_SHARED_DIR overrides (binaries carried to another machine, e.g. the GPU device).
+    const char* env = std::getenv("ROCMFORGE_SHARED_DIR");
+    const auto dir = env != nullptr && *env != '\0' ? std::filesystem::path(env)
+                                                     : std::filesystem::weakly_canonical(source_dir() / ".." / "shared");
     if (!std::filesystem::is_directory(dir)) {
         ADD_FAILURE() << "shared test data not found at " << dir
                       << ": the read-only ../shared folder must sit beside the repository";

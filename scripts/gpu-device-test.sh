@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# GPU checks on the device machine (NVIDIA; Ubuntu 24.04 with the CUDA driver stack and cuBLAS),
+# from binaries built here with -DROCMFORGE_CUDA=ON and carried with their shared libraries.
+#   scripts/gpu-device-test.sh pack BUILD_DIR CARRY_DIR   (here)  binaries, libs, test models, this script
+#   CARRY_DIR/gpu-device-test.sh run                      (there) gpu tests, then benches; logs in $OUT
+# device call: command ".gpucarry/gpu-device-test.sh run", carry [".gpucarry"]
+set -euo pipefail
+
+case "${1:-}" in
+  pack)
+    build=$2 carry=$3
+    rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models" "$carry/shared/golden/model"
+    cp "$build/rocmforge" "$build/tests/rocmforge_gpu_tests" "$carry/bin/"
+    strip "$carry"/bin/*
+    # Libraries the device lacks: everything but glibc/libstdc++ and the CUDA libraries (cuBLAS is there).
+    ldd "$carry"/bin/* | awk '/=> \// {print $3}' | sort -u \
+      | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt|libcublas|libcublasLt|libcudart)[.-]' \
+      | xargs -r cp -L -t "$carry/lib/"
+    shared=$(cd "$(dirname "$0")/../../shared" 2>/dev/null && pwd || echo /work/shared)
+    cp "$shared"/models/wp-25M-f16.gguf "$shared"/models/stories260K.gguf "$carry/shared/models/"
+    cp "$shared"/golden/model/wp-25M-f16.p* "$shared"/golden/model/stories260K.p* "$carry/shared/golden/model/"
+    cp "$0" "$carry/gpu-device-test.sh"
+    du -sh "$carry"
+    ;;
+  run)
+    carry=$(cd "$(dirname "$0")" && pwd)
+    out="${OUT:-/tmp/gpu-out}"
+    mkdir -p "$out"
+    cublas=$(find / -xdev -name 'libcublas.so.13*' 2>/dev/null | head -1 || true)
+    export LD_LIBRARY_PATH="$carry/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export ROCMFORGE_SHARED_DIR="$carry/shared"  # the tests' ../shared
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv || true
+    set +e
+    "$carry/bin/rocmforge_gpu_tests" 2>&1 | tee "$out/gpu_tests.txt" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |rel err|Failure|Expected|Which is|seed|error' | head -80
+    ROCMFORGE_GPU_GEMM=tiled "$carry/bin/rocmforge_gpu_tests" --gtest_filter='GpuOps.Matmul*' 2>&1 | tail -3
+    bench() { "$carry/bin/rocmforge" bench --device gpu "$@" 2>&1 | tee -a "$out/bench.txt"; }
+    bench -m "$carry/shared/models/wp-25M-f16.gguf" -p 512 -n 128 -r 3
+    for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
+      "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
+      bench -m "/tmp/7b-$type.gguf" -p 512 -n 128 -r 2
+      [ "$type" = q4_0 ] || rm -f "/tmp/7b-$type.gguf"
+    done
+    # Where a decode step's time goes: per-kernel durations of ~2 decode steps (ncu replays each
+    # kernel; clocks left alone).
+    if command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
+      timeout 180 ncu --clock-control none --launch-skip 3000 --launch-count 60 --print-summary per-kernel \
+        "$carry/bin/rocmforge" bench --device gpu -m /tmp/7b-q4_0.gguf -p 0 -n 16 -r 1 > "$out/ncu.txt" 2>&1
+      grep -E "^  [a-z_].*\(|Duration" "$out/ncu.txt" | head -60
+    fi
+    ;;
+  *)
+    echo "usage: $0 pack BUILD_DIR CARRY_DIR | run" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,23 @@
+#pragma once
+// Causal paged attention for every token of a batch, prefill chunks and decode tokens alike:
+// token t (sequence token_seq[t], position positions[t]) attends positions [0, positions[t]] of
+// its sequence, reading K/V rows through the block table (device_batch.h). GQA: query head h reads
+// KV head h / (n_heads / n_kv_heads); K/V are never replicated. Softmax in f32 with a running
+// max (one pass over the keys in chunks of the block size).
+//   q, out: [head_dim, n_heads, n_tokens] f32 device
+//   k, v:   one layer, [n_kv_heads * head_dim, n_slots] of kv_type (F32, F16, BF16) device
+// PRECOND: head_dim <= 256. Each (token, head) is computed alone in a fixed order, so results do
+// not depend on the rest of the batch (batch invariance).
+#include "backend/backend_types.h"
+#include "backend/gpu/device.h"
+#include "backend/gpu/device_batch.h"
+#include "gguf/ggml_type.h"
+
+namespace rocmforge::backend::gpu {
+
+constexpr int64_t kMaxAttentionHeadDim = 256;
+
+void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
+                      int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, StreamHandle stream);
+
+}  // namespace rocmforge::backend::gpu

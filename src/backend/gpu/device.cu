@@ -1,0 +1,132 @@
+#include "backend/gpu/common.cuh"
+#include "backend/gpu/device.h"
+
+#include <algorithm>
+
+namespace rocmforge::backend::gpu {
+namespace {
+
+gpuStream_t as_stream(StreamHandle s) { return static_cast<gpuStream_t>(s); }
+gpuEvent_t as_event(EventHandle e) { return static_cast<gpuEvent_t>(e); }
+
+std::string arch_name(const gpuDeviceProp& p) {
+#if defined(ROCMFORGE_HIP)
+    return p.gcnArchName;
+#else
+    return "sm_" + std::to_string(p.major) + std::to_string(p.minor);
+#endif
+}
+
+}  // namespace
+
+std::vector<DeviceInfo> list_devices(std::string* why) {
+    std::vector<DeviceInfo> devices;
+    int count = 0;
+    const gpuError_t status = gpuGetDeviceCount(&count);
+    if (status != gpuSuccess) {
+        if (why != nullptr) *why = std::string(GPU_VENDOR_NAME " runtime: ") + gpuGetErrorString(status);
+        gpuGetLastError();  // clear the sticky error of a missing driver
+        return devices;
+    }
+    if (count == 0 && why != nullptr) *why = GPU_VENDOR_NAME " runtime found no device";
+    for (int i = 0; i < count; ++i) {
+        gpuDeviceProp p{};
+        GPU_CHECK(gpuGetDeviceProperties(&p, i));
+        DeviceInfo d;
+        d.index = i;
+        d.name = p.name;
+        d.arch = arch_name(p);
+        d.memory_total = p.totalGlobalMem;
+        d.multiprocessors = p.multiProcessorCount;
+        d.warp_size = p.warpSize;
+        d.vendor = GPU_VENDOR_NAME;
+        GPU_CHECK(gpuRuntimeGetVersion(&d.runtime_version));
+        GPU_CHECK(gpuDriverGetVersion(&d.driver_version));
+        GPU_CHECK(gpuSetDevice(i));
+        size_t free_bytes = 0, total = 0;
+        GPU_CHECK(gpuMemGetInfo(&free_bytes, &total));
+        d.memory_free = free_bytes;
+        devices.push_back(d);
+    }
+    return devices;
+}
+
+void set_device(int index) { GPU_CHECK(gpuSetDevice(index)); }
+
+void* device_malloc(size_t bytes) {
+    void* p = nullptr;
+    GPU_CHECK(gpuMalloc(&p, std::max<size_t>(bytes, 1)));
+    return p;
+}
+void device_free(void* ptr) noexcept { (void)gpuFree(ptr); }
+
+void* pinned_malloc(size_t bytes) {
+    void* p = nullptr;
+    GPU_CHECK(gpuHostMalloc(&p, std::max<size_t>(bytes, 1)));
+    return p;
+}
+void pinned_free(void* ptr) noexcept { (void)gpuHostFree(ptr); }
+
+StreamHandle stream_create() {
+    gpuStream_t s = nullptr;
+    GPU_CHECK(gpuStreamCreateWithFlags(&s, gpuStreamNonBlocking));
+    return s;
+}
+void stream_destroy(StreamHandle stream) noexcept { (void)gpuStreamDestroy(as_stream(stream)); }
+void stream_sync(StreamHandle stream) { GPU_CHECK(gpuStreamSynchronize(as_stream(stream))); }
+
+EventHandle event_create() {
+    gpuEvent_t e = nullptr;
+    GPU_CHECK(gpuEventCreate(&e));
+    return e;
+}
+void event_destroy(EventHandle event) noexcept { (void)gpuEventDestroy(as_event(event)); }
+void event_record(EventHandle event, StreamHandle stream) { GPU_CHECK(gpuEventRecord(as_event(event), as_stream(stream))); }
+void event_sync(EventHandle event) { GPU_CHECK(gpuEventSynchronize(as_event(event))); }
+float event_elapsed_ms(EventHandle start, EventHandle stop) {
+    float ms = 0.0f;
+    GPU_CHECK(gpuEventElapsedTime(&ms, as_event(start), as_event(stop)));
+    return ms;
+}
+
+void copy_h2d_async(void* dst, const void* src, size_t bytes, StreamHandle stream) {
+    GPU_CHECK(gpuMemcpyAsync(dst, src, bytes, gpuMemcpyHostToDevice, as_stream(stream)));
+}
+void copy_d2h_async(void* dst, const void* src, size_t bytes, StreamHandle stream) {
+    GPU_CHECK(gpuMemcpyAsync(dst, src, bytes, gpuMemcpyDeviceToHost, as_stream(stream)));
+}
+void copy_d2d_async(void* dst, const void* src, size_t bytes, StreamHandle stream) {
+    GPU_CHECK(gpuMemcpyAsync(dst, src, bytes, gpuMemcpyDeviceToDevice, as_stream(stream)));
+}
+void memset_async(void* dst, int value, size_t bytes, StreamHandle stream) {
+    GPU_CHECK(gpuMemsetAsync(dst, value, bytes, as_stream(stream)));
+}
+size_t memory_free() {
+    size_t free_bytes = 0, total = 0;
+    GPU_CHECK(gpuMemGetInfo(&free_bytes, &total));
+    return free_bytes;
+}
+
+double measure_copy_bandwidth(size_t bytes, StreamHandle stream) {
+    void* a = device_malloc(bytes);
+    void* b = device_malloc(bytes);
+    memset_async(a, 1, bytes, stream);
+    EventHandle start = event_create(), stop = event_create();
+    std::vector<float> ms;
+    for (int i = 0; i < 12; ++i) {
+        event_record(start, stream);
+        copy_d2d_async(b, a, bytes, stream);
+        event_record(stop, stream);
+        event_sync(stop);
+        if (i >= 2) ms.push_back(event_elapsed_ms(start, stop));  // first two: warm-up
+    }
+    event_destroy(start);
+    event_destroy(stop);
+    device_free(a);
+    device_free(b);
+    std::sort(ms.begin(), ms.end());
+    const double median_s = ms[ms.size() / 2] / 1e3;
+    return 2.0 * static_cast<double>(bytes) / median_s / 1e9;
+}
+
+}  // namespace rocmforge::backend::gpu

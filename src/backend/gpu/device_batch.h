@@ -1,0 +1,22 @@
+#pragma once
+// A Batch's index arrays in device memory (uploaded once per step by GpuBackend::begin_batch),
+// as read by rope, kv_store and attention. Plain C++.
+#include <cstdint>
+
+namespace rocmforge::backend::gpu {
+
+// Per sequence s: seq_info[4*s + 0..3] = token_begin, n_tokens, n_past, offset of its block
+// table in block_tables. Token t is at positions[t] of sequence token_seq[t]; position p of
+// sequence s lives in slot block_tables[offset + p / block_size] * block_size + p % block_size.
+struct DeviceBatch {
+    const int32_t* token_ids = nullptr;   // [n_tokens]
+    const int32_t* positions = nullptr;   // [n_tokens]
+    const int32_t* token_seq = nullptr;   // [n_tokens]
+    const int32_t* logit_rows = nullptr;  // [n_logit_rows]
+    const int32_t* seq_info = nullptr;    // [4 * n_seqs]
+    const int32_t* block_tables = nullptr;
+    int32_t n_tokens = 0;
+    int32_t n_seqs = 0;
+};
+
+}  // namespace rocmforge::backend::gpu

@@ -1,0 +1,48 @@
+#include "backend/gpu/common.cuh"
+#include "backend/gpu/elementwise.cuh"
+
+namespace rocmforge::backend::gpu {
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void add_kernel(float* y, const float* x, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n) y[i] += x[i];
+}
+
+__global__ void add_bias_kernel(float* y, const float* bias, int64_t n, int64_t total) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < total) y[i] += bias[i % n];
+}
+
+__global__ void swiglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const float g = gate[i];
+    out[i] = g / (1.0f + expf(-g)) * up[i];
+}
+
+gpuStream_t as_stream(StreamHandle s) { return static_cast<gpuStream_t>(s); }
+
+}  // namespace
+
+void launch_add(float* y, const float* x, int64_t n, StreamHandle stream) {
+    if (n == 0) return;
+    add_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(y, x, n);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, StreamHandle stream) {
+    if (n * n_rows == 0) return;
+    add_bias_kernel<<<ceil_div(n * n_rows, kThreads), kThreads, 0, as_stream(stream)>>>(y, bias, n, n * n_rows);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream) {
+    if (n == 0) return;
+    swiglu_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n);
+    GPU_CHECK_LAUNCH();
+}
+
+}  // namespace rocmforge::backend::gpu

@@ -1,0 +1,16 @@
+#pragma once
+// Element-wise ops over f32 device arrays.
+//   add:      y[i] += x[i], i < n
+//   add_bias: y[j, r] += bias[j], y: [n, n_rows], bias: [n]
+//   swiglu:   out[i] = silu(gate[i]) * up[i] (out may alias gate or up)
+#include "backend/gpu/device.h"
+
+#include <cstdint>
+
+namespace rocmforge::backend::gpu {
+
+void launch_add(float* y, const float* x, int64_t n, StreamHandle stream);
+void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, StreamHandle stream);
+void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream);
+
+}  // namespace rocmforge::backend::gpu

@@ -1,0 +1,307 @@
+#include "backend/gpu/gpu_backend.h"
+
+#include "backend/gpu/attention.cuh"
+#include "backend/gpu/dequantize.cuh"
+#include "backend/gpu/elementwise.cuh"
+#include "backend/gpu/gemm.cuh"
+#include "backend/gpu/gemv.cuh"
+#include "backend/gpu/get_rows.cuh"
+#include "backend/gpu/kv_store.cuh"
+#include "backend/gpu/memory_pool.h"
+#include "backend/gpu/rms_norm.cuh"
+#include "backend/gpu/rope.cuh"
+#include "backend/gpu/weight_types.h"
+#include "util/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace rocmforge::backend::gpu {
+namespace {
+
+using gguf::GgmlType;
+
+constexpr size_t kStagingBytes = size_t{16} << 20;
+
+float* f32(tensor::Tensor& t) {
+    assert(t.dtype == GgmlType::F32 && t.device == tensor::Device::Gpu && t.is_contiguous());
+    return t.data_as<float>();
+}
+const float* f32(const tensor::Tensor& t) {
+    assert(t.dtype == GgmlType::F32 && t.device == tensor::Device::Gpu && t.is_contiguous());
+    return t.data_as<float>();
+}
+
+WeightView view_of(const tensor::Tensor& t) {
+    assert(t.device == tensor::Device::Gpu);
+    return WeightView{t.data, t.dtype, t.ne[0], t.n_rows(), t.nb[1]};
+}
+
+bool is_kv_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
+
+}  // namespace
+
+GpuBackend::GpuBackend(int device_index) {
+    std::string why;
+    const auto devices = list_devices(&why);
+    if (device_index < 0 || device_index >= static_cast<int>(devices.size()))
+        throw_error("--device", "no usable GPU {} ({})", device_index, why.empty() ? "index out of range" : why);
+    info_ = devices[static_cast<size_t>(device_index)];
+    set_device(device_index);
+    stream_ = stream_create();
+    gemm_ = std::make_unique<Gemm>(stream_);
+    for (int i = 0; i < 2; ++i) {
+        staging_[i] = pinned_malloc(kStagingBytes);
+        staging_done_[i] = event_create();
+    }
+    batch_uploaded_ = event_create();
+}
+
+GpuBackend::~GpuBackend() {
+    try {
+        stream_sync(stream_);
+    } catch (...) {
+    }
+    gemm_.reset();
+    for (int i = 0; i < 2; ++i) {
+        pinned_free(staging_[i]);
+        event_destroy(staging_done_[i]);
+    }
+    if (batch_host_ != nullptr) pinned_free(batch_host_);
+    event_destroy(batch_uploaded_);
+    stream_destroy(stream_);
+}
+
+void GpuBackend::synchronize() { stream_sync(stream_); }
+
+std::string GpuBackend::description() const {
+    return fmt::format("gpu ({}, {}, {} SMs, {:.1f} GiB, {} runtime {}, gemm {})", info_.name, info_.arch,
+                       info_.multiprocessors, static_cast<double>(info_.memory_total) / (1ull << 30), info_.vendor,
+                       info_.runtime_version, gemm_->name());
+}
+
+bool GpuBackend::supports(Op op, GgmlType type) const {
+    if (op == Op::Matmul || op == Op::GetRows) return is_gpu_weight_type(type);
+    return type == GgmlType::F32;
+}
+
+tensor::Buffer GpuBackend::alloc(size_t bytes) {
+    auto buffer = pool_alloc(bytes);
+    memset_async(buffer.data(), 0, bytes, stream_);
+    return buffer;
+}
+
+tensor::Tensor GpuBackend::upload_weight(const tensor::Tensor& host) {
+    assert(host.device == tensor::Device::Cpu && host.is_contiguous());
+    const size_t bytes = host.nb[1] * static_cast<size_t>(host.n_rows());
+    auto buffer = pool_alloc(bytes);
+    const auto* src = static_cast<const uint8_t*>(host.data);
+    auto* dst = static_cast<uint8_t*>(buffer.data());
+    for (size_t done = 0; done < bytes;) {
+        const size_t n = std::min(kStagingBytes, bytes - done);
+        const int i = next_staging_;
+        next_staging_ ^= 1;
+        event_sync(staging_done_[i]);  // the copy that last read this staging buffer has finished
+        std::memcpy(staging_[i], src + done, n);
+        copy_h2d_async(dst + done, staging_[i], n, stream_);
+        event_record(staging_done_[i], stream_);
+        done += n;
+    }
+    tensor::Tensor t = host;
+    t.device = tensor::Device::Gpu;
+    t.data = buffer.data();
+    weights_.push_back(std::move(buffer));
+    return t;
+}
+
+void GpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
+    copy_d2h_async(dst, f32(src), static_cast<size_t>(src.n_elements()) * sizeof(float), stream_);
+    stream_sync(stream_);
+}
+
+KvStorage GpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
+    if (!is_kv_type(shape.dtype))
+        throw_error("--kv-type", "KV type {} is not supported on the GPU (f16, bf16, f32)",
+                    gguf::ggml_type_name(shape.dtype));
+    if (shape.n_layers < 1 || shape.n_blocks < 1 || shape.block_size < 1 || shape.row_elements < 1)
+        throw_error("kv cache", "invalid shape: {} layers, {} blocks of {}, {} elements per row", shape.n_layers,
+                    shape.n_blocks, shape.block_size, shape.row_elements);
+    const std::array<int64_t, 4> ne{shape.row_elements, shape.n_slots(), 1, 1};
+    const size_t layer_bytes = tensor::tensor_bytes(shape.dtype, ne);
+    const size_t total = 2 * layer_bytes * static_cast<size_t>(shape.n_layers);
+    if (total > memory_free() + (pool_reserved_bytes() - pool_used_bytes()))
+        throw_error("kv cache", "{:.2f} GiB of KV storage do not fit in the GPU's free memory ({:.2f} GiB)",
+                    static_cast<double>(total) / (1ull << 30), static_cast<double>(memory_free()) / (1ull << 30));
+    KvStorage kv;
+    kv.shape = shape;
+    kv.buffer = alloc(total);
+    auto* base = static_cast<uint8_t*>(kv.buffer.data());
+    for (int64_t l = 0; l < shape.n_layers; ++l) {
+        kv.k.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l) * layer_bytes, tensor::Device::Gpu));
+        kv.v.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l + 1) * layer_bytes, tensor::Device::Gpu));
+    }
+    return kv;
+}
+
+BatchTensors GpuBackend::begin_batch(const Batch& batch) {
+    batch_ = &batch;
+    const auto n = static_cast<size_t>(batch.n_tokens()), n_logits = static_cast<size_t>(batch.n_logit_rows());
+    const size_t n_seqs = batch.sequences.size();
+    size_t n_table = 0;
+    for (const auto& s : batch.sequences) n_table += s.block_table.size();
+    // Packed layout: ids | positions | token_seq | logit_rows | seq_info | block tables.
+    const size_t total = 3 * n + n_logits + 4 * n_seqs + n_table;
+    const size_t bytes = std::max<size_t>(total, 1) * sizeof(int32_t);
+    event_sync(batch_uploaded_);  // the previous step's copy has read the staging buffer
+    if (bytes > batch_host_bytes_) {
+        if (batch_host_ != nullptr) pinned_free(batch_host_);
+        batch_host_bytes_ = std::max(bytes, 2 * batch_host_bytes_);
+        batch_host_ = pinned_malloc(batch_host_bytes_);
+    }
+    reserve(batch_device_, batch_host_bytes_);
+    auto* h = static_cast<int32_t*>(batch_host_);
+    size_t at = 0;
+    const auto put = [&](const int32_t* src, size_t count) {
+        std::memcpy(h + at, src, count * sizeof(int32_t));
+        at += count;
+    };
+    put(batch.token_ids.data(), n);
+    put(batch.positions.data(), n);
+    put(batch.token_sequence.data(), n);
+    put(batch.logit_rows.data(), n_logits);
+    int32_t table_offset = 0;
+    for (const auto& s : batch.sequences) {
+        const int32_t info[4] = {static_cast<int32_t>(s.token_begin), static_cast<int32_t>(s.n_tokens),
+                                 static_cast<int32_t>(s.n_past), table_offset};
+        put(info, 4);
+        table_offset += static_cast<int32_t>(s.block_table.size());
+    }
+    for (const auto& s : batch.sequences) put(s.block_table.data(), s.block_table.size());
+    copy_h2d_async(batch_device_.data(), batch_host_, at * sizeof(int32_t), stream_);
+    event_record(batch_uploaded_, stream_);
+
+    const auto* d = static_cast<const int32_t*>(batch_device_.data());
+    device_batch_.token_ids = d;
+    device_batch_.positions = d + n;
+    device_batch_.token_seq = d + 2 * n;
+    device_batch_.logit_rows = d + 3 * n;
+    device_batch_.seq_info = d + 3 * n + n_logits;
+    device_batch_.block_tables = d + 3 * n + n_logits + 4 * n_seqs;
+    device_batch_.n_tokens = static_cast<int32_t>(n);
+    device_batch_.n_seqs = static_cast<int32_t>(n_seqs);
+    BatchTensors t;
+    t.token_ids = tensor::make_tensor(GgmlType::I32, {batch.n_tokens(), 1, 1, 1}, const_cast<int32_t*>(d),
+                                      tensor::Device::Gpu);
+    t.logit_rows = tensor::make_tensor(GgmlType::I32, {batch.n_logit_rows(), 1, 1, 1},
+                                       const_cast<int32_t*>(device_batch_.logit_rows), tensor::Device::Gpu);
+    return t;
+}
+
+void GpuBackend::reserve(tensor::Buffer& buffer, size_t bytes) {
+    if (buffer.bytes() >= bytes) return;
+    buffer = pool_alloc(bytes);  // the old range returns to the pool; later users are ordered on the stream
+}
+
+void GpuBackend::get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) {
+    assert(ids.dtype == GgmlType::I32 && ids.device == tensor::Device::Gpu && out.ne[0] == table.ne[0] &&
+           out.ne[1] >= ids.ne[0]);
+    launch_get_rows(view_of(table), ids.data_as<int32_t>(), ids.ne[0], f32(out), stream_);
+}
+
+void GpuBackend::rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) {
+    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
+    launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_);
+}
+
+void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
+    const size_t bytes = static_cast<size_t>(k * rows) * sizeof(uint16_t);
+    reserve(x_hi_, bytes);
+    reserve(x_lo_, bytes);
+    launch_split_f16(x, static_cast<uint16_t*>(x_hi_.data()), static_cast<uint16_t*>(x_lo_.data()), k * rows, stream_);
+}
+
+void GpuBackend::gemm_rows(const tensor::Tensor& w, float* y, int64_t rows) {
+    const int64_t k = w.ne[0], n_out = w.ne[1];
+    const uint16_t* w16 = nullptr;
+    if (w.dtype == GgmlType::F16) {
+        w16 = w.data_as<uint16_t>();
+    } else {
+        reserve(w_f16_, static_cast<size_t>(k * n_out) * sizeof(uint16_t));
+        launch_dequantize_f16(view_of(w), static_cast<uint16_t*>(w_f16_.data()), stream_);
+        w16 = static_cast<const uint16_t*>(w_f16_.data());
+    }
+    gemm_->f16(w16, static_cast<const uint16_t*>(x_hi_.data()), y, k, n_out, rows, false);
+    gemm_->f16(w16, static_cast<const uint16_t*>(x_lo_.data()), y, k, n_out, rows, true);
+}
+
+void GpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
+                        std::span<const RowRun> runs) {
+    const MatmulTask task{&w, &y};
+    matmul_shared_input(std::span<const MatmulTask>(&task, 1), x, runs);
+}
+
+void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
+                                     std::span<const RowRun> runs) {
+    const int64_t k = x.ne[0];
+    for (const auto& run : runs) {
+        const float* xr = f32(x) + run.begin * k;
+        if (run.row_class == RowClass::Prefill) split_input(xr, k, run.count);
+        for (const auto& task : tasks) {
+            assert(task.w->ne[0] == k && task.y->ne[0] == task.w->ne[1]);
+            float* yr = f32(*task.y) + run.begin * task.w->ne[1];
+            if (run.row_class == RowClass::Decode)
+                launch_gemv(view_of(*task.w), xr, run.count, yr, info_.warp_size, stream_);
+            else
+                gemm_rows(*task.w, yr, run.count);
+        }
+    }
+}
+
+void GpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
+    launch_add_bias(f32(y), f32(bias), y.ne[0], y.n_rows(), stream_);
+}
+
+void GpuBackend::rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) {
+    assert(batch_ != nullptr && x.ne[2] == batch_->n_tokens());
+    launch_rope(f32(x), x.ne[0], x.ne[1], x.ne[2], device_batch_.positions, params,
+                freq_factors.empty() ? nullptr : f32(freq_factors), stream_);
+}
+
+void GpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) {
+    assert(batch_ != nullptr && k.ne[0] == kv.shape.row_elements);
+    const auto l = static_cast<size_t>(layer);
+    launch_kv_store(f32(k), f32(v), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.row_elements,
+                    kv.shape.block_size, device_batch_, stream_);
+}
+
+void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                           const AttentionShape& shape) {
+    assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens());
+    const auto l = static_cast<size_t>(layer);
+    launch_attention(f32(q), f32(out), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.block_size, shape,
+                     device_batch_, stream_);
+}
+
+void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    launch_swiglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
+}
+
+void GpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
+    assert(y.n_elements() == x.n_elements());
+    launch_add(f32(y), f32(x), y.n_elements(), stream_);
+}
+
+void GpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {
+    const int64_t bs = kv.shape.block_size;
+    for (int64_t l = 0; l < kv.shape.n_layers; ++l)
+        for (auto* t : {&kv.k[static_cast<size_t>(l)], &kv.v[static_cast<size_t>(l)]}) {
+            auto* base = t->data_as<uint8_t>();
+            const size_t block_bytes = static_cast<size_t>(bs) * t->nb[1];
+            copy_d2d_async(base + dst * block_bytes, base + src * block_bytes, block_bytes, stream_);
+        }
+}
+
+}  // namespace rocmforge::backend::gpu

@@ -1,0 +1,88 @@
+#pragma once
+// The Backend interface (backend/backend.h) on one GPU, CUDA or HIP: weights uploaded once into
+// the device memory pool (memory_pool.h) through pinned staging, all ops on one stream, the
+// batch's index arrays uploaded once per step (begin_batch) into a device buffer reused across
+// steps. KV storage F16 (default of the CLI on the GPU), BF16 or F32.
+//
+// Matmul rows by class: Decode → GEMV with weights dequantized in registers (gemv.cuh); Prefill
+// → the weight dequantized to f16 (F16 weights used as they are) and the activations split into
+// two f16 halves, then two f16 GEMMs with f32 accumulation (gemm.cuh).
+#include "backend/backend.h"
+#include "backend/gpu/device.h"
+#include "backend/gpu/device_batch.h"
+
+#include <memory>
+#include <vector>
+
+namespace rocmforge::backend::gpu {
+
+class Gemm;
+
+class GpuBackend final : public Backend {
+public:
+    // Throws rocmforge::Error when the device does not exist or cannot be initialised.
+    explicit GpuBackend(int device_index = 0);
+    ~GpuBackend() override;
+
+    const DeviceInfo& info() const { return info_; }
+    StreamHandle stream() const { return stream_; }
+    // Waits for every op issued so far.
+    void synchronize();
+
+    tensor::Device device() const override { return tensor::Device::Gpu; }
+    std::string description() const override;
+    bool supports(Op op, gguf::GgmlType type) const override;
+
+    tensor::Buffer alloc(size_t bytes) override;
+    tensor::Tensor upload_weight(const tensor::Tensor& host) override;
+    void copy_to_host(const tensor::Tensor& src, float* dst) override;
+    KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
+
+    BatchTensors begin_batch(const Batch& batch) override;
+
+    void get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) override;
+    void rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) override;
+    void matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
+                std::span<const RowRun> runs) override;
+    void matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
+                             std::span<const RowRun> runs) override;
+    void add_bias(tensor::Tensor& y, const tensor::Tensor& bias) override;
+    void rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) override;
+    void kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) override;
+    void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                   const AttentionShape& shape) override;
+    void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    void add(tensor::Tensor& y, const tensor::Tensor& x) override;
+    void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) override;
+
+private:
+    // y rows [0, rows) of one Prefill run; x_hi/x_lo already hold the f16 halves of its x rows.
+    void gemm_rows(const tensor::Tensor& w, float* y, int64_t rows);
+    // Splits x rows [0, rows) ([k, rows] f32) into x_hi_/x_lo_.
+    void split_input(const float* x, int64_t k, int64_t rows);
+    // Device scratch of at least `bytes` in *buffer (grown, never shrunk).
+    void reserve(tensor::Buffer& buffer, size_t bytes);
+
+    DeviceInfo info_;
+    StreamHandle stream_ = nullptr;
+    std::unique_ptr<Gemm> gemm_;
+    std::vector<tensor::Buffer> weights_;  // device copies returned by upload_weight
+
+    // Pinned staging of weight uploads: two buffers used in turn, each guarded by an event.
+    void* staging_[2] = {nullptr, nullptr};
+    EventHandle staging_done_[2] = {nullptr, nullptr};
+    int next_staging_ = 0;
+
+    // Batch upload: packed i32 arrays (device_batch.h) staged in pinned memory, one copy per step.
+    const Batch* batch_ = nullptr;
+    DeviceBatch device_batch_;
+    void* batch_host_ = nullptr;
+    size_t batch_host_bytes_ = 0;
+    tensor::Buffer batch_device_;
+    EventHandle batch_uploaded_ = nullptr;
+
+    // Prefill scratch: a weight as f16, the activations as f16 halves.
+    tensor::Buffer w_f16_, x_hi_, x_lo_;
+};
+
+}  // namespace rocmforge::backend::gpu

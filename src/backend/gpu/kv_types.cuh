@@ -1,0 +1,48 @@
+#pragma once
+// Device load/store of one KV element in each storage type (F32, F16, BF16). Device code only.
+#include "backend/gpu/common.cuh"
+#include "gguf/ggml_type.h"
+
+namespace rocmforge::backend::gpu {
+
+template <gguf::GgmlType T>
+struct KvElement;
+template <>
+struct KvElement<gguf::GgmlType::F32> {
+    using Storage = float;
+    static __device__ __forceinline__ float load(Storage v) { return v; }
+    static __device__ __forceinline__ Storage store(float v) { return v; }
+};
+template <>
+struct KvElement<gguf::GgmlType::F16> {
+    using Storage = uint16_t;
+    static __device__ __forceinline__ float load(Storage v) { return half_bits_to_float(v); }
+    static __device__ __forceinline__ Storage store(float v) { return float_to_half_bits(v); }
+};
+template <>
+struct KvElement<gguf::GgmlType::BF16> {
+    using Storage = uint16_t;
+    static __device__ __forceinline__ float load(Storage v) { return bf16_bits_to_float(v); }
+    static __device__ __forceinline__ Storage store(float v) { return float_to_bf16_bits(v); }
+};
+
+// Calls f.template operator()<T>() for a KV type; false for others.
+template <typename F>
+bool dispatch_kv_type(gguf::GgmlType type, F&& f) {
+    using gguf::GgmlType;
+    switch (type) {
+        case GgmlType::F32: f.template operator()<GgmlType::F32>(); return true;
+        case GgmlType::F16: f.template operator()<GgmlType::F16>(); return true;
+        case GgmlType::BF16: f.template operator()<GgmlType::BF16>(); return true;
+        default: return false;
+    }
+}
+
+// Slot of position p of sequence s (device_batch.h).
+__device__ __forceinline__ int64_t kv_slot(const int32_t* seq_info, const int32_t* block_tables, int s, int64_t p,
+                                           int64_t block_size) {
+    const int32_t offset = seq_info[4 * s + 3];
+    return static_cast<int64_t>(block_tables[offset + p / block_size]) * block_size + p % block_size;
+}
+
+}  // namespace rocmforge::backend::gpu

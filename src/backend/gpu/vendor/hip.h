@@ -1,0 +1,44 @@
+#pragma once
+// HIP (ROCm) names behind the vendor-neutral gpu* aliases used by every file of backend/gpu/.
+// Chosen by vendor.h when ROCMFORGE_HIP is defined. Written against ROCm 5.2 (Debian's hipcc).
+#include <hip/hip_fp16.h>
+#include <hip/hip_runtime.h>
+
+#define GPU_VENDOR_NAME "HIP"
+
+using gpuError_t = hipError_t;
+using gpuStream_t = hipStream_t;
+using gpuEvent_t = hipEvent_t;
+using gpuDeviceProp = hipDeviceProp_t;
+
+#define gpuSuccess hipSuccess
+#define gpuGetErrorString hipGetErrorString
+#define gpuGetLastError hipGetLastError
+#define gpuGetDeviceCount hipGetDeviceCount
+#define gpuGetDeviceProperties hipGetDeviceProperties
+#define gpuSetDevice hipSetDevice
+#define gpuMemGetInfo hipMemGetInfo
+#define gpuRuntimeGetVersion hipRuntimeGetVersion
+#define gpuDriverGetVersion hipDriverGetVersion
+#define gpuMalloc hipMalloc
+#define gpuFree hipFree
+#define gpuHostMalloc(ptr, bytes) hipHostMalloc(ptr, bytes, hipHostMallocDefault)
+#define gpuHostFree hipHostFree
+#define gpuMemcpyAsync hipMemcpyAsync
+#define gpuMemsetAsync hipMemsetAsync
+#define gpuMemcpyHostToDevice hipMemcpyHostToDevice
+#define gpuMemcpyDeviceToHost hipMemcpyDeviceToHost
+#define gpuMemcpyDeviceToDevice hipMemcpyDeviceToDevice
+#define gpuStreamCreateWithFlags hipStreamCreateWithFlags
+#define gpuStreamNonBlocking hipStreamNonBlocking
+#define gpuStreamDestroy hipStreamDestroy
+#define gpuStreamSynchronize hipStreamSynchronize
+#define gpuEventCreate hipEventCreate
+#define gpuEventDestroy hipEventDestroy
+#define gpuEventRecord hipEventRecord
+#define gpuEventSynchronize hipEventSynchronize
+#define gpuEventElapsedTime hipEventElapsedTime
+#define gpuDeviceSynchronize hipDeviceSynchronize
+
+// Warp shuffle over all lanes of the wavefront (WARP_SIZE lanes; HIP shuffles take no mask).
+#define gpu_shfl_xor(value, mask) __shfl_xor(value, mask)

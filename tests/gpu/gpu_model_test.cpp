@@ -1,0 +1,144 @@
+// Whole models on the GPU: prompt logits vs the golden references (other engines) and vs the
+// CPU backend, greedy tokens vs the goldens, batch invariance. Skipped without a GPU.
+#include "common/model_golden.h"
+#include "common/test_model.h"
+#include "common/test_paths.h"
+#include "gpu/gpu_test_support.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace rocmforge::test {
+namespace {
+
+using backend::RowClass;
+
+engine::LoadedModel load_gpu(const std::string& file) {
+    return engine::load_model(shared_file("models/" + file).string(), engine::DeviceChoice::Gpu, 1);
+}
+
+int32_t argmax(const std::vector<float>& v) {
+    return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// Greedy continuation of `prompt` for n tokens: the prompt as one prefill chunk, then decode steps.
+std::vector<int32_t> greedy(const model::Model& model, const std::vector<int32_t>& prompt, size_t n,
+                            gguf::GgmlType kv_type) {
+    engine::RunnerOptions o;
+    o.n_ctx = static_cast<int64_t>(prompt.size() + n + 1);
+    o.kv_type = kv_type;
+    engine::ModelRunner runner(model, o);
+    const int32_t seq = runner.kv().create_sequence();
+    std::vector<float> logits;
+    runner.eval(seq, prompt, RowClass::Prefill, 1, logits);
+    std::vector<int32_t> out;
+    while (out.size() < n) {
+        out.push_back(argmax(logits));
+        runner.eval(seq, std::span<const int32_t>(&out.back(), 1), RowClass::Decode, 1, logits);
+    }
+    return out;
+}
+
+struct GpuGoldenCase {
+    std::string model, golden;
+    double tolerance;  // ‖gpu − golden‖ / ‖golden‖ over all prompt rows (the CPU's tolerance)
+};
+
+class GpuModelGolden : public testing::TestWithParam<GpuGoldenCase> {};
+
+TEST_P(GpuModelGolden, PromptLogitsMatchGoldenAndCpu) {
+    const auto& c = GetParam();
+    std::string why;
+    if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
+    auto gpu = load_gpu(c.model);
+    auto cpu = load_cpu_model(shared_file("models/" + c.model).string());
+    for (int p = 0; p < 3; ++p) {
+        const auto stem = shared_dir() / "golden/model" / (c.golden + ".p" + std::to_string(p));
+        const auto golden = load_model_golden(stem);
+        const auto logits = prompt_logits(*gpu.model, golden.prompt_tokens);
+        const auto cpu_logits = prompt_logits(*cpu, golden.prompt_tokens);
+        const size_t n = golden.prompt_tokens.size() * static_cast<size_t>(golden.n_vocab);
+        ASSERT_EQ(logits.size(), n);
+        const double err_golden = relative_error(logits.data(), golden.logits.data(), n);
+        const double err_cpu = relative_error(logits.data(), cpu_logits.data(), n);
+        std::printf("%s on gpu: rel err %.3g vs golden, %.3g vs cpu\n", stem.filename().c_str(), err_golden, err_cpu);
+        EXPECT_LE(err_golden, c.tolerance) << stem;
+        EXPECT_LE(err_cpu, 1e-3) << stem;
+        for (size_t r = 0; r < golden.prompt_tokens.size(); ++r)
+            EXPECT_EQ(argmax_row(logits.data(), golden.n_vocab, r), argmax_row(golden.logits.data(), golden.n_vocab, r))
+                << stem << " row " << r;
+    }
+}
+
+TEST_P(GpuModelGolden, GreedyTokensMatchGolden) {
+    const auto& c = GetParam();
+    std::string why;
+    if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
+    auto gpu = load_gpu(c.model);
+    for (int p = 0; p < 3; ++p) {
+        const auto golden = load_model_golden(shared_dir() / "golden/model" / (c.golden + ".p" + std::to_string(p)));
+        ASSERT_FALSE(golden.greedy_tokens.empty());
+        for (const auto kv : {gguf::GgmlType::F16, gguf::GgmlType::F32})
+            EXPECT_EQ(greedy(*gpu.model, golden.prompt_tokens, golden.greedy_tokens.size(), kv), golden.greedy_tokens)
+                << c.golden << ".p" << p << " kv " << gguf::ggml_type_name(kv);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, GpuModelGolden,
+                         testing::Values(GpuGoldenCase{"wp-25M-f16.gguf", "wp-25M-f16", 1e-3},
+                                         GpuGoldenCase{"stories260K.gguf", "stories260K", 1e-3}),
+                         [](const testing::TestParamInfo<GpuGoldenCase>& info) {
+                             std::string name = info.param.golden;
+                             for (auto& ch : name)
+                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return name;
+                         });
+
+// A sequence's greedy logits do not depend on what else is in its batch: three prompts run alone
+// and together in one step (prefill), then decoded together, give the same logits bit for bit.
+TEST(GpuModel, BatchInvariance) {
+    std::string why;
+    if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
+    auto gpu = load_gpu("wp-25M-f16.gguf");
+    const std::vector<std::vector<int32_t>> prompts = {{1, 403, 407, 1000, 52}, {1, 77}, {1, 9, 8, 7, 6, 5, 4, 3, 2}};
+    engine::RunnerOptions o;
+    o.n_ctx = 64;
+    o.max_sequences = 3;
+    o.kv_type = gguf::GgmlType::F16;
+    std::vector<std::vector<float>> alone;
+    for (const auto& p : prompts) {
+        engine::ModelRunner runner(*gpu.model, o);
+        std::vector<float> logits;
+        const int32_t seq = runner.kv().create_sequence();
+        runner.eval(seq, p, RowClass::Prefill, 1, logits);
+        const int32_t next = argmax(logits);
+        runner.eval(seq, std::span<const int32_t>(&next, 1), RowClass::Decode, 1, logits);
+        alone.push_back(logits);
+    }
+    engine::ModelRunner runner(*gpu.model, o);
+    std::vector<int32_t> seqs;
+    std::vector<engine::StepChunk> chunks;
+    for (const auto& p : prompts) {
+        seqs.push_back(runner.kv().create_sequence());
+        chunks.push_back({seqs.back(), p, RowClass::Prefill, 1});
+    }
+    std::vector<float> logits;
+    runner.step(chunks, logits);
+    const int64_t n_vocab = gpu.model->hparams().n_vocab;
+    std::vector<int32_t> next(prompts.size());
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        std::vector<float> row(logits.begin() + static_cast<int64_t>(i) * n_vocab,
+                               logits.begin() + static_cast<int64_t>(i + 1) * n_vocab);
+        next[i] = argmax(row);
+        chunks[i] = {seqs[i], std::span<const int32_t>(&next[i], 1), RowClass::Decode, 1};
+    }
+    runner.step(chunks, logits);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        const std::vector<float> row(logits.begin() + static_cast<int64_t>(i) * n_vocab,
+                                     logits.begin() + static_cast<int64_t>(i + 1) * n_vocab);
+        EXPECT_EQ(row, alone[i]) << "prompt " << i;
+    }
+}
+
+}  // namespace
+}  // namespace rocmforge::test

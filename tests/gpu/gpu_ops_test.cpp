@@ -1,0 +1,328 @@
+// Every GPU op against the CPU op (or the CPU's reference kernel) on fresh random inputs, GPU
+// outputs poisoned with NaN before the run, explicit tolerances on ‖gpu − cpu‖ / ‖cpu‖.
+// Skipped ("skipped: no GPU") when no GPU is usable, e.g. in CI or a CPU-only build.
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/matmul.h"
+#include "gpu/gpu_test_support.h"
+#include "quant/float_bits.h"
+#include "quant/quant_traits.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+
+namespace rocmforge::test {
+namespace {
+
+using backend::RowClass;
+using gguf::GgmlType;
+
+uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
+
+// Host bytes of a [k, rows] matrix of `type` holding `values` (rounded / quantized).
+std::vector<uint8_t> encode_matrix(GgmlType type, const std::vector<float>& values, int64_t k, int64_t rows) {
+    const size_t row_bytes = tensor::tensor_bytes(type, {k, 1, 1, 1});
+    std::vector<uint8_t> out(row_bytes * static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* src = values.data() + r * k;
+        uint8_t* dst = out.data() + static_cast<size_t>(r) * row_bytes;
+        if (type == GgmlType::F32) {
+            std::memcpy(dst, src, row_bytes);
+        } else if (type == GgmlType::F16 || type == GgmlType::BF16) {
+            for (int64_t i = 0; i < k; ++i) {
+                const uint16_t h = type == GgmlType::F16 ? quant::float_to_half(src[i]) : quant::float_to_bf16(src[i]);
+                std::memcpy(dst + 2 * i, &h, 2);
+            }
+        } else {
+            quant::quant_traits(type).from_float(src, dst, k);
+        }
+    }
+    return out;
+}
+
+const GgmlType kWeightTypes[] = {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0,
+                                 GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K};
+
+TEST(GpuOps, GetRowsEveryWeightType) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t k = 512, rows = 37, n_ids = 9;
+    for (const auto type : kWeightTypes) {
+        ASSERT_TRUE(gpu->supports(backend::Op::GetRows, type)) << gguf::ggml_type_name(type);
+        const auto bytes = encode_matrix(type, random_vector(rng, static_cast<size_t>(k * rows)), k, rows);
+        std::vector<int32_t> ids(n_ids);
+        for (auto& id : ids) id = static_cast<int32_t>(rng() % rows);
+        const auto host_table = tensor::make_tensor(type, {k, rows, 1, 1}, const_cast<uint8_t*>(bytes.data()));
+        std::vector<float> expected(static_cast<size_t>(k * n_ids));
+        auto cpu_out = tensor::make_tensor(GgmlType::F32, {k, n_ids, 1, 1}, expected.data());
+        cpu.get_rows(host_table, tensor::make_tensor(GgmlType::I32, {n_ids, 1, 1, 1}, ids.data()), cpu_out);
+
+        auto out = poisoned(*gpu, {k, n_ids, 1, 1});
+        gpu->get_rows(to_device(*gpu, type, {k, rows, 1, 1}, bytes.data()),
+                      to_device(*gpu, GgmlType::I32, {n_ids, 1, 1, 1}, ids.data()), out);
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected), 1e-6) << gguf::ggml_type_name(type) << " seed " << seed;
+    }
+}
+
+TEST(GpuOps, RmsNorm) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t n = 1000, rows = 7;
+    auto x = random_vector(rng, n * rows, 3.0f), w = random_vector(rng, n);
+    std::vector<float> expected(x.size());
+    auto cpu_y = tensor::make_tensor(GgmlType::F32, {n, rows, 1, 1}, expected.data());
+    cpu.rms_norm(tensor::make_tensor(GgmlType::F32, {n, rows, 1, 1}, x.data()),
+                 tensor::make_tensor(GgmlType::F32, {n, 1, 1, 1}, w.data()), cpu_y, 1e-5f);
+    auto y = poisoned(*gpu, {n, rows, 1, 1});
+    gpu->rms_norm(to_device(*gpu, x, {n, rows, 1, 1}), to_device(*gpu, w, {n, 1, 1, 1}), y, 1e-5f);
+    EXPECT_LE(rel_error(to_host(*gpu, y), expected), 1e-5) << "seed " << seed;
+    // In place (x and y alias), as the forward pass does for the QK norms.
+    auto xy = to_device(*gpu, x, {n, rows, 1, 1});
+    gpu->rms_norm(xy, to_device(*gpu, w, {n, 1, 1, 1}), xy, 1e-5f);
+    EXPECT_LE(rel_error(to_host(*gpu, xy), expected), 1e-5) << "seed " << seed;
+}
+
+// Decode rows (GEMV, f32 activations) and prefill rows (f16 weights, split f16 activations, f32
+// accumulation) against the CPU's reference matmul (weights dequantized to f32, f32 dots). Token
+// counts cover the GEMV's groups of 8/4/2/1; n_out is not a multiple of the rows per block.
+TEST(GpuOps, MatmulDecodeAndPrefillRowsEveryWeightType) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t k = 768, n_out = 67, n_tokens = 23;
+    for (const auto type : kWeightTypes) {
+        ASSERT_TRUE(gpu->supports(backend::Op::Matmul, type)) << gguf::ggml_type_name(type);
+        const auto bytes = encode_matrix(type, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
+        auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
+        const auto host_w = tensor::make_tensor(type, {k, n_out, 1, 1}, const_cast<uint8_t*>(bytes.data()));
+        std::vector<float> expected(static_cast<size_t>(n_out * n_tokens));
+        backend::cpu::matmul_reference(host_w, x.data(), n_tokens, expected.data());
+
+        const auto w = to_device(*gpu, type, {k, n_out, 1, 1}, bytes.data());
+        const auto xd = to_device(*gpu, x, {k, n_tokens, 1, 1});
+        // Rows 0..14 decode (8 + 4 + 2 + 1), 15..22 prefill, as two runs of one call.
+        const backend::RowRun runs[] = {{0, 15, RowClass::Decode}, {15, 8, RowClass::Prefill}};
+        auto y = poisoned(*gpu, {n_out, n_tokens, 1, 1});
+        gpu->matmul(w, xd, y, runs);
+        const auto got = to_host(*gpu, y);
+        const auto part = [&](const std::vector<float>& v, int64_t t0, int64_t t1) {
+            return std::vector<float>(v.begin() + t0 * n_out, v.begin() + t1 * n_out);
+        };
+        // Prefill rounds the weights to f16: exact for F16 (and BF16 in range), ~2^-11 otherwise.
+        const bool f16_exact = type == GgmlType::F16 || type == GgmlType::BF16;
+        EXPECT_LE(rel_error(part(got, 0, 15), part(expected, 0, 15)), 1e-5)
+            << "decode " << gguf::ggml_type_name(type) << " seed " << seed;
+        EXPECT_LE(rel_error(part(got, 15, 23), part(expected, 15, 23)), f16_exact ? 1e-5 : 2e-3)
+            << "prefill " << gguf::ggml_type_name(type) << " seed " << seed;
+    }
+}
+
+TEST(GpuOps, MatmulSharedInputMatchesSeparateProducts) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t k = 256, n_tokens = 5;
+    const auto wa = encode_matrix(GgmlType::Q8_0, random_vector(rng, k * 40), k, 40);
+    const auto wb = encode_matrix(GgmlType::F16, random_vector(rng, k * 24), k, 24);
+    auto x = random_vector(rng, k * n_tokens);
+    std::vector<float> ea(40 * n_tokens), eb(24 * n_tokens);
+    backend::cpu::matmul_reference(tensor::make_tensor(GgmlType::Q8_0, {k, 40, 1, 1}, const_cast<uint8_t*>(wa.data())),
+                                   x.data(), n_tokens, ea.data());
+    backend::cpu::matmul_reference(tensor::make_tensor(GgmlType::F16, {k, 24, 1, 1}, const_cast<uint8_t*>(wb.data())),
+                                   x.data(), n_tokens, eb.data());
+    const auto da = to_device(*gpu, GgmlType::Q8_0, {k, 40, 1, 1}, wa.data());
+    const auto db = to_device(*gpu, GgmlType::F16, {k, 24, 1, 1}, wb.data());
+    for (const auto cls : {RowClass::Decode, RowClass::Prefill}) {
+        auto ya = poisoned(*gpu, {40, n_tokens, 1, 1}), yb = poisoned(*gpu, {24, n_tokens, 1, 1});
+        const backend::MatmulTask tasks[] = {{&da, &ya}, {&db, &yb}};
+        const backend::RowRun run{0, n_tokens, cls};
+        gpu->matmul_shared_input(tasks, to_device(*gpu, x, {k, n_tokens, 1, 1}), std::span(&run, 1));
+        EXPECT_LE(rel_error(to_host(*gpu, ya), ea), cls == RowClass::Decode ? 1e-5 : 2e-3) << "seed " << seed;
+        EXPECT_LE(rel_error(to_host(*gpu, yb), eb), 1e-5) << "seed " << seed;
+    }
+}
+
+TEST(GpuOps, ElementwiseAddBiasSwiglu) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t n = 300, rows = 6;
+    const std::array<int64_t, 4> ne{n, rows, 1, 1};
+    auto a = random_vector(rng, n * rows, 2.0f), b = random_vector(rng, n * rows, 2.0f), bias = random_vector(rng, n);
+    const auto host = [&](std::vector<float>& v, std::array<int64_t, 4> shape) {
+        return tensor::make_tensor(GgmlType::F32, shape, v.data());
+    };
+    {  // add
+        auto expected = a;
+        auto ct = host(expected, ne);
+        cpu.add(ct, host(b, ne));
+        auto y = to_device(*gpu, a, ne);
+        gpu->add(y, to_device(*gpu, b, ne));
+        EXPECT_LE(rel_error(to_host(*gpu, y), expected), 1e-7) << "add seed " << seed;
+    }
+    {  // add_bias
+        auto expected = a;
+        auto ct = host(expected, ne);
+        cpu.add_bias(ct, host(bias, {n, 1, 1, 1}));
+        auto y = to_device(*gpu, a, ne);
+        gpu->add_bias(y, to_device(*gpu, bias, {n, 1, 1, 1}));
+        EXPECT_LE(rel_error(to_host(*gpu, y), expected), 1e-7) << "add_bias seed " << seed;
+    }
+    {  // swiglu into a poisoned output, and in place (out aliases gate)
+        std::vector<float> expected(a.size());
+        auto ct = host(expected, ne);
+        cpu.swiglu(host(a, ne), host(b, ne), ct);
+        auto out = poisoned(*gpu, ne);
+        const auto g = to_device(*gpu, a, ne), u = to_device(*gpu, b, ne);
+        gpu->swiglu(g, u, out);
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected), 1e-6) << "swiglu seed " << seed;
+        auto g2 = to_device(*gpu, a, ne);
+        gpu->swiglu(g2, u, g2);
+        EXPECT_LE(rel_error(to_host(*gpu, g2), expected), 1e-6) << "swiglu in place seed " << seed;
+    }
+}
+
+// A batch of three sequences over a paged store of small blocks in shuffled order.
+struct PagedBatch {
+    backend::Batch batch;
+    std::vector<std::vector<int32_t>> tables;
+};
+
+PagedBatch make_batch(std::mt19937_64& rng, const std::vector<std::array<int64_t, 3>>& seqs, int64_t block_size,
+                      int64_t n_blocks) {
+    // seqs: {n_past, n_tokens, row class (0 prefill, 1 decode)}
+    std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
+    std::iota(blocks.begin(), blocks.end(), 0);
+    std::shuffle(blocks.begin(), blocks.end(), rng);
+    PagedBatch p;
+    size_t next = 0;
+    for (const auto& s : seqs) {
+        const int64_t n_pos = s[0] + s[1];
+        std::vector<int32_t> table;
+        for (int64_t b = 0; b < (n_pos + block_size - 1) / block_size; ++b) table.push_back(blocks.at(next++));
+        p.tables.push_back(table);
+    }
+    for (size_t i = 0; i < seqs.size(); ++i) {
+        std::vector<int32_t> tokens(static_cast<size_t>(seqs[i][1]), 1);
+        p.batch.add_sequence(tokens, seqs[i][0], p.tables[i], seqs[i][2] ? RowClass::Decode : RowClass::Prefill, 1);
+    }
+    p.batch.validate(block_size, n_blocks);
+    return p;
+}
+
+TEST(GpuOps, RopeNormalAndNeoxWithFreqFactors) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const auto pb = make_batch(rng, {{0, 9, 0}, {500, 1, 1}, {70, 4, 0}}, 16, 64);
+    const int64_t head_dim = 64, n_heads = 5, n = pb.batch.n_tokens();
+    const std::array<int64_t, 4> ne{head_dim, n_heads, n, 1};
+    for (const auto style : {backend::RopeStyle::Normal, backend::RopeStyle::Neox})
+        for (const bool factors : {false, true}) {
+            backend::RopeParams p;
+            p.n_rot = 48;  // partial rotation: dims 48..63 pass through
+            p.freq_base = 500000.0;
+            p.freq_scale = 0.5;
+            p.style = style;
+            std::vector<float> ff(static_cast<size_t>(p.n_rot / 2));
+            for (auto& f : ff) f = 1.0f + static_cast<float>(rng() % 8);
+            auto x = random_vector(rng, static_cast<size_t>(head_dim * n_heads * n));
+            auto expected = x;
+            cpu.begin_batch(pb.batch);
+            auto ct = tensor::make_tensor(GgmlType::F32, ne, expected.data());
+            cpu.rope(ct, p, factors ? tensor::make_tensor(GgmlType::F32, {p.n_rot / 2, 1, 1, 1}, ff.data()) : tensor::Tensor{});
+            gpu->begin_batch(pb.batch);
+            auto xd = to_device(*gpu, x, ne);
+            gpu->rope(xd, p, factors ? to_device(*gpu, ff, {p.n_rot / 2, 1, 1, 1}) : tensor::Tensor{});
+            EXPECT_LE(rel_error(to_host(*gpu, xd), expected), 1e-6)
+                << (style == backend::RopeStyle::Neox ? "neox" : "normal") << " factors " << factors << " seed " << seed;
+        }
+}
+
+// kv_store then attention over two steps (prompt chunks, then a mix of a decode token, a
+// continued chunk and a new sequence), on the CPU and the GPU with the same KV type.
+void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, int64_t n_kv_heads, double tolerance) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t block_size = 4, n_blocks = 64, row = n_kv_heads * head_dim;
+    backend::KvStorageShape shape{2, n_blocks, block_size, row, kv_type};
+    auto cpu_kv = cpu.alloc_kv_storage(shape);
+    auto gpu_kv = gpu->alloc_kv_storage(shape);
+    const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 1.0f / std::sqrt(static_cast<float>(head_dim))};
+    // Same block tables in both steps: step 2 continues step 1's sequences 0 and 1.
+    std::vector<std::vector<std::array<int64_t, 3>>> steps = {{{0, 150, 0}, {0, 7, 0}},
+                                                             {{150, 1, 1}, {7, 5, 0}, {0, 3, 0}}};
+    const auto full = make_batch(rng, {{0, 151, 0}, {0, 12, 0}, {0, 3, 0}}, block_size, n_blocks);
+    for (size_t step = 0; step < steps.size(); ++step) {
+        backend::Batch batch;
+        for (size_t s = 0; s < steps[step].size(); ++s) {
+            const auto& q = steps[step][s];
+            std::vector<int32_t> tokens(static_cast<size_t>(q[1]), 1);
+            batch.add_sequence(tokens, q[0], full.tables[s], q[2] ? RowClass::Decode : RowClass::Prefill, 1);
+        }
+        const int64_t n = batch.n_tokens();
+        auto q = random_vector(rng, static_cast<size_t>(head_dim * n_heads * n));
+        auto k = random_vector(rng, static_cast<size_t>(row * n)), v = random_vector(rng, static_cast<size_t>(row * n));
+        std::vector<float> expected(q.size());
+        const std::array<int64_t, 4> q_ne{head_dim, n_heads, n, 1}, kv_ne{row, n, 1, 1};
+        cpu.begin_batch(batch);
+        cpu.kv_store(cpu_kv, 1, tensor::make_tensor(GgmlType::F32, kv_ne, k.data()),
+                     tensor::make_tensor(GgmlType::F32, kv_ne, v.data()));
+        auto ct = tensor::make_tensor(GgmlType::F32, q_ne, expected.data());
+        cpu.attention(cpu_kv, 1, tensor::make_tensor(GgmlType::F32, q_ne, q.data()), ct, as);
+
+        gpu->begin_batch(batch);
+        gpu->kv_store(gpu_kv, 1, to_device(*gpu, k, kv_ne), to_device(*gpu, v, kv_ne));
+        auto out = poisoned(*gpu, q_ne);
+        gpu->attention(gpu_kv, 1, to_device(*gpu, q, q_ne), out, as);
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected), tolerance)
+            << gguf::ggml_type_name(kv_type) << " head_dim " << head_dim << " step " << step << " seed " << seed;
+    }
+}
+
+TEST(GpuOps, PagedAttentionF32Kv) { check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5); }
+TEST(GpuOps, PagedAttentionF16Kv) { check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5); }
+TEST(GpuOps, PagedAttentionBf16KvGqa) { check_paged_attention(GgmlType::BF16, 64, 6, 2, 1e-5); }
+
+TEST(GpuOps, CopyKvBlockAndKvStoreLayout) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t block_size = 4, n_blocks = 8, row = 32;
+    backend::KvStorageShape shape{3, n_blocks, block_size, row, GgmlType::F32};
+    auto cpu_kv = cpu.alloc_kv_storage(shape);
+    auto gpu_kv = gpu->alloc_kv_storage(shape);
+    const auto pb = make_batch(rng, {{0, 10, 0}, {0, 5, 0}}, block_size, n_blocks);
+    const int64_t n = pb.batch.n_tokens();
+    auto k = random_vector(rng, static_cast<size_t>(row * n)), v = random_vector(rng, static_cast<size_t>(row * n));
+    cpu.begin_batch(pb.batch);
+    gpu->begin_batch(pb.batch);
+    for (int64_t l = 0; l < 3; ++l) {
+        cpu.kv_store(cpu_kv, l, tensor::make_tensor(GgmlType::F32, {row, n, 1, 1}, k.data()),
+                     tensor::make_tensor(GgmlType::F32, {row, n, 1, 1}, v.data()));
+        gpu->kv_store(gpu_kv, l, to_device(*gpu, k, {row, n, 1, 1}), to_device(*gpu, v, {row, n, 1, 1}));
+    }
+    const int32_t src = pb.tables[0][1], dst = pb.tables[1].back() == 0 ? 1 : 0;
+    cpu.copy_kv_block(cpu_kv, src, dst);
+    gpu->copy_kv_block(gpu_kv, src, dst);
+    for (int64_t l = 0; l < 3; ++l)
+        for (const bool is_k : {true, false}) {
+            const auto& ct = is_k ? cpu_kv.k[static_cast<size_t>(l)] : cpu_kv.v[static_cast<size_t>(l)];
+            const auto& gt = is_k ? gpu_kv.k[static_cast<size_t>(l)] : gpu_kv.v[static_cast<size_t>(l)];
+            std::vector<float> expected(ct.data_as<float>(), ct.data_as<float>() + ct.n_elements());
+            EXPECT_EQ(to_host(*gpu, gt), expected) << "layer " << l << (is_k ? " k" : " v") << " seed " << seed;
+        }
+}
+
+}  // namespace
+}  // namespace rocmforge::test
