@@ -14,13 +14,24 @@ status=0
 kernels=("$root"/src/backend/gpu/*.cu)
 hosts=("$root"/src/backend/gpu/*.cpp)
 
-compile_all() {  # name, command prefix...
+jobs=$(nproc)
+
+compile_all() {  # name, command prefix...  (files compiled $jobs at a time)
     local name=$1; shift
-    local failed=0
+    local failed=0 running=0
     for f in "${kernels[@]}"; do
-        if ! "$@" -c "$f" -o "$work/$(basename "$f").o" >"$work/log" 2>&1; then
-            grep -v -E 'rocm_agent_enumerator|^Traceback|^  File |^    ' "$work/log" | head -30
+        local b; b=$(basename "$f")
+        ( "$@" -c "$f" -o "$work/$b.o" >"$work/$b.log" 2>&1 || echo "$f" >"$work/$b.failed" ) &
+        running=$((running + 1))
+        if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+    done
+    wait
+    for f in "${kernels[@]}"; do
+        local b; b=$(basename "$f")
+        if [ -e "$work/$b.failed" ]; then
+            grep -v -E 'rocm_agent_enumerator|^Traceback|^  File |^    ' "$work/$b.log" | head -30
             echo "FAIL $name: ${f#$root/}"
+            rm -f "$work/$b.failed"
             failed=1
         fi
     done
