@@ -61,6 +61,10 @@ struct KvStorageShape {
     int64_t row_elements = 0;     // n_kv_heads * head_dim
     gguf::GgmlType dtype = gguf::GgmlType::F32;  // F32, F16 or BF16
     int64_t n_slots() const { return n_blocks * block_size; }
+    // Bytes of one layer's K (or V): [row_elements, n_slots] of dtype.
+    size_t layer_bytes() const;
+    // Bytes of the whole storage: K and V of every layer.
+    size_t bytes() const { return 2 * layer_bytes() * static_cast<size_t>(n_layers); }
 };
 
 struct KvStorage {
@@ -68,5 +72,12 @@ struct KvStorage {
     std::vector<tensor::Tensor> k, v;  // per layer: [row_elements, n_slots] of shape.dtype
     tensor::Buffer buffer;             // owns the memory of every k and v view
 };
+
+// Throws rocmforge::Error when the KV type is not F32/F16/BF16 (naming --kv-type and `device`,
+// e.g. "GPU") or a dimension is below 1. Every backend's alloc_kv_storage calls it first.
+void validate_kv_shape(const KvStorageShape& shape, const char* device);
+// The per-layer K and V views over `buffer` (shape.bytes() long, on `buffer`'s device), laid out
+// layer by layer as K0 V0 K1 V1 ...; the storage takes ownership of the buffer.
+KvStorage make_kv_storage(const KvStorageShape& shape, tensor::Buffer buffer);
 
 }  // namespace rocmforge::backend

@@ -22,7 +22,6 @@ namespace {
 
 using gguf::GgmlType;
 
-bool is_kv_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 
 float* f32(tensor::Tensor& t) {
     assert(t.dtype == GgmlType::F32 && t.is_contiguous());
@@ -78,23 +77,8 @@ void CpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
 }
 
 KvStorage CpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
-    if (!is_kv_type(shape.dtype))
-        throw_error("--kv-type", "KV type {} is not supported on the CPU (f32, f16, bf16)",
-                    gguf::ggml_type_name(shape.dtype));
-    if (shape.n_layers < 1 || shape.n_blocks < 1 || shape.block_size < 1 || shape.row_elements < 1)
-        throw_error("kv cache", "invalid shape: {} layers, {} blocks of {}, {} elements per row", shape.n_layers,
-                    shape.n_blocks, shape.block_size, shape.row_elements);
-    KvStorage kv;
-    kv.shape = shape;
-    const std::array<int64_t, 4> ne{shape.row_elements, shape.n_slots(), 1, 1};
-    const size_t layer_bytes = tensor::tensor_bytes(shape.dtype, ne);
-    kv.buffer = alloc(2 * layer_bytes * static_cast<size_t>(shape.n_layers));
-    auto* base = static_cast<uint8_t*>(kv.buffer.data());
-    for (int64_t l = 0; l < shape.n_layers; ++l) {
-        kv.k.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l) * layer_bytes));
-        kv.v.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l + 1) * layer_bytes));
-    }
-    return kv;
+    validate_kv_shape(shape, "CPU");
+    return make_kv_storage(shape, alloc(shape.bytes()));
 }
 
 BatchTensors CpuBackend::begin_batch(const Batch& batch) {

@@ -40,7 +40,6 @@ WeightView view_of(const tensor::Tensor& t) {
     return WeightView{t.data, t.dtype, t.ne[0], t.n_rows(), t.nb[1]};
 }
 
-bool is_kv_type(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 
 }  // namespace
 
@@ -123,27 +122,12 @@ void GpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
 }
 
 KvStorage GpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
-    if (!is_kv_type(shape.dtype))
-        throw_error("--kv-type", "KV type {} is not supported on the GPU (f16, bf16, f32)",
-                    gguf::ggml_type_name(shape.dtype));
-    if (shape.n_layers < 1 || shape.n_blocks < 1 || shape.block_size < 1 || shape.row_elements < 1)
-        throw_error("kv cache", "invalid shape: {} layers, {} blocks of {}, {} elements per row", shape.n_layers,
-                    shape.n_blocks, shape.block_size, shape.row_elements);
-    const std::array<int64_t, 4> ne{shape.row_elements, shape.n_slots(), 1, 1};
-    const size_t layer_bytes = tensor::tensor_bytes(shape.dtype, ne);
-    const size_t total = 2 * layer_bytes * static_cast<size_t>(shape.n_layers);
+    validate_kv_shape(shape, "GPU");
+    const size_t total = shape.bytes();
     if (total > memory_free() + (pool_reserved_bytes() - pool_used_bytes()))
         throw_error("kv cache", "{:.2f} GiB of KV storage do not fit in the GPU's free memory ({:.2f} GiB)",
                     static_cast<double>(total) / (1ull << 30), static_cast<double>(memory_free()) / (1ull << 30));
-    KvStorage kv;
-    kv.shape = shape;
-    kv.buffer = alloc(total);
-    auto* base = static_cast<uint8_t*>(kv.buffer.data());
-    for (int64_t l = 0; l < shape.n_layers; ++l) {
-        kv.k.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l) * layer_bytes, tensor::Device::Gpu));
-        kv.v.push_back(tensor::make_tensor(shape.dtype, ne, base + (2 * l + 1) * layer_bytes, tensor::Device::Gpu));
-    }
-    return kv;
+    return make_kv_storage(shape, alloc(total));
 }
 
 BatchTensors GpuBackend::begin_batch(const Batch& batch) {
