@@ -113,7 +113,8 @@ void CpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor
 void CpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,
                                      std::span<const RowRun> runs) {
     const int64_t k = x.ne[0];
-    std::vector<MatmulRowsTask> rows(tasks.size());
+    auto& rows = shared_input_tasks_;
+    rows.resize(tasks.size());
     for (const auto& run : runs) {
         for (size_t i = 0; i < tasks.size(); ++i)
             rows[i] = {tasks[i].w, f32(*tasks[i].y) + run.begin * tasks[i].w->ne[1]};
@@ -167,7 +168,8 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     const int64_t n = kv.shape.row_elements, bs = kv.shape.block_size;
     const auto& k_layer = kv.k[static_cast<size_t>(layer)];
     const auto& v_layer = kv.v[static_cast<size_t>(layer)];
-    std::vector<AttentionSequence> items(seqs.size());
+    auto& items = attention_items_;
+    items.resize(seqs.size());
     const bool paged_f32 = kv.shape.dtype == GgmlType::F32;
     if (!paged_f32) {
         // Gather each sequence's positions into contiguous f32 rows.

@@ -3,6 +3,8 @@
 // one ThreadPool the backend owns. Weights are used in place (from the GGUF mapping); K/V
 // storage is f32 (bit-identical to freshly computed values), f16 or bf16.
 #include "backend/backend.h"
+#include "backend/cpu/attention.h"
+#include "backend/cpu/matmul.h"
 #include "backend/cpu/rope.h"
 #include "util/thread_pool.h"
 
@@ -56,6 +58,9 @@ private:
         const void* freq_factors = nullptr;
         RopeTable table;
     } rope_cache_;
+    // Per-call scratch kept across steps (no allocation per op in decode).
+    std::vector<MatmulRowsTask> shared_input_tasks_;
+    std::vector<AttentionSequence> attention_items_;
     // f32 copies of f16/bf16 K/V rows for attention: per sequence [n_positions, row_elements].
     std::vector<std::vector<float>> kv_f32_k_, kv_f32_v_;
 };
