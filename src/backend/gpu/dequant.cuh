@@ -1,5 +1,6 @@
 #pragma once
-// Device-side element access of every weight type in weight_types.h: value i of a row, computed
+// Device-side element access of every weight type in weight_types.h: value i of a row of k
+// elements, in its GPU layout (weight_layout.h), computed
 // with the same formulas as the reference dequantizers (quant/ref_*.cpp; layouts in
 // quant/block_types.h and quant/k_quant_layout.h). Used by get_rows, the generic GEMV and the
 // whole-matrix dequantization of the prefill GEMM. Device code only.
@@ -14,44 +15,46 @@ struct ElementReader;
 
 template <>
 struct ElementReader<gguf::GgmlType::F32> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
         return reinterpret_cast<const float*>(row)[i];
     }
 };
 template <>
 struct ElementReader<gguf::GgmlType::F16> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
         return half_bits_to_float(reinterpret_cast<const uint16_t*>(row)[i]);
     }
 };
 template <>
 struct ElementReader<gguf::GgmlType::BF16> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
         return bf16_bits_to_float(reinterpret_cast<const uint16_t*>(row)[i]);
     }
 };
-// y = d * q, 32 elements per block.
+// y = d * q, 32 elements per block, split layout (weight_layout.h): quants, then scales.
 template <>
 struct ElementReader<gguf::GgmlType::Q8_0> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
-        const auto& b = reinterpret_cast<const quant::BlockQ8_0*>(row)[i / 32];
-        return half_bits_to_float(b.d) * static_cast<float>(b.qs[i % 32]);
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
+        const auto* scales = reinterpret_cast<const uint16_t*>(row + k);
+        return half_bits_to_float(scales[i / 32]) * static_cast<float>(reinterpret_cast<const int8_t*>(row)[i]);
     }
 };
-// y = d * (q - 8); element j in the low nibble of qs[j], element j + 16 in the high nibble.
+// y = d * (q - 8), split layout: 16 quant bytes per block (element j in the low nibble of byte j,
+// element j + 16 in its high nibble), then the scales.
 template <>
 struct ElementReader<gguf::GgmlType::Q4_0> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
-        const auto& b = reinterpret_cast<const quant::BlockQ4_0*>(row)[i / 32];
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
+        const auto* scales = reinterpret_cast<const uint16_t*>(row + k / 2);
         const int j = static_cast<int>(i % 32);
-        const int q = j < 16 ? (b.qs[j] & 0xF) : (b.qs[j - 16] >> 4);
-        return static_cast<float>(q - 8) * half_bits_to_float(b.d);
+        const uint8_t byte = row[(i / 32) * 16 + j % 16];
+        const int q = j < 16 ? (byte & 0xF) : (byte >> 4);
+        return static_cast<float>(q - 8) * half_bits_to_float(scales[i / 32]);
     }
 };
 // y = (d * sc) * q - dmin * m over 8 sub-blocks of 32 (6-bit sc, m packed in 12 bytes).
 template <>
 struct ElementReader<gguf::GgmlType::Q4_K> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
         const auto& b = reinterpret_cast<const quant::BlockQ4_K*>(row)[i / 256];
         const int e = static_cast<int>(i % 256), s = e / 32;
         int sc, m;
@@ -71,7 +74,7 @@ struct ElementReader<gguf::GgmlType::Q4_K> {
 // y = d * scales[e / 16] * (q - 32); 4 low bits in ql, 2 high bits in qh.
 template <>
 struct ElementReader<gguf::GgmlType::Q6_K> {
-    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i) {
+    static __device__ __forceinline__ float get(const uint8_t* row, int64_t i, int64_t k) {
         const auto& b = reinterpret_cast<const quant::BlockQ6_K*>(row)[i / 256];
         const int e = static_cast<int>(i % 256), quarter = (e % 128) / 32;
         const int low = (b.ql[(e / 128) * 64 + e % 32 + (quarter & 1) * 32] >> (quarter < 2 ? 0 : 4)) & 0xF;

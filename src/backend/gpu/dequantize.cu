@@ -9,7 +9,7 @@ __global__ void dequantize_f16_kernel(const uint8_t* w, size_t row_bytes, int64_
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= total) return;
     const int64_t r = idx / k, i = idx % k;
-    out[idx] = float_to_half_bits(ElementReader<T>::get(w + r * row_bytes, i));
+    out[idx] = float_to_half_bits(ElementReader<T>::get(w + r * row_bytes, i, k));
 }
 
 __global__ void split_f16_kernel(const float* x, uint16_t* hi, uint16_t* lo, int64_t n) {

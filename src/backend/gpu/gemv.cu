@@ -1,5 +1,8 @@
 #include "backend/gpu/dequant.cuh"
 #include "backend/gpu/gemv.cuh"
+#include "backend/gpu/weight_layout.h"
+
+#include <type_traits>
 
 namespace rocmforge::backend::gpu {
 namespace {
@@ -13,7 +16,7 @@ struct RowDot {
     template <int NT>
     static __device__ __forceinline__ void run(const uint8_t* row, const float* x, int64_t k, int lane, float* acc) {
         for (int64_t i = lane; i < k; i += WARP_SIZE) {
-            const float w = ElementReader<T>::get(row, i);
+            const float w = ElementReader<T>::get(row, i, k);
 #pragma unroll
             for (int t = 0; t < NT; ++t) acc[t] += w * x[t * k + i];
         }
@@ -45,6 +48,7 @@ struct FloatRowDot {
     }
     template <int NT>
     static __device__ __forceinline__ void run(const uint8_t* row, const float* x, int64_t k, int lane, float* acc) {
+#pragma unroll 4
         for (int64_t i = lane * 8; i < k; i += WARP_SIZE * 8) {
             float w[8];
             load8(row, i, w);
@@ -54,52 +58,6 @@ struct FloatRowDot {
                 const float4 b = *reinterpret_cast<const float4*>(x + t * k + i + 4);
                 acc[t] += w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * b.x + w[5] * b.y + w[6] * b.z +
                           w[7] * b.w;
-            }
-        }
-    }
-};
-
-// One 32-element block per lane and step: Q8_0 (34 bytes) and Q4_0 (18 bytes), read as 16-bit
-// words (blocks are 2-byte aligned). q[j] is element j of the block as an integer; the block's
-// sum is d * sum_j q[j] * x[j] (Q4_0: q - 8).
-template <GgmlType T>
-struct BlockRowDot {
-    static constexpr int kBlockBytes = T == GgmlType::Q8_0 ? 34 : 18;
-    template <int NT>
-    static __device__ __forceinline__ void run(const uint8_t* row, const float* x, int64_t k, int lane, float* acc) {
-        const int64_t n_blocks = k / 32;
-        for (int64_t b = lane; b < n_blocks; b += WARP_SIZE) {
-            const auto* words = reinterpret_cast<const uint16_t*>(row + b * kBlockBytes);
-            const float d = half_bits_to_float(words[0]);
-            float q[32];
-            if constexpr (T == GgmlType::Q8_0) {
-#pragma unroll
-                for (int j = 0; j < 16; ++j) {
-                    const uint16_t u = words[1 + j];
-                    q[2 * j] = static_cast<float>(static_cast<int8_t>(u & 0xFF));
-                    q[2 * j + 1] = static_cast<float>(static_cast<int8_t>(u >> 8));
-                }
-            } else {
-#pragma unroll
-                for (int j = 0; j < 8; ++j) {
-                    const uint16_t u = words[1 + j];
-                    const int b0 = u & 0xFF, b1 = u >> 8;  // qs[2j], qs[2j+1]
-                    q[2 * j] = static_cast<float>((b0 & 0xF) - 8);
-                    q[2 * j + 1] = static_cast<float>((b1 & 0xF) - 8);
-                    q[2 * j + 16] = static_cast<float>((b0 >> 4) - 8);
-                    q[2 * j + 17] = static_cast<float>((b1 >> 4) - 8);
-                }
-            }
-#pragma unroll
-            for (int t = 0; t < NT; ++t) {
-                const float4* xb = reinterpret_cast<const float4*>(x + t * k + b * 32);
-                float sum = 0.0f;
-#pragma unroll
-                for (int j = 0; j < 8; ++j) {
-                    const float4 xv = xb[j];
-                    sum += q[4 * j] * xv.x + q[4 * j + 1] * xv.y + q[4 * j + 2] * xv.z + q[4 * j + 3] * xv.w;
-                }
-                acc[t] += d * sum;
             }
         }
     }
@@ -122,59 +80,133 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const uint8_t* w, size_t
     }
 }
 
-template <typename Dot, int NT>
-void launch_group(const WeightView& w, const float* x, int64_t n_groups, float* y, int warp_size, gpuStream_t s) {
-    if (n_groups == 0) return;
-    const dim3 grid(ceil_div(w.n_rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
-    gemv_kernel<Dot, NT><<<grid, kThreads, 0, s>>>(static_cast<const uint8_t*>(w.data), w.row_bytes, w.k, w.n_rows,
-                                                   x, y);
-    GPU_CHECK_LAUNCH();
+// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
+// one warp per row, one 32-element block per lane and step, quants read with 16-byte loads
+// (contiguous across the warp), integer dot products (dp4a), f32 accumulation per block:
+//   Q8_0: d_w * d_x * Σ q_w q_x;  Q4_0: d_w * d_x * (Σ c_w q_x - 8 Σ q_x) with c_w the 4-bit codes.
+// PRECOND: blockDim.x == kThreads; rows 16-byte aligned; gridDim.y * NT tokens from xq, y.
+template <GgmlType T, int NT>
+__global__ void __launch_bounds__(kThreads) gemv_q8_kernel(const uint8_t* w, size_t row_bytes, int64_t k,
+                                                           int64_t n_out, const int8_t* xq, const float* xs, float* y) {
+    constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
+    const int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
+    if (row >= n_out) return;  // whole warps leave; no block-wide barrier follows
+    const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
+    const uint8_t* quants = w + row * row_bytes;
+    const auto* scales = reinterpret_cast<const uint16_t*>(quants + n_blocks * kQuantBytes);
+    xq += t0 * k;
+    xs += t0 * n_blocks * 2;
+    float acc[NT] = {};
+#pragma unroll 4
+    for (int64_t b = lane; b < n_blocks; b += WARP_SIZE) {
+        int wq[8];  // the block's 32 weights as signed bytes, in element order
+        if constexpr (T == GgmlType::Q4_0) {
+            const uint4 u = *reinterpret_cast<const uint4*>(quants + b * 16);
+            const uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                wq[j] = static_cast<int>(words[j] & 0x0F0F0F0Fu);
+                wq[4 + j] = static_cast<int>((words[j] >> 4) & 0x0F0F0F0Fu);
+            }
+        } else {
+            const uint4 u0 = *reinterpret_cast<const uint4*>(quants + b * 32);
+            const uint4 u1 = *reinterpret_cast<const uint4*>(quants + b * 32 + 16);
+            wq[0] = static_cast<int>(u0.x), wq[1] = static_cast<int>(u0.y), wq[2] = static_cast<int>(u0.z);
+            wq[3] = static_cast<int>(u0.w), wq[4] = static_cast<int>(u1.x), wq[5] = static_cast<int>(u1.y);
+            wq[6] = static_cast<int>(u1.z), wq[7] = static_cast<int>(u1.w);
+        }
+        const float dw = half_bits_to_float(scales[b]);
+#pragma unroll
+        for (int t = 0; t < NT; ++t) {
+            const int4 a = *reinterpret_cast<const int4*>(xq + t * k + b * 32);
+            const int4 c = *reinterpret_cast<const int4*>(xq + t * k + b * 32 + 16);
+            int dot = gpu_dp4a(wq[0], a.x, 0);
+            dot = gpu_dp4a(wq[1], a.y, dot);
+            dot = gpu_dp4a(wq[2], a.z, dot);
+            dot = gpu_dp4a(wq[3], a.w, dot);
+            dot = gpu_dp4a(wq[4], c.x, dot);
+            dot = gpu_dp4a(wq[5], c.y, dot);
+            dot = gpu_dp4a(wq[6], c.z, dot);
+            dot = gpu_dp4a(wq[7], c.w, dot);
+            const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);
+            const float sum = T == GgmlType::Q4_0 ? static_cast<float>(dot) - 8.0f * sx.y : static_cast<float>(dot);
+            acc[t] += dw * sx.x * sum;
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+        const float sum = warp_sum(acc[t]);
+        if (lane == 0) y[(t0 + t) * n_out + row] = sum;
+    }
 }
 
-// Tokens in groups of 8, then 4, 2, 1 for the remainder.
-template <typename Dot>
-void launch_all(const WeightView& w, const float* x, int64_t n_tokens, float* y, int warp_size, gpuStream_t s) {
-    int64_t t = 0;
+// Tokens in groups of 8, then 4, 2, 1 for the remainder: launch(NT tag, first token, groups).
+template <typename Launch>
+void launch_token_groups(int64_t n_tokens, Launch&& launch) {
     const int64_t n8 = n_tokens / 8;
-    launch_group<Dot, 8>(w, x, n8, y, warp_size, s);
-    t += n8 * 8;
-    for (int nt : {4, 2, 1}) {
-        if (n_tokens - t < nt) continue;
-        const float* xt = x + t * w.k;
-        float* yt = y + t * w.n_rows;
-        if (nt == 4) launch_group<Dot, 4>(w, xt, 1, yt, warp_size, s);
-        if (nt == 2) launch_group<Dot, 2>(w, xt, 1, yt, warp_size, s);
-        if (nt == 1) launch_group<Dot, 1>(w, xt, 1, yt, warp_size, s);
-        t += nt;
-    }
+    if (n8 > 0) launch(std::integral_constant<int, 8>{}, 0, n8);
+    int64_t t = n8 * 8;
+    if (n_tokens - t >= 4) launch(std::integral_constant<int, 4>{}, t, 1), t += 4;
+    if (n_tokens - t >= 2) launch(std::integral_constant<int, 2>{}, t, 1), t += 2;
+    if (n_tokens - t >= 1) launch(std::integral_constant<int, 1>{}, t, 1);
+}
+
+template <typename Dot>
+void launch_float(const WeightView& w, const float* x, int64_t n_tokens, float* y, int warp_size, gpuStream_t s) {
+    launch_token_groups(n_tokens, [&](auto nt, int64_t t, int64_t n_groups) {
+        constexpr int NT = decltype(nt)::value;
+        const dim3 grid(ceil_div(w.n_rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
+        gemv_kernel<Dot, NT><<<grid, kThreads, 0, s>>>(static_cast<const uint8_t*>(w.data), w.row_bytes, w.k,
+                                                       w.n_rows, x + t * w.k, y + t * w.n_rows);
+        GPU_CHECK_LAUNCH();
+    });
+}
+
+template <GgmlType T>
+void launch_q8(const WeightView& w, const Q8Activations& xq, int64_t n_tokens, float* y, int warp_size,
+               gpuStream_t s) {
+    launch_token_groups(n_tokens, [&](auto nt, int64_t t, int64_t n_groups) {
+        constexpr int NT = decltype(nt)::value;
+        const dim3 grid(ceil_div(w.n_rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
+        gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(static_cast<const uint8_t*>(w.data), w.row_bytes, w.k,
+                                                        w.n_rows, xq.q + t * w.k, xq.scales + t * (w.k / 16),
+                                                        y + t * w.n_rows);
+        GPU_CHECK_LAUNCH();
+    });
 }
 
 }  // namespace
 
-void launch_gemv(const WeightView& w, const float* x, int64_t n_tokens, float* y, int warp_size, StreamHandle stream) {
+bool gemv_reads_q8(const WeightView& w) {
+    return has_split_layout(w.type) && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
+}
+
+void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,
+                 int warp_size, StreamHandle stream) {
     if (n_tokens == 0 || w.n_rows == 0) return;
     const auto s = static_cast<gpuStream_t>(stream);
+    if (gemv_reads_q8(w)) {
+        if (xq == nullptr) throw_gpu_error("gemv", "int8 activations missing for a Q4_0/Q8_0 weight", __FILE__, __LINE__);
+        return w.type == GgmlType::Q4_0 ? launch_q8<GgmlType::Q4_0>(w, *xq, n_tokens, y, warp_size, s)
+                                        : launch_q8<GgmlType::Q8_0>(w, *xq, n_tokens, y, warp_size, s);
+    }
     const bool x_aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
     const bool vec_ok = w.k % 8 == 0 && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0 && x_aligned;
-    const bool block_ok = w.k % 32 == 0 && reinterpret_cast<uintptr_t>(w.data) % 2 == 0 && x_aligned;
     switch (w.type) {
         case GgmlType::F32:
-            return vec_ok ? launch_all<FloatRowDot<GgmlType::F32>>(w, x, n_tokens, y, warp_size, s)
-                          : launch_all<RowDot<GgmlType::F32>>(w, x, n_tokens, y, warp_size, s);
+            return vec_ok ? launch_float<FloatRowDot<GgmlType::F32>>(w, x, n_tokens, y, warp_size, s)
+                          : launch_float<RowDot<GgmlType::F32>>(w, x, n_tokens, y, warp_size, s);
         case GgmlType::F16:
-            return vec_ok ? launch_all<FloatRowDot<GgmlType::F16>>(w, x, n_tokens, y, warp_size, s)
-                          : launch_all<RowDot<GgmlType::F16>>(w, x, n_tokens, y, warp_size, s);
+            return vec_ok ? launch_float<FloatRowDot<GgmlType::F16>>(w, x, n_tokens, y, warp_size, s)
+                          : launch_float<RowDot<GgmlType::F16>>(w, x, n_tokens, y, warp_size, s);
         case GgmlType::BF16:
-            return vec_ok ? launch_all<FloatRowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s)
-                          : launch_all<RowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q8_0:
-            return block_ok ? launch_all<BlockRowDot<GgmlType::Q8_0>>(w, x, n_tokens, y, warp_size, s)
-                          : launch_all<RowDot<GgmlType::Q8_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_0:
-            return block_ok ? launch_all<BlockRowDot<GgmlType::Q4_0>>(w, x, n_tokens, y, warp_size, s)
-                          : launch_all<RowDot<GgmlType::Q4_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_K: return launch_all<RowDot<GgmlType::Q4_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q6_K: return launch_all<RowDot<GgmlType::Q6_K>>(w, x, n_tokens, y, warp_size, s);
+            return vec_ok ? launch_float<FloatRowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s)
+                          : launch_float<RowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s);
+        case GgmlType::Q8_0: return launch_float<RowDot<GgmlType::Q8_0>>(w, x, n_tokens, y, warp_size, s);
+        case GgmlType::Q4_0: return launch_float<RowDot<GgmlType::Q4_0>>(w, x, n_tokens, y, warp_size, s);
+        case GgmlType::Q4_K: return launch_float<RowDot<GgmlType::Q4_K>>(w, x, n_tokens, y, warp_size, s);
+        case GgmlType::Q6_K: return launch_float<RowDot<GgmlType::Q6_K>>(w, x, n_tokens, y, warp_size, s);
         default: throw_gpu_error("gemv", "weight type without a GPU kernel", __FILE__, __LINE__);
     }
 }

@@ -9,7 +9,7 @@ template <gguf::GgmlType T>
 __global__ void get_rows_kernel(const uint8_t* table, size_t row_bytes, int64_t k, const int32_t* ids, float* out) {
     const int64_t t = blockIdx.x;
     const uint8_t* row = table + static_cast<int64_t>(ids[t]) * row_bytes;
-    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) out[t * k + i] = ElementReader<T>::get(row, i);
+    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) out[t * k + i] = ElementReader<T>::get(row, i, k);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "backend/gpu/memory_pool.h"
 #include "backend/gpu/rms_norm.cuh"
 #include "backend/gpu/rope.cuh"
+#include "backend/gpu/weight_layout.h"
 #include "backend/gpu/weight_types.h"
 #include "util/error.h"
 
@@ -99,12 +100,23 @@ tensor::Tensor GpuBackend::upload_weight(const tensor::Tensor& host) {
     auto buffer = pool_alloc(bytes);
     const auto* src = static_cast<const uint8_t*>(host.data);
     auto* dst = static_cast<uint8_t*>(buffer.data());
+    // Split-layout types are staged in whole rows and repacked on the way (weight_layout.h).
+    const bool split = has_split_layout(host.dtype);
+    const size_t row_bytes = host.nb[1];
+    const size_t chunk = split ? std::max<size_t>(1, kStagingBytes / row_bytes) * row_bytes : kStagingBytes;
+    if (split && chunk > kStagingBytes)
+        throw_error("upload", "a {} row of {} bytes exceeds the {} MiB staging buffer", gguf::ggml_type_name(host.dtype),
+                    row_bytes, kStagingBytes >> 20);
     for (size_t done = 0; done < bytes;) {
-        const size_t n = std::min(kStagingBytes, bytes - done);
+        const size_t n = std::min(chunk, bytes - done);
         const int i = next_staging_;
         next_staging_ ^= 1;
         event_sync(staging_done_[i]);  // the copy that last read this staging buffer has finished
-        std::memcpy(staging_[i], src + done, n);
+        if (split)
+            repack_rows_split(host.dtype, src + done, static_cast<uint8_t*>(staging_[i]),
+                              static_cast<int64_t>(n / row_bytes), host.ne[0], row_bytes);
+        else
+            std::memcpy(staging_[i], src + done, n);
         copy_h2d_async(dst + done, staging_[i], n, stream_);
         event_record(staging_done_[i], stream_);
         done += n;
@@ -207,6 +219,13 @@ void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
     launch_split_f16(x, static_cast<uint16_t*>(x_hi_.data()), static_cast<uint16_t*>(x_lo_.data()), k * rows, stream_);
 }
 
+Q8Activations GpuBackend::quantize_input(const float* x, int64_t k, int64_t rows) {
+    reserve(x_q8_, static_cast<size_t>(k * rows));
+    reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
+    launch_quantize_q8(x, k, rows, static_cast<int8_t*>(x_q8_.data()), static_cast<float*>(x_q8_scales_.data()), stream_);
+    return Q8Activations{static_cast<const int8_t*>(x_q8_.data()), static_cast<const float*>(x_q8_scales_.data())};
+}
+
 void GpuBackend::gemm_rows(const tensor::Tensor& w, float* y, int64_t rows) {
     const int64_t k = w.ne[0], n_out = w.ne[1];
     const uint16_t* w16 = nullptr;
@@ -233,11 +252,14 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
     for (const auto& run : runs) {
         const float* xr = f32(x) + run.begin * k;
         if (run.row_class == RowClass::Prefill) split_input(xr, k, run.count);
+        const bool wants_q8 = run.row_class == RowClass::Decode &&
+                              std::any_of(tasks.begin(), tasks.end(), [](const MatmulTask& t) { return gemv_reads_q8(view_of(*t.w)); });
+        const Q8Activations xq = wants_q8 ? quantize_input(xr, k, run.count) : Q8Activations{};
         for (const auto& task : tasks) {
             assert(task.w->ne[0] == k && task.y->ne[0] == task.w->ne[1]);
             float* yr = f32(*task.y) + run.begin * task.w->ne[1];
             if (run.row_class == RowClass::Decode)
-                launch_gemv(view_of(*task.w), xr, run.count, yr, info_.warp_size, stream_);
+                launch_gemv(view_of(*task.w), xr, wants_q8 ? &xq : nullptr, run.count, yr, info_.warp_size, stream_);
             else
                 gemm_rows(*task.w, yr, run.count);
         }

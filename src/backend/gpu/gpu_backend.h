@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "backend/gpu/device.h"
 #include "backend/gpu/device_batch.h"
+#include "backend/gpu/quantize_q8.cuh"
 
 #include <memory>
 #include <vector>
@@ -60,6 +61,9 @@ private:
     void gemm_rows(const tensor::Tensor& w, float* y, int64_t rows);
     // Splits x rows [0, rows) ([k, rows] f32) into x_hi_/x_lo_.
     void split_input(const float* x, int64_t k, int64_t rows);
+    // x rows [0, rows) ([k, rows] f32, k % 32 == 0) as int8 blocks in x_q8_/x_q8_scales_, for the
+    // GEMV of split-layout weights.
+    Q8Activations quantize_input(const float* x, int64_t k, int64_t rows);
     // Device scratch of at least `bytes` in *buffer (grown, never shrunk).
     void reserve(tensor::Buffer& buffer, size_t bytes);
 
@@ -82,7 +86,7 @@ private:
     EventHandle batch_uploaded_ = nullptr;
 
     // Prefill scratch: a weight as f16, the activations as f16 halves.
-    tensor::Buffer w_f16_, x_hi_, x_lo_;
+    tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_;
 };
 
 }  // namespace rocmforge::backend::gpu

@@ -42,3 +42,8 @@ using gpuDeviceProp = cudaDeviceProp;
 
 // Warp shuffle over all lanes of the warp (WARP_SIZE lanes).
 #define gpu_shfl_xor(value, mask) __shfl_xor_sync(0xffffffffu, value, mask)
+
+// c + Σ a.byte[j] * b.byte[j] over the 4 signed bytes of a and b (one instruction on sm_61+).
+#if defined(__CUDACC__)
+__device__ __forceinline__ int gpu_dp4a(int a, int b, int c) { return __dp4a(a, b, c); }
+#endif

@@ -42,3 +42,12 @@ using gpuDeviceProp = hipDeviceProp_t;
 
 // Warp shuffle over all lanes of the wavefront (WARP_SIZE lanes; HIP shuffles take no mask).
 #define gpu_shfl_xor(value, mask) __shfl_xor(value, mask)
+
+// c + Σ a.byte[j] * b.byte[j] over the 4 signed bytes of a and b: v_dot4_i32_i8 where the ISA has
+// it (ockl emulates it elsewhere).
+#if defined(__HIPCC__)
+__device__ __forceinline__ int gpu_dp4a(int a, int b, int c) {
+    using Char4 = char __attribute__((ext_vector_type(4)));
+    return __ockl_sdot4(__builtin_bit_cast(Char4, a), __builtin_bit_cast(Char4, b), c, false);
+}
+#endif
