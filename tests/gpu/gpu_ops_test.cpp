@@ -202,6 +202,35 @@ TEST(GpuOps, MatmulSharedInputMatchesSeparateProducts) {
     }
 }
 
+// Three Q4_0 products of one x (as Q, K, V): the decode GEMV runs them in one launch; each output
+// must equal its own product (row ranges of the targets must not mix), for 1 to 11 tokens.
+TEST(GpuOps, MatmulSharedInputFusedDecode) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t k = 512, n_outs[] = {70, 33, 129};
+    for (const int64_t n_tokens : {int64_t{1}, int64_t{11}}) {
+        const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
+        const auto xd = to_device(*gpu, x, {k, n_tokens, 1, 1});
+        std::vector<tensor::Tensor> ws, ys;
+        std::vector<std::vector<float>> expected;
+        for (const int64_t n_out : n_outs) {
+            const auto bytes = encode_matrix(GgmlType::Q4_0, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
+            expected.emplace_back(static_cast<size_t>(n_out * n_tokens));
+            backend::cpu::matmul_reference(tensor::make_tensor(GgmlType::Q4_0, {k, n_out, 1, 1}, const_cast<uint8_t*>(bytes.data())),
+                                           int8_rounded(x).data(), n_tokens, expected.back().data());
+            ws.push_back(to_device(*gpu, GgmlType::Q4_0, {k, n_out, 1, 1}, bytes.data()));
+            ys.push_back(poisoned(*gpu, {n_out, n_tokens, 1, 1}));
+        }
+        const backend::MatmulTask tasks[] = {{&ws[0], &ys[0]}, {&ws[1], &ys[1]}, {&ws[2], &ys[2]}};
+        const backend::RowRun run{0, n_tokens, RowClass::Decode};
+        gpu->matmul_shared_input(tasks, xd, std::span(&run, 1));
+        for (size_t i = 0; i < 3; ++i)
+            EXPECT_LE(rel_error(to_host(*gpu, ys[i]), expected[i]), 1e-5) << "target " << i << " tokens " << n_tokens
+                                                                          << " seed " << seed;
+    }
+}
+
 TEST(GpuOps, ElementwiseAddBiasSwiglu) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();

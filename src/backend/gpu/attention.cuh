@@ -3,7 +3,9 @@
 // token t (sequence token_seq[t], position positions[t]) attends positions [0, positions[t]] of
 // its sequence, reading K/V rows through the block table (device_batch.h). GQA: query head h reads
 // KV head h / (n_heads / n_kv_heads); K/V are never replicated. Softmax in f32 with a running
-// max (one pass over the keys in chunks of the block size).
+// max. The keys of a token are cut in splits of 256 (a fixed size: the split count depends only on
+// the token's own position) computed by separate blocks and merged by a second kernel, so long
+// contexts use the whole GPU even for a single decode token.
 //   q, out: [head_dim, n_heads, n_tokens] f32 device
 //   k, v:   one layer, [n_kv_heads * head_dim, n_slots] of kv_type (F32, F16, BF16) device
 // PRECOND: head_dim <= 256. Each (token, head) is computed alone in a fixed order, so results do
@@ -17,7 +19,10 @@ namespace rocmforge::backend::gpu {
 
 constexpr int64_t kMaxAttentionHeadDim = 256;
 
+// Floats of the `partial` scratch launch_attention needs: max_keys = the largest positions[t] + 1.
+int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys);
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
-                      int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, StreamHandle stream);
+                      int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
+                      float* partial, StreamHandle stream);
 
 }  // namespace rocmforge::backend::gpu

@@ -2,6 +2,7 @@
 #include "backend/gpu/gemv.cuh"
 #include "backend/gpu/weight_layout.h"
 
+#include <span>
 #include <type_traits>
 
 namespace rocmforge::backend::gpu {
@@ -80,20 +81,36 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const uint8_t* w, size_t
     }
 }
 
+// Up to kMaxGemvTargets matrices of one type and k, multiplied by the same x in one launch: global
+// row r belongs to the first target with r < row_end[target].
+constexpr int kMaxGemvTargets = 4;
+struct GemvTargets {
+    const uint8_t* w[kMaxGemvTargets];
+    float* y[kMaxGemvTargets];  // [n_out, n_tokens] each, already offset to the launch's first token
+    int64_t n_out[kMaxGemvTargets];
+    int64_t row_end[kMaxGemvTargets];  // cumulative rows
+    int n;
+};
+
 // Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
 // one warp per row, one 32-element block per lane and step, quants read with 16-byte loads
 // (contiguous across the warp), integer dot products (dp4a), f32 accumulation per block:
 //   Q8_0: d_w * d_x * Σ q_w q_x;  Q4_0: d_w * d_x * (Σ c_w q_x - 8 Σ q_x) with c_w the 4-bit codes.
 // PRECOND: blockDim.x == kThreads; rows 16-byte aligned; gridDim.y * NT tokens from xq, y.
 template <GgmlType T, int NT>
-__global__ void __launch_bounds__(kThreads) gemv_q8_kernel(const uint8_t* w, size_t row_bytes, int64_t k,
-                                                           int64_t n_out, const int8_t* xq, const float* xs, float* y) {
+__global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
+                                                           const int8_t* xq, const float* xs) {
     constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    const int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
-    if (row >= n_out) return;  // whole warps leave; no block-wide barrier follows
+    int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
+    if (row >= targets.row_end[targets.n - 1]) return;  // whole warps leave; no block-wide barrier follows
+    int target = 0;
+    while (row >= targets.row_end[target]) ++target;
+    if (target > 0) row -= targets.row_end[target - 1];
+    const int64_t n_out = targets.n_out[target];
+    float* y = targets.y[target];
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
-    const uint8_t* quants = w + row * row_bytes;
+    const uint8_t* quants = targets.w[target] + row * row_bytes;
     const auto* scales = reinterpret_cast<const uint16_t*>(quants + n_blocks * kQuantBytes);
     xq += t0 * k;
     xs += t0 * n_blocks * 2;
@@ -164,14 +181,23 @@ void launch_float(const WeightView& w, const float* x, int64_t n_tokens, float* 
 }
 
 template <GgmlType T>
-void launch_q8(const WeightView& w, const Q8Activations& xq, int64_t n_tokens, float* y, int warp_size,
-               gpuStream_t s) {
+void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq, int64_t n_tokens,
+               int warp_size, gpuStream_t s) {
+    const int64_t k = ws[0].k;
+    GemvTargets targets{};
+    targets.n = static_cast<int>(ws.size());
+    int64_t rows = 0;
+    for (int i = 0; i < targets.n; ++i) {
+        targets.w[i] = static_cast<const uint8_t*>(ws[i].data);
+        targets.n_out[i] = ws[i].n_rows;
+        targets.row_end[i] = rows += ws[i].n_rows;
+    }
     launch_token_groups(n_tokens, [&](auto nt, int64_t t, int64_t n_groups) {
         constexpr int NT = decltype(nt)::value;
-        const dim3 grid(ceil_div(w.n_rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
-        gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(static_cast<const uint8_t*>(w.data), w.row_bytes, w.k,
-                                                        w.n_rows, xq.q + t * w.k, xq.scales + t * (w.k / 16),
-                                                        y + t * w.n_rows);
+        GemvTargets shifted = targets;
+        for (int i = 0; i < targets.n; ++i) shifted.y[i] = ys[i] + t * ws[i].n_rows;
+        const dim3 grid(ceil_div(rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
+        gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
         GPU_CHECK_LAUNCH();
     });
 }
@@ -182,14 +208,29 @@ bool gemv_reads_q8(const WeightView& w) {
     return has_split_layout(w.type) && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
 }
 
+bool gemv_can_fuse(std::span<const WeightView> ws) {
+    if (ws.empty() || ws.size() > kMaxGemvTargets) return false;
+    for (const auto& w : ws)
+        if (!gemv_reads_q8(w) || w.type != ws[0].type || w.k != ws[0].k) return false;
+    return true;
+}
+
+void launch_gemv_fused(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq,
+                       int64_t n_tokens, int warp_size, StreamHandle stream) {
+    if (n_tokens == 0) return;
+    if (!gemv_can_fuse(ws)) throw_gpu_error("gemv", "weights that cannot share one launch", __FILE__, __LINE__);
+    const auto s = static_cast<gpuStream_t>(stream);
+    return ws[0].type == GgmlType::Q4_0 ? launch_q8<GgmlType::Q4_0>(ws, ys, xq, n_tokens, warp_size, s)
+                                        : launch_q8<GgmlType::Q8_0>(ws, ys, xq, n_tokens, warp_size, s);
+}
+
 void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,
                  int warp_size, StreamHandle stream) {
     if (n_tokens == 0 || w.n_rows == 0) return;
     const auto s = static_cast<gpuStream_t>(stream);
     if (gemv_reads_q8(w)) {
         if (xq == nullptr) throw_gpu_error("gemv", "int8 activations missing for a Q4_0/Q8_0 weight", __FILE__, __LINE__);
-        return w.type == GgmlType::Q4_0 ? launch_q8<GgmlType::Q4_0>(w, *xq, n_tokens, y, warp_size, s)
-                                        : launch_q8<GgmlType::Q8_0>(w, *xq, n_tokens, y, warp_size, s);
+        return launch_gemv_fused(std::span(&w, 1), std::span(&y, 1), *xq, n_tokens, warp_size, stream);
     }
     const bool x_aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
     const bool vec_ok = w.k % 8 == 0 && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0 && x_aligned;

@@ -13,9 +13,17 @@
 #include "backend/gpu/quantize_q8.cuh"
 #include "backend/gpu/weight_types.h"
 
+#include <span>
+
 namespace rocmforge::backend::gpu {
 
 bool gemv_reads_q8(const WeightView& w);
+// Whether ws (1 to 4 matrices) can be multiplied in one launch: all read int8 activations, one
+// type, one k. launch_gemv_fused then computes ys[i] = ws[i] · x for each (same contract as
+// launch_gemv; each row's result is the same as alone).
+bool gemv_can_fuse(std::span<const WeightView> ws);
+void launch_gemv_fused(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq,
+                       int64_t n_tokens, int warp_size, StreamHandle stream);
 void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,
                  int warp_size, StreamHandle stream);
 

@@ -255,6 +255,7 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
         const bool wants_q8 = run.row_class == RowClass::Decode &&
                               std::any_of(tasks.begin(), tasks.end(), [](const MatmulTask& t) { return gemv_reads_q8(view_of(*t.w)); });
         const Q8Activations xq = wants_q8 ? quantize_input(xr, k, run.count) : Q8Activations{};
+        if (wants_q8 && fuse_decode_gemv(tasks, run, xq)) continue;
         for (const auto& task : tasks) {
             assert(task.w->ne[0] == k && task.y->ne[0] == task.w->ne[1]);
             float* yr = f32(*task.y) + run.begin * task.w->ne[1];
@@ -264,6 +265,18 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
                 gemm_rows(*task.w, yr, run.count);
         }
     }
+}
+
+bool GpuBackend::fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRun& run, const Q8Activations& xq) {
+    std::vector<WeightView> ws;
+    std::vector<float*> ys;
+    for (const auto& task : tasks) {
+        ws.push_back(view_of(*task.w));
+        ys.push_back(f32(*task.y) + run.begin * task.w->ne[1]);
+    }
+    if (!gemv_can_fuse(ws)) return false;
+    launch_gemv_fused(ws, ys, xq, run.count, info_.warp_size, stream_);
+    return true;
 }
 
 void GpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
@@ -287,8 +300,12 @@ void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
                            const AttentionShape& shape) {
     assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens());
     const auto l = static_cast<size_t>(layer);
+    int64_t max_keys = 0;
+    for (const auto& seq : batch_->sequences) max_keys = std::max(max_keys, seq.n_past + seq.n_tokens);
+    const int64_t partial_floats = attention_partial_floats(shape, batch_->n_tokens(), max_keys);
+    reserve(attention_partial_, static_cast<size_t>(std::max<int64_t>(partial_floats, 1)) * sizeof(float));
     launch_attention(f32(q), f32(out), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.block_size, shape,
-                     device_batch_, stream_);
+                     device_batch_, max_keys, static_cast<float*>(attention_partial_.data()), stream_);
 }
 
 void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {

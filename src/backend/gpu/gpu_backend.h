@@ -64,6 +64,8 @@ private:
     // x rows [0, rows) ([k, rows] f32, k % 32 == 0) as int8 blocks in x_q8_/x_q8_scales_, for the
     // GEMV of split-layout weights.
     Q8Activations quantize_input(const float* x, int64_t k, int64_t rows);
+    // Decode rows of every task in one GEMV launch when their weights allow it (gemv_can_fuse).
+    bool fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRun& run, const Q8Activations& xq);
     // Device scratch of at least `bytes` in *buffer (grown, never shrunk).
     void reserve(tensor::Buffer& buffer, size_t bytes);
 
@@ -86,7 +88,7 @@ private:
     EventHandle batch_uploaded_ = nullptr;
 
     // Prefill scratch: a weight as f16, the activations as f16 halves.
-    tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_;
+    tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
 };
 
 }  // namespace rocmforge::backend::gpu

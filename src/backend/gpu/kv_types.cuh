@@ -12,17 +12,40 @@ struct KvElement<gguf::GgmlType::F32> {
     using Storage = float;
     static __device__ __forceinline__ float load(Storage v) { return v; }
     static __device__ __forceinline__ Storage store(float v) { return v; }
+    // out[0..8) = p[0..8); PRECOND: p 16-byte aligned.
+    static __device__ __forceinline__ void load8(const Storage* p, float* out) {
+        const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
+        out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w, out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+    }
 };
 template <>
 struct KvElement<gguf::GgmlType::F16> {
     using Storage = uint16_t;
     static __device__ __forceinline__ float load(Storage v) { return half_bits_to_float(v); }
+    static __device__ __forceinline__ void load8(const Storage* p, float* out) {
+        const uint4 u = *reinterpret_cast<const uint4*>(p);
+        const uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            out[2 * j] = half_bits_to_float(static_cast<uint16_t>(words[j] & 0xFFFFu));
+            out[2 * j + 1] = half_bits_to_float(static_cast<uint16_t>(words[j] >> 16));
+        }
+    }
     static __device__ __forceinline__ Storage store(float v) { return float_to_half_bits(v); }
 };
 template <>
 struct KvElement<gguf::GgmlType::BF16> {
     using Storage = uint16_t;
     static __device__ __forceinline__ float load(Storage v) { return bf16_bits_to_float(v); }
+    static __device__ __forceinline__ void load8(const Storage* p, float* out) {
+        const uint4 u = *reinterpret_cast<const uint4*>(p);
+        const uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            out[2 * j] = bf16_bits_to_float(static_cast<uint16_t>(words[j] & 0xFFFFu));
+            out[2 * j + 1] = bf16_bits_to_float(static_cast<uint16_t>(words[j] >> 16));
+        }
+    }
     static __device__ __forceinline__ Storage store(float v) { return float_to_bf16_bits(v); }
 };
 
