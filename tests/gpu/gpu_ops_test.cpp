@@ -58,7 +58,9 @@ std::vector<float> int8_rounded(const std::vector<float>& x) {
 
 // What the decode GEMV computes exactly (up to f32 summation order): int8-rounded activations for
 // the split-layout types, the activations themselves otherwise.
-bool decode_rounds_activations(GgmlType type) { return type == GgmlType::Q4_0 || type == GgmlType::Q8_0; }
+bool decode_rounds_activations(GgmlType type) {
+    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
+}
 
 const GgmlType kWeightTypes[] = {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0,
                                  GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K};
@@ -149,14 +151,15 @@ TEST(GpuOps, MatmulDecodeAndPrefillRowsEveryWeightType) {
 
 // Decode rows long enough that every lane takes several blocks (k = 4352: 136 blocks, 16-byte
 // rows, the int8 kernel) and rows whose split layout is not 16-byte aligned (k = 800: the generic
-// element reader), for the split-layout types and F16.
+// element reader), for the split-layout types, Q4_K (k = 4352 only) and F16.
 TEST(GpuOps, MatmulDecodeLongAndUnalignedRows) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     const int64_t n_out = 45, n_tokens = 3;
     for (const int64_t k : {int64_t{4352}, int64_t{800}})
-        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16}) {
+        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::F16}) {
+            if (type == GgmlType::Q4_K && k % 256 != 0) continue;  // 256-element blocks
             const auto bytes = encode_matrix(type, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
             const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
             const auto host_w = tensor::make_tensor(type, {k, n_out, 1, 1}, const_cast<uint8_t*>(bytes.data()));
@@ -337,15 +340,16 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     backend::cpu::CpuBackend cpu(2);
-    const int64_t block_size = 4, n_blocks = 64, row = n_kv_heads * head_dim;
+    const int64_t block_size = 4, n_blocks = 128, row = n_kv_heads * head_dim;
     backend::KvStorageShape shape{2, n_blocks, block_size, row, kv_type};
     auto cpu_kv = cpu.alloc_kv_storage(shape);
     auto gpu_kv = gpu->alloc_kv_storage(shape);
     const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 1.0f / std::sqrt(static_cast<float>(head_dim))};
     // Same block tables in both steps: step 2 continues step 1's sequences 0 and 1.
-    std::vector<std::vector<std::array<int64_t, 3>>> steps = {{{0, 150, 0}, {0, 7, 0}},
-                                                             {{150, 1, 1}, {7, 5, 0}, {0, 3, 0}}};
-    const auto full = make_batch(rng, {{0, 151, 0}, {0, 12, 0}, {0, 3, 0}}, block_size, n_blocks);
+    // Sequence 0 decodes at position 300: its keys span two 256-key splits.
+    std::vector<std::vector<std::array<int64_t, 3>>> steps = {{{0, 300, 0}, {0, 7, 0}},
+                                                             {{300, 1, 1}, {7, 5, 0}, {0, 3, 0}}};
+    const auto full = make_batch(rng, {{0, 301, 0}, {0, 12, 0}, {0, 3, 0}}, block_size, n_blocks);
     for (size_t step = 0; step < steps.size(); ++step) {
         backend::Batch batch;
         for (size_t s = 0; s < steps[step].size(); ++s) {

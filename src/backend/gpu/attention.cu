@@ -12,8 +12,9 @@ constexpr int kDimsPerThread = static_cast<int>(kMaxAttentionHeadDim) / kThreads
 struct AttentionArgs {
     const float* q;
     float* out;
-    float* partial;  // [n_tokens][n_heads][max_splits] of {m, l, acc[head_dim]} (split tokens only)
+    float* partial;  // [n_listed][n_heads][max_splits] of {m, l, acc[head_dim]} (split tokens only)
     int max_splits;
+    const int32_t* tokens;  // the per-token kernel's tokens (blockIdx.y indexes it); null = all
     int head_dim, n_heads, group;  // group = n_heads / n_kv_heads
     int64_t row_elements;          // n_kv_heads * head_dim
     int64_t block_size;
@@ -36,7 +37,8 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     __shared__ float p_sh[kThreads];
     __shared__ int64_t slot_sh[kThreads];
     __shared__ float scratch[32];
-    const int h = blockIdx.x, t = blockIdx.y, split = blockIdx.z, tid = threadIdx.x;
+    const int h = blockIdx.x, listed = blockIdx.y, split = blockIdx.z, tid = threadIdx.x;
+    const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int seq = a.batch.token_seq[t];
     const int64_t n_keys_total = static_cast<int64_t>(a.batch.positions[t]) + 1;
     const int n_splits = splits_of(n_keys_total);
@@ -99,7 +101,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
         }
         return;
     }
-    float* part = a.partial + ((static_cast<int64_t>(t) * a.n_heads + h) * a.max_splits + split) * (a.head_dim + 2);
+    float* part = a.partial + ((static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits + split) * (a.head_dim + 2);
     if (tid == 0) part[0] = m, part[1] = l;
 #pragma unroll
     for (int i = 0; i < kDimsPerThread; ++i) {
@@ -110,11 +112,12 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
 
 // One block per (head, token) with several splits: out = Σ_s e^(m_s − M) acc_s / Σ_s e^(m_s − M) l_s.
 __global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionArgs a) {
-    const int h = blockIdx.x, t = blockIdx.y;
+    const int h = blockIdx.x, listed = blockIdx.y;
+    const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int n_splits = splits_of(static_cast<int64_t>(a.batch.positions[t]) + 1);
     if (n_splits == 1) return;
     const int64_t stride = a.head_dim + 2;
-    const float* part = a.partial + (static_cast<int64_t>(t) * a.n_heads + h) * a.max_splits * stride;
+    const float* part = a.partial + (static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits * stride;
     float m = -INFINITY;
     for (int s = 0; s < n_splits; ++s) m = fmaxf(m, part[s * stride]);
     float l = 0.0f;
@@ -127,7 +130,137 @@ __global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionAr
     }
 }
 
+// Prefill: one block of kTileThreads per (head, tile of up to kPrefillTile consecutive queries of
+// one sequence). Keys stream through shared memory in chunks of kKeyChunk (converted to f32 once
+// per tile instead of once per query); scores, online softmax and P·V per query in registers and
+// shared memory. Chunks start at key 0 in steps of kKeyChunk and keys past a query's position
+// add exact zeros, so each query's result does not depend on which queries share its tile.
+// PRECOND: head_dim <= kTileMaxHeadDim and head_dim % 8 == 0.
+constexpr int kTileThreads = 256;
+constexpr int kKeyChunk = 32;
+constexpr int kTileMaxHeadDim = 128;
+
+template <gguf::GgmlType T>
+__global__ void __launch_bounds__(kTileThreads) attention_tile_kernel(AttentionArgs a,
+                                                                      const typename KvElement<T>::Storage* k,
+                                                                      const typename KvElement<T>::Storage* v) {
+    using KV = KvElement<T>;
+    constexpr int kQ = kPrefillTile;
+    // K rows padded by 4 floats: 8 lanes reading float4s of 8 different keys at one d hit
+    // distinct banks.
+    constexpr int kPad = kTileMaxHeadDim + 4;
+    __shared__ __align__(16) float q_sh[kQ][kTileMaxHeadDim];
+    __shared__ __align__(16) float k_sh[kKeyChunk][kPad];
+    __shared__ __align__(16) float v_sh[kKeyChunk][kTileMaxHeadDim];
+    __shared__ __align__(16) float p_sh[kQ][kKeyChunk];
+    __shared__ float m_sh[kQ], l_sh[kQ], corr_sh[kQ];
+    const int h = blockIdx.x, tid = threadIdx.x, lane = tid % WARP_SIZE;
+    const int seq = a.batch.prefill_tiles[3 * blockIdx.y], t0 = a.batch.prefill_tiles[3 * blockIdx.y + 1];
+    const int n_q = a.batch.prefill_tiles[3 * blockIdx.y + 2];
+    const int hd = a.head_dim;
+    const int64_t kv_offset = static_cast<int64_t>(h / a.group) * hd;
+    const int64_t first_pos = a.batch.positions[t0];
+    const int64_t n_keys = first_pos + n_q;  // the last query's keys
+
+    for (int i = tid; i < kQ * hd; i += kTileThreads) {
+        const int qi = i / hd, d = i % hd;
+        q_sh[qi][d] = qi < n_q ? a.q[(static_cast<int64_t>(t0 + qi) * a.n_heads + h) * hd + d] : 0.0f;
+    }
+    if (tid < kQ) m_sh[tid] = -INFINITY, l_sh[tid] = 0.0f;
+    // Output ownership: thread (dq, d): d = tid % hd, queries dq, dq + n_groups, ...
+    const int n_groups = kTileThreads / hd;  // 2 for hd 128, up to 32 for hd 8
+    const int od = tid % hd, og = tid / hd;
+    constexpr int kMaxOwned = kQ;  // queries per thread at most (hd = 256 / 16 ... bounded by kQ)
+    float acc[kMaxOwned] = {};
+
+    for (int64_t c0 = 0; c0 < n_keys; c0 += kKeyChunk) {
+        const int n_chunk = static_cast<int>(n_keys - c0 < kKeyChunk ? n_keys - c0 : kKeyChunk);
+        __syncthreads();  // the previous chunk's k_sh, v_sh, p_sh are no longer read
+        // Load K and V rows of the chunk as f32, 8 values per thread and step.
+        for (int i = tid; i < kKeyChunk * (hd / 8); i += kTileThreads) {
+            const int j = i / (hd / 8), d0 = (i % (hd / 8)) * 8;
+            float kv8[8] = {}, vv8[8] = {};
+            if (j < n_chunk) {
+                const int64_t slot = kv_slot(a.batch.seq_info, a.batch.block_tables, seq, c0 + j, a.block_size);
+                KV::load8(k + slot * a.row_elements + kv_offset + d0, kv8);
+                KV::load8(v + slot * a.row_elements + kv_offset + d0, vv8);
+            }
+#pragma unroll
+            for (int e = 0; e < 8; ++e) k_sh[j][d0 + e] = kv8[e], v_sh[j][d0 + e] = vv8[e];
+        }
+        __syncthreads();
+        // Scores: thread (qi, j) pairs, j fastest; masked keys are -inf.
+        for (int i = tid; i < kQ * kKeyChunk; i += kTileThreads) {
+            const int qi = i / kKeyChunk, j = i % kKeyChunk;
+            float s = -INFINITY;
+            if (qi < n_q && j < n_chunk && c0 + j <= first_pos + qi) {
+                float dot = 0.0f;
+#pragma unroll 4
+                for (int d = 0; d < hd; d += 4) {
+                    const float4 qv = *reinterpret_cast<const float4*>(&q_sh[qi][d]);
+                    const float4 kv = *reinterpret_cast<const float4*>(&k_sh[j][d]);
+                    dot += qv.x * kv.x + qv.y * kv.y + qv.z * kv.z + qv.w * kv.w;
+                }
+                s = dot * a.scale;
+            }
+            p_sh[qi][j] = s;
+        }
+        __syncthreads();
+        // Online softmax per query row: one warp per row (rows strided over warps), lanes over keys.
+        for (int qi = tid / WARP_SIZE; qi < kQ; qi += kTileThreads / WARP_SIZE) {
+            float row_max = -INFINITY;
+            for (int j = lane; j < kKeyChunk; j += WARP_SIZE) row_max = fmaxf(row_max, p_sh[qi][j]);
+            row_max = warp_max(row_max);
+            const float m_old = m_sh[qi], m_new = fmaxf(m_old, row_max);
+            float sum = 0.0f;
+            for (int j = lane; j < kKeyChunk; j += WARP_SIZE) {
+                const float p = m_new == -INFINITY ? 0.0f : expf(p_sh[qi][j] - m_new);
+                p_sh[qi][j] = p;
+                sum += p;
+            }
+            sum = warp_sum(sum);
+            if (lane == 0) {
+                const float corr = m_new == -INFINITY ? 1.0f : expf(m_old - m_new);
+                corr_sh[qi] = corr;
+                l_sh[qi] = l_sh[qi] * corr + sum;
+                m_sh[qi] = m_new;
+            }
+        }
+        __syncthreads();
+        // acc[query] = acc * corr + Σ_j p[query][j] * V[j][d], keys in order.
+        if (og < n_groups) {
+#pragma unroll
+            for (int o = 0; o < kMaxOwned; ++o) {
+                const int qi = og + o * n_groups;
+                if (qi >= kQ) break;
+                float sum = acc[o] * corr_sh[qi];
+                // Keys past n_chunk have p = 0 (masked) and v = 0 (zero-filled): whole float4s.
+                for (int j = 0; j < n_chunk; j += 4) {
+                    const float4 p = *reinterpret_cast<const float4*>(&p_sh[qi][j]);
+                    sum += p.x * v_sh[j][od];
+                    sum += p.y * v_sh[j + 1][od];
+                    sum += p.z * v_sh[j + 2][od];
+                    sum += p.w * v_sh[j + 3][od];
+                }
+                acc[o] = sum;
+            }
+        }
+    }
+    if (og < n_groups) {
+#pragma unroll
+        for (int o = 0; o < kMaxOwned; ++o) {
+            const int qi = og + o * n_groups;
+            if (qi >= kQ) break;
+            if (qi < n_q) a.out[(static_cast<int64_t>(t0 + qi) * a.n_heads + h) * hd + od] = acc[o] / l_sh[qi];
+        }
+    }
+}
+
 }  // namespace
+
+bool attention_tiles_prefill(const AttentionShape& shape) {
+    return shape.head_dim <= kTileMaxHeadDim && shape.head_dim % 8 == 0 && kTileThreads % shape.head_dim == 0;
+}
 
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys) {
     const int64_t max_splits = (max_keys + kKeysPerSplit - 1) / kKeysPerSplit;
@@ -140,21 +273,27 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
     if (batch.n_tokens == 0) return;
     if (shape.head_dim > kMaxAttentionHeadDim || shape.n_kv_heads < 1 || shape.n_heads % shape.n_kv_heads != 0)
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
+    const bool tiles = attention_tiles_prefill(shape) && batch.n_prefill_tiles > 0;
+    const int n_listed = tiles ? batch.n_decode_tokens : batch.n_tokens;
     const int max_splits = static_cast<int>((max_keys + kKeysPerSplit - 1) / kKeysPerSplit);
-    AttentionArgs a{q, out, partial, max_splits, static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
+    AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
+                    static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
                     block_size, shape.scale, batch};
-    const dim3 grid(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(batch.n_tokens),
-                    static_cast<unsigned>(max_splits));
+    const auto s = static_cast<gpuStream_t>(stream);
+    const dim3 grid(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(n_listed), static_cast<unsigned>(max_splits));
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;
-        attention_kernel<T><<<grid, kThreads, 0, static_cast<gpuStream_t>(stream)>>>(a, static_cast<const S*>(k),
-                                                                                    static_cast<const S*>(v));
+        if (n_listed > 0)
+            attention_kernel<T><<<grid, kThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
+        if (tiles)
+            attention_tile_kernel<T><<<dim3(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(batch.n_prefill_tiles)),
+                                       kTileThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
     });
     if (!ok) throw_gpu_error("attention", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();
-    if (max_splits > 1) {
-        attention_combine_kernel<<<dim3(grid.x, grid.y), kThreads, 0, static_cast<gpuStream_t>(stream)>>>(a);
+    if (max_splits > 1 && n_listed > 0) {
+        attention_combine_kernel<<<dim3(grid.x, grid.y), kThreads, 0, s>>>(a);
         GPU_CHECK_LAUNCH();
     }
 }

@@ -158,6 +158,84 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
     }
 }
 
+// Q4_K rows (GGUF layout: 144-byte blocks of 256, 16-byte aligned) against int8 activations: one
+// 64-element chunk per lane and step (32 quant bytes = two 16-byte loads: low nibbles are
+// sub-block 2c, high nibbles sub-block 2c + 1). Per 32-element sub-block s with 6-bit scale sc_s
+// and min m_s: d_x * (d * sc_s * Σ q q_x − dmin * m_s * Σ q_x).
+// PRECOND: as gemv_q8_kernel, k % 256 == 0.
+template <int NT>
+__global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
+                                                            const int8_t* xq, const float* xs) {
+    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
+    int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
+    if (row >= targets.row_end[targets.n - 1]) return;  // whole warps leave; no block-wide barrier follows
+    int target = 0;
+    while (row >= targets.row_end[target]) ++target;
+    if (target > 0) row -= targets.row_end[target - 1];
+    const int64_t n_out = targets.n_out[target];
+    float* y = targets.y[target];
+    const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_x_blocks = k / 32, n_units = k / 64;
+    const uint8_t* row_ptr = targets.w[target] + row * row_bytes;
+    xq += t0 * k;
+    xs += t0 * n_x_blocks * 2;
+    float acc[NT] = {};
+#pragma unroll 2
+    for (int64_t u = lane; u < n_units; u += WARP_SIZE) {
+        const int64_t b = u / 4;
+        const int c = static_cast<int>(u % 4);
+        const uint8_t* block = row_ptr + b * 144;
+        const uint4 u0 = *reinterpret_cast<const uint4*>(block + 16 + 32 * c);
+        const uint4 u1 = *reinterpret_cast<const uint4*>(block + 32 + 32 * c);
+        const uint32_t header = *reinterpret_cast<const uint32_t*>(block);
+        const uint8_t* scales = block + 4;
+        int sc[2], mn[2];
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int sb = 2 * c + h;
+            if (sb < 4) {
+                sc[h] = scales[sb] & 63;
+                mn[h] = scales[sb + 4] & 63;
+            } else {
+                sc[h] = (scales[sb + 4] & 0xF) | ((scales[sb - 4] >> 6) << 4);
+                mn[h] = (scales[sb + 4] >> 4) | ((scales[sb] >> 6) << 4);
+            }
+        }
+        const float d = half_bits_to_float(static_cast<uint16_t>(header & 0xFFFFu));
+        const float dmin = half_bits_to_float(static_cast<uint16_t>(header >> 16));
+        const uint32_t words[8] = {u0.x, u0.y, u0.z, u0.w, u1.x, u1.y, u1.z, u1.w};
+        int lo[8], hi[8];
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            lo[j] = static_cast<int>(words[j] & 0x0F0F0F0Fu);
+            hi[j] = static_cast<int>((words[j] >> 4) & 0x0F0F0F0Fu);
+        }
+        const int64_t e0 = b * 256 + c * 64;  // first element of the chunk
+#pragma unroll
+        for (int t = 0; t < NT; ++t) {
+            const int4* xv = reinterpret_cast<const int4*>(xq + t * k + e0);
+            const int4 a0 = xv[0], a1 = xv[1], a2 = xv[2], a3 = xv[3];
+            int dot0 = gpu_dp4a(lo[0], a0.x, 0), dot1 = gpu_dp4a(hi[0], a2.x, 0);
+            dot0 = gpu_dp4a(lo[1], a0.y, dot0), dot1 = gpu_dp4a(hi[1], a2.y, dot1);
+            dot0 = gpu_dp4a(lo[2], a0.z, dot0), dot1 = gpu_dp4a(hi[2], a2.z, dot1);
+            dot0 = gpu_dp4a(lo[3], a0.w, dot0), dot1 = gpu_dp4a(hi[3], a2.w, dot1);
+            dot0 = gpu_dp4a(lo[4], a1.x, dot0), dot1 = gpu_dp4a(hi[4], a3.x, dot1);
+            dot0 = gpu_dp4a(lo[5], a1.y, dot0), dot1 = gpu_dp4a(hi[5], a3.y, dot1);
+            dot0 = gpu_dp4a(lo[6], a1.z, dot0), dot1 = gpu_dp4a(hi[6], a3.z, dot1);
+            dot0 = gpu_dp4a(lo[7], a1.w, dot0), dot1 = gpu_dp4a(hi[7], a3.w, dot1);
+            const float4 sx = *reinterpret_cast<const float4*>(xs + (t * n_x_blocks + e0 / 32) * 2);  // {d, sum} x 2
+            acc[t] += sx.x * (d * static_cast<float>(sc[0]) * static_cast<float>(dot0) -
+                              dmin * static_cast<float>(mn[0]) * sx.y) +
+                      sx.z * (d * static_cast<float>(sc[1]) * static_cast<float>(dot1) -
+                              dmin * static_cast<float>(mn[1]) * sx.w);
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+        const float sum = warp_sum(acc[t]);
+        if (lane == 0) y[(t0 + t) * n_out + row] = sum;
+    }
+}
+
 // Tokens in groups of 8, then 4, 2, 1 for the remainder: launch(NT tag, first token, groups).
 template <typename Launch>
 void launch_token_groups(int64_t n_tokens, Launch&& launch) {
@@ -197,7 +275,10 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
         GemvTargets shifted = targets;
         for (int i = 0; i < targets.n; ++i) shifted.y[i] = ys[i] + t * ws[i].n_rows;
         const dim3 grid(ceil_div(rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
-        gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
+        if constexpr (T == GgmlType::Q4_K)
+            gemv_q4k_kernel<NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
+        else
+            gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
         GPU_CHECK_LAUNCH();
     });
 }
@@ -205,7 +286,8 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
 }  // namespace
 
 bool gemv_reads_q8(const WeightView& w) {
-    return has_split_layout(w.type) && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
+    const bool type_ok = has_split_layout(w.type) || (w.type == GgmlType::Q4_K && w.k % 256 == 0);
+    return type_ok && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
 }
 
 bool gemv_can_fuse(std::span<const WeightView> ws) {
@@ -220,8 +302,11 @@ void launch_gemv_fused(std::span<const WeightView> ws, std::span<float* const> y
     if (n_tokens == 0) return;
     if (!gemv_can_fuse(ws)) throw_gpu_error("gemv", "weights that cannot share one launch", __FILE__, __LINE__);
     const auto s = static_cast<gpuStream_t>(stream);
-    return ws[0].type == GgmlType::Q4_0 ? launch_q8<GgmlType::Q4_0>(ws, ys, xq, n_tokens, warp_size, s)
-                                        : launch_q8<GgmlType::Q8_0>(ws, ys, xq, n_tokens, warp_size, s);
+    switch (ws[0].type) {
+        case GgmlType::Q4_0: return launch_q8<GgmlType::Q4_0>(ws, ys, xq, n_tokens, warp_size, s);
+        case GgmlType::Q8_0: return launch_q8<GgmlType::Q8_0>(ws, ys, xq, n_tokens, warp_size, s);
+        default: return launch_q8<GgmlType::Q4_K>(ws, ys, xq, n_tokens, warp_size, s);
+    }
 }
 
 void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,

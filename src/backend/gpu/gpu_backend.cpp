@@ -148,8 +148,25 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     const size_t n_seqs = batch.sequences.size();
     size_t n_table = 0;
     for (const auto& s : batch.sequences) n_table += s.block_table.size();
-    // Packed layout: ids | positions | token_seq | logit_rows | seq_info | block tables.
-    const size_t total = 3 * n + n_logits + 4 * n_seqs + n_table;
+    std::vector<int32_t>& decode_tokens = decode_tokens_host_;
+    std::vector<int32_t>& prefill_tiles = prefill_tiles_host_;
+    decode_tokens.clear();
+    prefill_tiles.clear();
+    for (size_t si = 0; si < n_seqs; ++si) {
+        const auto& s = batch.sequences[si];
+        for (int64_t t0 = 0; t0 < s.n_tokens; t0 += (s.row_class == RowClass::Decode ? 1 : kPrefillTile)) {
+            if (s.row_class == RowClass::Decode) {
+                decode_tokens.push_back(static_cast<int32_t>(s.token_begin + t0));
+                continue;
+            }
+            const int32_t tile[3] = {static_cast<int32_t>(si), static_cast<int32_t>(s.token_begin + t0),
+                                     static_cast<int32_t>(std::min<int64_t>(kPrefillTile, s.n_tokens - t0))};
+            prefill_tiles.insert(prefill_tiles.end(), tile, tile + 3);
+        }
+    }
+    // Packed layout: ids | positions | token_seq | logit_rows | seq_info | block tables |
+    // decode tokens | prefill tiles.
+    const size_t total = 3 * n + n_logits + 4 * n_seqs + n_table + decode_tokens.size() + prefill_tiles.size();
     const size_t bytes = std::max<size_t>(total, 1) * sizeof(int32_t);
     event_sync(batch_uploaded_);  // the previous step's copy has read the staging buffer
     if (bytes > batch_host_bytes_) {
@@ -176,6 +193,8 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
         table_offset += static_cast<int32_t>(s.block_table.size());
     }
     for (const auto& s : batch.sequences) put(s.block_table.data(), s.block_table.size());
+    put(decode_tokens.data(), decode_tokens.size());
+    put(prefill_tiles.data(), prefill_tiles.size());
     copy_h2d_async(batch_device_.data(), batch_host_, at * sizeof(int32_t), stream_);
     event_record(batch_uploaded_, stream_);
 
@@ -186,6 +205,10 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     device_batch_.logit_rows = d + 3 * n;
     device_batch_.seq_info = d + 3 * n + n_logits;
     device_batch_.block_tables = d + 3 * n + n_logits + 4 * n_seqs;
+    device_batch_.decode_tokens = device_batch_.block_tables + n_table;
+    device_batch_.prefill_tiles = device_batch_.decode_tokens + decode_tokens.size();
+    device_batch_.n_decode_tokens = static_cast<int32_t>(decode_tokens.size());
+    device_batch_.n_prefill_tiles = static_cast<int32_t>(prefill_tiles.size() / 3);
     device_batch_.n_tokens = static_cast<int32_t>(n);
     device_batch_.n_seqs = static_cast<int32_t>(n_seqs);
     BatchTensors t;

@@ -89,6 +89,7 @@ private:
 
     // Prefill scratch: a weight as f16, the activations as f16 halves.
     tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
+    std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
 };
 
 }  // namespace rocmforge::backend::gpu
