@@ -58,6 +58,9 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-n,--n-gen", o->bench.n_gen, "Generated tokens per tg run (0 skips)")->capture_default_str();
     cmd->add_option("-r,--repetitions", o->bench.repetitions, "Repetitions")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+    cmd->add_option("--batch", o->bench.batch,
+                    "B sequences decoding together (each prefilled with -p tokens): aggregate decode tokens/s "
+                    "instead of pp/tg");
     add_device_option(*cmd, o->device);
     cmd->add_flag("--json", o->json, "Print one JSON object");
     cmd->callback([o] {
@@ -74,6 +77,22 @@ void add_bench_command(CLI::App& app) {
         const std::string name = std::filesystem::path(o->model_path).filename().string();
         const std::string device = on_gpu ? "GPU: " + backend->description() : "CPU: " + cpu_name();
         const std::string type = dominant_type(*model);
+        if (o->bench.batch > 0) {
+            if (o->json) {
+                nlohmann::ordered_json j;
+                j["model"] = name, j["type"] = type, j["device"] = device, j["threads"] = n_threads;
+                j["n_prompt"] = o->bench.n_prompt, j["n_gen"] = o->bench.n_gen, j["batch"] = o->bench.batch;
+                j["repetitions"] = o->bench.repetitions;
+                j["batch_tg_tok_s"] = r.batch_tg_tok_s, j["batch_tg_tok_s_sd"] = r.batch_tg_tok_s_sd;
+                std::printf("%s\n", j.dump().c_str());
+                return;
+            }
+            std::printf("| model | type | device | threads | test | aggregate t/s |\n|---|---|---|---|---|---|\n");
+            std::printf("%s", fmt::format("| {} | {} | {} | {} | pp{}+tg{} x{} | {:.2f} ± {:.2f} |\n", name, type, device,
+                                          n_threads, std::max<int64_t>(o->bench.n_prompt, 1), o->bench.n_gen,
+                                          o->bench.batch, r.batch_tg_tok_s, r.batch_tg_tok_s_sd).c_str());
+            return;
+        }
         if (o->json) {
             nlohmann::ordered_json j;
             j["model"] = name;

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     rocmforge::cli::add_generate_command(app);
     rocmforge::cli::add_perplexity_command(app);
     rocmforge::cli::add_bench_command(app);
+    rocmforge::cli::add_devices_command(app);
     rocmforge::cli::add_make_model_command(app);
     rocmforge::cli::add_chat_command(app);
     rocmforge::cli::add_batch_command(app);

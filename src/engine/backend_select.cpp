@@ -60,6 +60,18 @@ LoadedModel load_model(const std::string& path, DeviceChoice device, int n_threa
     return m;
 }
 
+std::vector<GpuSummary> list_gpus(std::string* why) {
+    std::vector<GpuSummary> out;
+#if defined(ROCMFORGE_WITH_GPU)
+    for (const auto& d : backend::gpu::list_devices(why))
+        out.push_back(GpuSummary{d.index, d.name, d.arch, d.vendor, d.memory_total, d.memory_free, d.multiprocessors,
+                                 d.warp_size, d.runtime_version, d.driver_version});
+#else
+    if (why != nullptr) *why = "this build has no GPU backend (configure with -DROCMFORGE_CUDA=ON or -DROCMFORGE_HIP=ON)";
+#endif
+    return out;
+}
+
 double device_copy_bandwidth(backend::Backend& backend) {
 #if defined(ROCMFORGE_WITH_GPU)
     if (auto* gpu = dynamic_cast<backend::gpu::GpuBackend*>(&backend))

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace rocmforge::engine {
 
@@ -27,6 +28,16 @@ struct LoadedModel {
 // Loads `path` on the chosen device. Gpu: an error naming what is missing when no GPU is usable
 // or a weight type has no GPU kernel. Auto: falls back to the CPU in those cases, with a log line.
 LoadedModel load_model(const std::string& path, DeviceChoice device, int n_threads);
+
+// A GPU as `rocmforge devices` reports it (plain data; empty lists in CPU-only builds).
+struct GpuSummary {
+    int index = 0;
+    std::string name, arch, vendor;  // arch: "sm_90" or "gfx90a"; vendor: "CUDA" or "HIP"
+    size_t memory_total = 0, memory_free = 0;  // bytes
+    int multiprocessors = 0, warp_size = 0, runtime_version = 0, driver_version = 0;
+};
+// The usable GPUs; empty with *why set when none (no GPU build, no driver, no device).
+std::vector<GpuSummary> list_gpus(std::string* why);
 
 // Device-to-device copy bandwidth of the backend's device in GB/s (read + write), measured once
 // with a 1 GiB copy; 0 on the CPU.

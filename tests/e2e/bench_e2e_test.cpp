@@ -1,4 +1,5 @@
-// `rocmforge bench --json` reports every field the issue asks for, with sane values.
+// `rocmforge bench --json` reports every field the issue asks for, with sane values; `bench --batch`
+// and `devices`.
 #include "common/test_paths.h"
 
 #include <gtest/gtest.h>
@@ -30,6 +31,41 @@ TEST(BenchCommand, TableOutput) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("| pp16 |"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("| tg4 |"), std::string::npos) << r.output;
+}
+
+TEST(BenchCommand, BatchReportsAggregateDecode) {
+    const auto r = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                               " --batch 5 -p 7 -n 6 -r 2 -t 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j.at("batch"), 5);
+    EXPECT_GT(j.at("batch_tg_tok_s").get<double>(), 0.0);
+    EXPECT_GE(j.at("batch_tg_tok_s_sd").get<double>(), 0.0);
+    const auto table = run_command(rocmforge_binary() + " bench -m " +
+                                   shared_file("models/stories260K.gguf").string() + " --batch 3 -p 4 -n 2 -r 1 -t 1");
+    ASSERT_EQ(table.exit_code, 0) << table.output;
+    EXPECT_NE(table.output.find("| pp4+tg2 x3 |"), std::string::npos) << table.output;
+    const auto bad = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                                 " --batch 2 -n 0", /*merge_stderr=*/true);
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.output.find("--batch needs -n"), std::string::npos) << bad.output;
+}
+
+// `rocmforge devices` always lists the CPU; without a usable GPU it says why.
+TEST(DevicesCommand, ListsCpuAndGpusOrWhyNone) {
+    const auto r = run_command(rocmforge_binary() + " devices --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_FALSE(j.at("cpu").at("simd").get<std::string>().empty());
+    EXPECT_GE(j.at("cpu").at("threads").get<int>(), 1);
+    if (j.at("gpus").empty()) {
+        EXPECT_FALSE(j.at("gpu_unavailable").get<std::string>().empty());
+    } else {
+        for (const auto& g : j.at("gpus")) EXPECT_GT(g.at("memory_total").get<double>(), 0.0);
+    }
+    const auto text = run_command(rocmforge_binary() + " devices");
+    ASSERT_EQ(text.exit_code, 0);
+    EXPECT_NE(text.output.find("CPU: "), std::string::npos) << text.output;
 }
 
 }  // namespace
