@@ -4,6 +4,8 @@
 #   scripts/gpu-device-test.sh pack BUILD_DIR CARRY_DIR   (here)  binaries, libs, test models, this script
 #   CARRY_DIR/gpu-device-test.sh run                      (there) gpu tests, then benches; logs in $OUT
 # device call: command ".gpucarry/gpu-device-test.sh run", carry [".gpucarry"]
+# Environment (run): GPU_BENCH_TYPES (default "q4_0 q8_0 q4_K f16"), GPU_BENCH_BATCHES (bench --batch
+# sizes on 7B Q4_0, default "1 8 32 64"), GPU_NCU=0 skips the ncu kernel profile.
 set -euo pipefail
 
 case "${1:-}" in
@@ -14,10 +16,12 @@ case "${1:-}" in
     strip "$carry"/bin/*
     # Libraries the device lacks: everything but glibc/libstdc++ and the CUDA libraries (cuBLAS is there).
     ldd "$carry"/bin/* | awk '/=> \// {print $3}' | sort -u \
-      | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt|libcublas|libcublasLt|libcudart)[.-]' \
+      | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt|libcublas|libcublasLt|libcudart|libssl|libcrypto)[.-]' \
       | xargs -r cp -L -t "$carry/lib/"
     shared=$(cd "$(dirname "$0")/../../shared" 2>/dev/null && pwd || echo /work/shared)
-    cp "$shared"/models/wp-25M-f16.gguf "$shared"/models/stories260K.gguf "$carry/shared/models/"
+    # gzip -1 keeps the carry under the device tool's 64 MiB (wp-25M-f16: 50 -> 42 MB).
+    gzip -1 -c "$shared"/models/wp-25M-f16.gguf > "$carry/shared/models/wp-25M-f16.gguf.gz"
+    cp "$shared"/models/stories260K.gguf "$carry/shared/models/"
     cp "$shared"/golden/model/wp-25M-f16.p* "$shared"/golden/model/stories260K.p* "$carry/shared/golden/model/"
     cp "$0" "$carry/gpu-device-test.sh"
     du -sh "$carry"
@@ -29,6 +33,7 @@ case "${1:-}" in
     cublas=$(find / -xdev -name 'libcublas.so.13*' 2>/dev/null | head -1 || true)
     export LD_LIBRARY_PATH="$carry/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export ROCMFORGE_SHARED_DIR="$carry/shared"  # the tests' ../shared
+    for gz in "$carry"/shared/models/*.gz; do [ -f "$gz" ] && gunzip -f "$gz"; done
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv || true
     set +e
     "$carry/bin/rocmforge_gpu_tests" 2>&1 | tee "$out/gpu_tests.txt" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |rel err|Failure|Expected|Which is|seed|error' | head -80
@@ -42,7 +47,12 @@ case "${1:-}" in
     done
     # Where a decode step's time goes: per-kernel durations of ~2 decode steps (ncu replays each
     # kernel; clocks left alone).
-    if command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
+    if [ -f /tmp/7b-q4_0.gguf ]; then  # batched decode: B sequences, 128-token prompts, 128 steps
+      for b in ${GPU_BENCH_BATCHES:-1 8 32 64}; do
+        bench -m /tmp/7b-q4_0.gguf --batch "$b" -p 128 -n 128 -r 1 | tail -1
+      done
+    fi
+    if [ "${GPU_NCU:-1}" = 1 ] && command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
       timeout 180 ncu --clock-control none --launch-skip 3000 --launch-count 60 --print-summary per-kernel \
         "$carry/bin/rocmforge" bench --device gpu -m /tmp/7b-q4_0.gguf -p 0 -n 16 -r 1 > "$out/ncu.txt" 2>&1
       grep -E "^  [a-z_].*\(|Duration" "$out/ncu.txt" | head -60

@@ -206,13 +206,13 @@ TEST(GpuOps, MatmulSharedInputMatchesSeparateProducts) {
 }
 
 // Three Q4_0 products of one x (as Q, K, V): the decode GEMV runs them in one launch; each output
-// must equal its own product (row ranges of the targets must not mix), for 1 to 11 tokens.
+// must equal its own product (row ranges of the targets must not mix), for every token group size.
 TEST(GpuOps, MatmulSharedInputFusedDecode) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     const int64_t k = 512, n_outs[] = {70, 33, 129};
-    for (const int64_t n_tokens : {int64_t{1}, int64_t{11}}) {
+    for (const int64_t n_tokens : {int64_t{1}, int64_t{11}, int64_t{59}}) {  // 59 = 7 groups of 8 + 2 + 1
         const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
         const auto xd = to_device(*gpu, x, {k, n_tokens, 1, 1});
         std::vector<tensor::Tensor> ws, ys;

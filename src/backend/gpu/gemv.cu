@@ -236,15 +236,20 @@ __global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets,
     }
 }
 
+// Tokens [t, n_tokens) (fewer than 8) as groups of 4, 2, 1.
+template <typename Launch>
+void launch_remainder(int64_t n_tokens, int64_t t, Launch& launch) {
+    if (n_tokens - t >= 4) launch(std::integral_constant<int, 4>{}, t, 1), t += 4;
+    if (n_tokens - t >= 2) launch(std::integral_constant<int, 2>{}, t, 1), t += 2;
+    if (n_tokens - t >= 1) launch(std::integral_constant<int, 1>{}, t, 1);
+}
+
 // Tokens in groups of 8, then 4, 2, 1 for the remainder: launch(NT tag, first token, groups).
 template <typename Launch>
 void launch_token_groups(int64_t n_tokens, Launch&& launch) {
     const int64_t n8 = n_tokens / 8;
     if (n8 > 0) launch(std::integral_constant<int, 8>{}, 0, n8);
-    int64_t t = n8 * 8;
-    if (n_tokens - t >= 4) launch(std::integral_constant<int, 4>{}, t, 1), t += 4;
-    if (n_tokens - t >= 2) launch(std::integral_constant<int, 2>{}, t, 1), t += 2;
-    if (n_tokens - t >= 1) launch(std::integral_constant<int, 1>{}, t, 1);
+    launch_remainder(n_tokens, n8 * 8, launch);
 }
 
 template <typename Dot>

@@ -1,10 +1,11 @@
 #pragma once
 // Decode matmul (GEMV): y[:, t] = W · x[:, t] for a few tokens, the weights dequantized in
-// registers (one pass over W per group of up to 8 tokens). One warp per output row, lanes over
-// the row (8 consecutive values for F32/F16/BF16, single elements for the K-quants), f32
-// accumulation, warp-shuffle reduction. Q4_0/Q8_0 in the split layout and Q4_K (gemv_reads_q8)
-// read int8 activations instead of x: a 32- or 64-element piece per lane, 16-byte loads, integer
-// dot products.
+// registers (one pass over W per group of up to 8 tokens: wider groups measured slower, the
+// activations of 32 tokens read per row cost more than the weights). One warp per
+// output row, lanes over the row (8 consecutive values for F32/F16/BF16, single elements for
+// Q6_K), f32 accumulation, warp-shuffle reduction. Q4_0/Q8_0 in the split layout and Q4_K
+// (gemv_reads_q8) read int8 activations instead of x: a 32- or 64-element piece per lane, 16-byte
+// loads, integer dot products.
 //   w: [k, n_out] any weight type (weight_types.h) device
 //   x: [k, n_tokens] f32 device; xq: the same x from launch_quantize_q8 (needed when
 //   gemv_reads_q8(w), else unused and may be null); y: [n_out, n_tokens] f32 device
