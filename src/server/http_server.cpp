@@ -35,7 +35,9 @@ HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(
     s.set_payload_max_length(options.max_body);
     s.set_keep_alive_max_count(1000);
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (options_.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+        // /health and the chat page (which asks for the key itself) stay open.
+        const bool open = req.path == "/health" || (req.path == "/" && req.method == "GET");
+        if (options_.api_key.empty() || open) return httplib::Server::HandlerResponse::Unhandled;
         if (keys_equal(presented_key(req), options_.api_key)) return httplib::Server::HandlerResponse::Unhandled;
         send_error(res, 401, "missing or wrong API key (send Authorization: Bearer <key>)", "", "invalid_api_key");
         return httplib::Server::HandlerResponse::Handled;
