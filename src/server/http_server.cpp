@@ -5,6 +5,10 @@
 #include "util/log.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace rocmforge::server {
 
@@ -17,6 +21,15 @@ bool keys_equal(const std::string& presented, const std::string& expected) {
 
 namespace {
 
+// cpp-httplib 0.11 listens with a backlog of 5: more connections arriving at once than that are
+// dropped by the kernel (a client sees its request fail). The listening socket is protected in
+// httplib::Server, so this subclass reaches it to raise the backlog after binding.
+class BackloggedServer final : public httplib::Server {
+public:
+    // Re-listens (Linux updates the backlog of a listening socket); false when that fails.
+    bool raise_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
+
 // The key from "Authorization: Bearer K" or "X-Api-Key: K".
 std::string presented_key(const httplib::Request& req) {
     const std::string auth = req.get_header_value("Authorization");
@@ -26,7 +39,8 @@ std::string presented_key(const httplib::Request& req) {
 
 }  // namespace
 
-HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const HttpOptions& options)
+    : options_(options), server_(std::make_unique<BackloggedServer>()) {
     if (options.port < 0 || options.port > 65535) throw_error("--port", "must be in [0, 65535], got {}", options.port);
     if (options.max_body < 1) throw_error("--max-body", "must be >= 1 byte");
     auto& s = *server_;
@@ -70,6 +84,9 @@ int HttpServer::bind() {
     } else if (!server_->bind_to_port(options_.host, port)) {
         throw_error("--port", "cannot listen on {}:{} (in use, or not a local address)", options_.host, port);
     }
+    // As many pending connections as the kernel allows (net.core.somaxconn caps it).
+    if (!static_cast<BackloggedServer&>(*server_).raise_backlog(SOMAXCONN))
+        log::warn("http: could not raise the listen backlog: {}", std::strerror(errno));
     return port;
 }
 
