@@ -8,7 +8,11 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libpcre2-dev libssl-dev zlib1g-dev libbrotli-dev curl libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
   clang libclang-rt-14-dev python3 python3-jinja2
+  chromium chromium-driver
 )
+# The chat page test drives headless Chromium (chromium-driver); the OpenAI client test runs the
+# `openai` npm package under Node (a Node that is already there, e.g. Node 20, is kept).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # The HIP compile check of the GPU kernels (scripts/gpu-compile-check.sh, run by .ci/run) needs
 # Debian's hipcc (ROCm 5.2); asked for with ROCMFORGE_SETUP_HIP=1 so `make` never pulls it in.
 [ "${ROCMFORGE_SETUP_HIP:-0}" = 1 ] && packages+=(hipcc)

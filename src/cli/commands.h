@@ -19,5 +19,6 @@ void add_chat_template_command(CLI::App& app);
 void add_batch_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
+void add_bench_serve_command(CLI::App& app);
 
 }  // namespace rocmforge::cli

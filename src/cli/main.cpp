@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     rocmforge::cli::add_chat_command(app);
     rocmforge::cli::add_batch_command(app);
     rocmforge::cli::add_serve_command(app);
+    rocmforge::cli::add_bench_serve_command(app);
     rocmforge::cli::add_tokenize_command(app);
     rocmforge::cli::add_detokenize_command(app);
     rocmforge::cli::add_quantize_command(app);

@@ -35,6 +35,7 @@ struct EngineLoop::Active {
     std::unique_ptr<SequenceGeneration> gen;
     std::string text;              // released by the generation, not yet published (UTF-8 tail)
     size_t tokens_published = 0;   // of gen->result().tokens
+    std::vector<sample::PositionLogprobs> logprobs;  // per generated token, when requested
     bool started = false;          // running: handle told, scheduler knows it
     Clock::time_point last_token{};
 };
@@ -79,6 +80,8 @@ std::shared_ptr<RequestHandle> EngineLoop::submit(RequestParams params) {
     if (params.options.max_tokens < 0)
         throw_error("max_tokens", "must be >= 0, got {}", params.options.max_tokens);
     sample::validate(params.options.sampler);
+    if (params.top_logprobs < -1 || params.top_logprobs > std::min<int64_t>(n_vocab, 20))
+        throw_error("top_logprobs", "must be in [0, 20], got {}", params.top_logprobs);
 
     auto a = std::make_unique<Active>();
     a->params = std::move(params);
@@ -198,12 +201,16 @@ void EngineLoop::step() {
 void EngineLoop::sample(const ScheduledChunk& c, std::span<const float> logits) {
     Active& a = *active_.at(c.request);
     std::optional<int32_t> token;
+    const size_t n_before = a.gen->result().tokens.size();
     try {
         token = a.gen->next(logits, runner_.kv().length(c.seq), max_positions_, c.seq);
     } catch (const Error& e) {
         fail(c.request, e.what());
         return;
     }
+    const auto& tokens = a.gen->result().tokens;
+    if (a.params.top_logprobs >= 0 && tokens.size() > n_before)
+        a.logprobs.push_back(sample::position_logprobs(logits, tokens.back(), a.params.top_logprobs));
     if (token) scheduler_.append_token(c.request, *token);
     publish_progress(a, a.gen->finished());
     if (a.gen->finished()) finish(c.request, a.gen->result().finish_reason);
@@ -214,6 +221,8 @@ void EngineLoop::publish_progress(Active& a, bool final_flush) {
     RequestEvent e;
     e.kind = RequestEvent::Kind::Tokens;
     e.tokens.assign(tokens.begin() + static_cast<std::ptrdiff_t>(a.tokens_published), tokens.end());
+    if (a.params.top_logprobs >= 0)
+        e.logprobs.assign(a.logprobs.begin() + static_cast<std::ptrdiff_t>(a.tokens_published), a.logprobs.end());
     // Whole UTF-8 characters only; an incomplete tail waits for the next token (or the end).
     const size_t keep = final_flush ? 0 : tokenizer::utf8_incomplete_tail(a.text);
     e.text = a.text.substr(0, a.text.size() - keep);

@@ -22,6 +22,12 @@ RequestSnapshot RequestHandle::wait() {
     return snapshot_;
 }
 
+std::optional<RequestSnapshot> RequestHandle::wait_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, timeout, [&] { return done_; })) return std::nullopt;
+    return snapshot_;
+}
+
 RequestSnapshot RequestHandle::snapshot() const {
     std::lock_guard lock(mutex_);
     return snapshot_;
@@ -45,6 +51,7 @@ void RequestHandle::publish(RequestEvent event) {
         case RequestEvent::Kind::Tokens:
             snapshot_.state = "running";
             snapshot_.tokens.insert(snapshot_.tokens.end(), event.tokens.begin(), event.tokens.end());
+            snapshot_.logprobs.insert(snapshot_.logprobs.end(), event.logprobs.begin(), event.logprobs.end());
             snapshot_.text += event.text;
             break;
         case RequestEvent::Kind::Finish:

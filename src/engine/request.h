@@ -3,6 +3,7 @@
 // its submitter keeps: the event channel, a snapshot for status queries, and cancellation.
 // Thread-safe: the engine thread publishes, any other thread reads, waits or cancels.
 #include "engine/generator.h"
+#include "sample/logprobs.h"
 
 #include <atomic>
 #include <chrono>
@@ -21,12 +22,14 @@ struct RequestParams {
     GenerationOptions options;    // max_tokens, sampler (with its seed), stop strings
     bool ignore_eos = false;      // end-of-generation tokens are sampled like any other
     bool stream_events = true;    // false: Tokens events only update the snapshot (nobody reads them)
+    int32_t top_logprobs = -1;    // -1: no logprobs; n >= 0: each token's logprob and the n most likely
 };
 
 struct RequestEvent {
     enum class Kind { Tokens, Finish, Error };
     Kind kind = Kind::Tokens;
     std::vector<int32_t> tokens;  // Tokens: ids generated since the previous event
+    std::vector<sample::PositionLogprobs> logprobs;  // Tokens: one per token when top_logprobs >= 0
     std::string text;             // Tokens: text released since the previous event (whole UTF-8
                                   // characters only, never part of a stop string); may be empty
     std::string finish_reason;    // Finish: "stop" (stop string), "eog", "length", "context", "cancelled"
@@ -39,6 +42,7 @@ struct RequestEvent {
 struct RequestSnapshot {
     std::string state = "waiting";  // "waiting", "running", "finished", "cancelled", "error"
     std::vector<int32_t> tokens;
+    std::vector<sample::PositionLogprobs> logprobs;  // one per token when requested
     std::string text;
     std::string finish_reason;
     std::string error;
@@ -59,6 +63,8 @@ public:
     std::optional<RequestEvent> next_event(std::chrono::milliseconds timeout);
     // Blocks until the request is over; returns its snapshot.
     RequestSnapshot wait();
+    // The snapshot once the request is over, or nothing after `timeout`.
+    std::optional<RequestSnapshot> wait_for(std::chrono::milliseconds timeout);
     RequestSnapshot snapshot() const;
     bool done() const;
 

@@ -5,6 +5,10 @@
 #include "util/log.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace rocmforge::server {
 
@@ -17,6 +21,15 @@ bool keys_equal(const std::string& presented, const std::string& expected) {
 
 namespace {
 
+// cpp-httplib 0.11 listens with a backlog of 5: more connections arriving at once than that are
+// dropped by the kernel (a client sees its request fail). The listening socket is protected in
+// httplib::Server, so this subclass reaches it to raise the backlog after binding.
+class BackloggedServer final : public httplib::Server {
+public:
+    // Re-listens (Linux updates the backlog of a listening socket); false when that fails.
+    bool raise_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+};
+
 // The key from "Authorization: Bearer K" or "X-Api-Key: K".
 std::string presented_key(const httplib::Request& req) {
     const std::string auth = req.get_header_value("Authorization");
@@ -26,7 +39,8 @@ std::string presented_key(const httplib::Request& req) {
 
 }  // namespace
 
-HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const HttpOptions& options)
+    : options_(options), server_(std::make_unique<BackloggedServer>()) {
     if (options.port < 0 || options.port > 65535) throw_error("--port", "must be in [0, 65535], got {}", options.port);
     if (options.max_body < 1) throw_error("--max-body", "must be >= 1 byte");
     auto& s = *server_;
@@ -35,7 +49,9 @@ HttpServer::HttpServer(const HttpOptions& options) : options_(options), server_(
     s.set_payload_max_length(options.max_body);
     s.set_keep_alive_max_count(1000);
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (options_.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+        // /health and the chat page (which asks for the key itself) stay open.
+        const bool open = req.path == "/health" || (req.path == "/" && req.method == "GET");
+        if (options_.api_key.empty() || open) return httplib::Server::HandlerResponse::Unhandled;
         if (keys_equal(presented_key(req), options_.api_key)) return httplib::Server::HandlerResponse::Unhandled;
         send_error(res, 401, "missing or wrong API key (send Authorization: Bearer <key>)", "", "invalid_api_key");
         return httplib::Server::HandlerResponse::Handled;
@@ -68,6 +84,9 @@ int HttpServer::bind() {
     } else if (!server_->bind_to_port(options_.host, port)) {
         throw_error("--port", "cannot listen on {}:{} (in use, or not a local address)", options_.host, port);
     }
+    // As many pending connections as the kernel allows (net.core.somaxconn caps it).
+    if (!static_cast<BackloggedServer&>(*server_).raise_backlog(SOMAXCONN))
+        log::warn("http: could not raise the listen backlog: {}", std::strerror(errno));
     return port;
 }
 

@@ -1,4 +1,5 @@
 // The native API: POST /generate, GET /status/{id}, POST /cancel/{id}, GET /health, GET /model.
+#include "server/peer_watch.h"
 #include "server/serving_context.h"
 #include "server/sse_stream.h"
 
@@ -65,7 +66,8 @@ void handle_generate(const httplib::Request& req, httplib::Response& res, RouteC
         return;
     }
     if (wait) {
-        handle->wait();
+        // The client went away: the request is cancelled; nobody reads this reply.
+        if (!wait_or_cancel(ctx.engine, *handle, req)) return send_error(res, 499, "client closed the connection");
         OJson j = status_json(*handle);
         j["seed"] = seed;
         send_json(res, j);

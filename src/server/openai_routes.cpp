@@ -1,5 +1,8 @@
 // OpenAI-compatible routes: POST /v1/completions, POST /v1/chat/completions (JSON or SSE with
-// stream: true), GET /v1/models.
+// stream: true), GET /v1/models, and GET / (the chat page that uses them).
+#include "server/chat_page.h"
+#include "server/logprobs_json.h"
+#include "server/peer_watch.h"
 #include "server/serving_context.h"
 #include "server/sse_stream.h"
 
@@ -37,7 +40,8 @@ struct Kind {
     const char* id_prefix() const { return chat ? "chatcmpl-" : "cmpl-"; }
 };
 
-OJson choice_chunk(Kind kind, const std::string& text, const OJson& finish_reason, bool first) {
+OJson choice_chunk(Kind kind, const std::string& text, const OJson& finish_reason, bool first,
+                   OJson logprobs = nullptr) {
     OJson c;
     c["index"] = 0;
     if (kind.chat) {
@@ -48,7 +52,7 @@ OJson choice_chunk(Kind kind, const std::string& text, const OJson& finish_reaso
     } else {
         c["text"] = text;
     }
-    c["logprobs"] = nullptr;
+    c["logprobs"] = std::move(logprobs);
     c["finish_reason"] = finish_reason;
     return c;
 }
@@ -66,12 +70,20 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Rout
     }
     const bool stream = optional_bool(body, "stream").value_or(false);
     const bool include_usage = parse_include_usage(body);
-    auto fields = parse_sampling_fields(body, openai_defaults(kind.chat ? -1 : 16));
+    using L = SamplingDefaults::Logprobs;
+    const auto defaults = openai_defaults(kind.chat ? -1 : 16, kind.chat ? L::Chat : L::Completions);
+    auto fields = parse_sampling_fields(body, defaults);
+    const bool want_logprobs = fields.top_logprobs >= 0;
     auto handle = ctx.submit(std::move(prompt), std::move(fields), prompt_field, stream);
 
     const std::string id = kind.id_prefix() + std::to_string(handle->id());
     const int64_t created = unix_now();
     const std::string model = ctx.model.alias;
+    const TokenPiece piece = [&ctx](int32_t t) { return ctx.token_piece(t); };
+    // Logprobs of a run of tokens in this route's shape; offset: completion text bytes so far.
+    const auto logprobs_json = [kind, piece](std::span<const sample::PositionLogprobs> lp, int64_t& offset) {
+        return kind.chat ? chat_logprobs_json(lp, piece) : completion_logprobs_json(lp, piece, offset);
+    };
     const auto envelope = [=](const char* object) {
         OJson j;
         j["id"] = id;
@@ -83,12 +95,15 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Rout
 
     if (stream) {
         auto first = std::make_shared<bool>(true);
+        auto offset = std::make_shared<int64_t>(0);
         stream_request_events(res, ctx.engine, handle, [=](const RequestEvent& e) {
             std::vector<std::string> out;
             if (e.kind == RequestEvent::Kind::Tokens) {
-                if (e.text.empty() && !(kind.chat && *first)) return out;
+                const bool has_logprobs = want_logprobs && !e.logprobs.empty();
+                if (e.text.empty() && !has_logprobs && !(kind.chat && *first)) return out;
                 OJson j = envelope(kind.chunk_object());
-                j["choices"] = OJson::array({choice_chunk(kind, e.text, nullptr, *first)});
+                OJson lp = has_logprobs ? logprobs_json(e.logprobs, *offset) : OJson(nullptr);
+                j["choices"] = OJson::array({choice_chunk(kind, e.text, nullptr, *first, std::move(lp))});
                 *first = false;
                 out.push_back(dump_json(j));
             } else if (e.kind == RequestEvent::Kind::Finish) {
@@ -109,7 +124,10 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Rout
         return;
     }
 
-    const auto s = handle->wait();
+    const auto waited = wait_or_cancel(ctx.engine, *handle, req);
+    // The client went away: the request is cancelled; nobody reads this reply.
+    if (!waited) return send_error(res, 499, "client closed the connection");
+    const auto& s = *waited;
     if (s.state == "error") throw ApiError(500, s.error, "", "generation_failed");
     OJson j = envelope(kind.object());
     OJson choice;
@@ -118,7 +136,8 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, Rout
         choice["message"] = {{"role", "assistant"}, {"content", s.text}};
     else
         choice["text"] = s.text;
-    choice["logprobs"] = nullptr;
+    int64_t offset = 0;
+    choice["logprobs"] = want_logprobs ? logprobs_json(s.logprobs, offset) : OJson(nullptr);
     choice["finish_reason"] = openai_finish_reason(s.finish_reason);
     j["choices"] = OJson::array({choice});
     j["usage"] = usage_json(s.prompt_tokens, static_cast<int64_t>(s.tokens.size()));
@@ -133,6 +152,9 @@ void add_openai_routes(httplib::Server& server, RouteContext& routes) {
     });
     server.Post("/v1/chat/completions", [&routes](const httplib::Request& req, httplib::Response& res) {
         RouteContext::guard(res, [&] { handle_completion(req, res, routes, Kind{true}); });
+    });
+    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(kChatPageHtml, "text/html; charset=utf-8");
     });
     server.Get("/v1/models", [&routes](const httplib::Request&, httplib::Response& res) {
         RouteContext::guard(res, [&] {

@@ -72,6 +72,35 @@ std::vector<std::string> parse_stop(const Json& body) {
     return stops;
 }
 
+constexpr int64_t kMaxTopLogprobs = 20;
+
+// -1 when no logprobs are asked for, else the number of alternatives per position.
+int32_t parse_logprobs(const Json& body, SamplingDefaults::Logprobs style) {
+    using L = SamplingDefaults::Logprobs;
+    switch (style) {
+    case L::Completions: {
+        const auto n = optional_integer(body, "logprobs", 0, kMaxTopLogprobs);
+        if (present(body, "top_logprobs"))
+            bad_field("top_logprobs", "belongs to /v1/chat/completions; here logprobs is the number of alternatives");
+        return n ? static_cast<int32_t>(*n) : -1;
+    }
+    case L::Chat: {
+        const bool wanted = optional_bool(body, "logprobs").value_or(false);
+        const auto top = optional_integer(body, "top_logprobs", 0, kMaxTopLogprobs);
+        if (top && !wanted) bad_field("top_logprobs", "needs logprobs: true");
+        return wanted ? static_cast<int32_t>(top.value_or(0)) : -1;
+    }
+    case L::None:
+        for (const char* field : {"logprobs", "top_logprobs"}) {
+            const Json* v = present(body, field);
+            const bool off = v && ((v->is_boolean() && !v->get<bool>()) || (v->is_number_integer() && *v == 0));
+            if (v && !off) bad_field(field, "is not supported on this route; use /v1/completions");
+        }
+        return -1;
+    }
+    return -1;
+}
+
 }  // namespace
 
 Json parse_json_object(const std::string& body) {
@@ -81,9 +110,10 @@ Json parse_json_object(const std::string& body) {
     return j;
 }
 
-SamplingDefaults openai_defaults(int64_t max_tokens) {
+SamplingDefaults openai_defaults(int64_t max_tokens, SamplingDefaults::Logprobs logprobs) {
     SamplingDefaults d;
     d.max_tokens = max_tokens;
+    d.logprobs = logprobs;
     return d;
 }
 
@@ -141,16 +171,7 @@ SamplingFields parse_sampling_fields(const Json& body, const SamplingDefaults& d
     o.stop_strings = parse_stop(body);
     if (const auto n = optional_integer(body, "n", 1, 1 << 20); n && *n != 1)
         bad_field("n", fmt::format("must be 1 (one choice per request), got {}", *n));
-    if (const Json* lp = present(body, "logprobs")) {
-        const bool wanted = lp->is_boolean()          ? lp->get<bool>()
-                            : lp->is_number_integer() ? lp->get<int64_t>() > 0
-                                                      : true;
-        if (!lp->is_boolean() && !lp->is_number_integer())
-            bad_field("logprobs", fmt::format("must be a boolean or an integer, got {}", shown(*lp)));
-        if (wanted) bad_field("logprobs", "is not supported by this server yet");
-    }
-    if (const auto top = optional_integer(body, "top_logprobs", 0, 20); top && *top > 0)
-        bad_field("top_logprobs", "is not supported by this server yet");
+    f.top_logprobs = parse_logprobs(body, d.logprobs);
     f.ignore_eos = optional_bool(body, "ignore_eos").value_or(false);
     return f;
 }

@@ -25,19 +25,23 @@ struct SamplingDefaults {
     float top_p = 1.0f;
     float min_p = 0.0f;
     int64_t max_tokens = -1;  // -1: up to the context
+    // How the route spells logprobs: /v1/completions `logprobs: N` (top N), /v1/chat/completions
+    // `logprobs: true` + `top_logprobs: N`; the native API has none (400 when asked).
+    enum class Logprobs { None, Completions, Chat } logprobs = Logprobs::None;
 };
-SamplingDefaults openai_defaults(int64_t max_tokens);
+SamplingDefaults openai_defaults(int64_t max_tokens, SamplingDefaults::Logprobs logprobs);
 SamplingDefaults native_defaults();
 
 struct SamplingFields {
     engine::GenerationOptions options;  // options.max_tokens is -1 for "up to the context"
     bool seed_given = false;            // options.sampler.seed is random otherwise
     bool ignore_eos = false;
+    int32_t top_logprobs = -1;          // -1: no logprobs; n: each token's logprob and the n most likely
 };
 
 // max_tokens / max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop (string or
 // list), presence_penalty, frequency_penalty, repeat_penalty, n (must be 1), logprobs and
-// top_logprobs (refused while unsupported), ignore_eos.
+// top_logprobs (as defaults.logprobs says; at most 20 alternatives), ignore_eos.
 SamplingFields parse_sampling_fields(const Json& body, const SamplingDefaults& defaults);
 
 // "prompt": a string, or a list of token ids (not empty). Exactly one of text / ids is set.

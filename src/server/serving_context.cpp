@@ -33,7 +33,8 @@ std::shared_ptr<engine::RequestHandle> ServingContext::submit(std::vector<int32_
         throw ApiError(400, fmt::format("the prompt is {} tokens but the context holds {}", n_prompt,
                                         engine.max_positions()), prompt_field, "context_length_exceeded");
     if (fields.options.max_tokens < 0) fields.options.max_tokens = engine.max_positions();
-    engine::RequestParams params{std::move(prompt), std::move(fields.options), fields.ignore_eos, stream};
+    engine::RequestParams params{std::move(prompt), std::move(fields.options), fields.ignore_eos, stream,
+                                 fields.top_logprobs};
     std::shared_ptr<engine::RequestHandle> handle;
     try {
         handle = engine.submit(std::move(params));
@@ -46,6 +47,10 @@ std::shared_ptr<engine::RequestHandle> ServingContext::submit(std::vector<int32_
     }
     registry.add(handle);
     return handle;
+}
+
+std::string ServingContext::token_piece(int32_t token) const {
+    return tokenizer.is_control(token) ? std::string() : tokenizer.token_to_piece(token);
 }
 
 std::vector<int32_t> ServingContext::encode_prompt(const std::string& text) const {

@@ -61,6 +61,8 @@ struct ServingContext {
     // messages → the model's chat template → ids (special tokens parsed). ApiError 400 naming
     // "messages" when the template refuses them.
     std::vector<int32_t> encode_chat(const nlohmann::ordered_json& messages) const;
+    // The bytes a generated token adds to the text ("" for control tokens).
+    std::string token_piece(int32_t token) const;
 };
 
 // The loaded context, or nothing while loading (set once by the server).

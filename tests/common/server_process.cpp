@@ -83,12 +83,17 @@ int ServerProcess::stop(int timeout_s) {
 
 HttpResult ServerProcess::request(const std::string& method, const std::string& path, const std::string& body,
                                   const std::string& extra_args) const {
+    return http_request(method, url(path), body, extra_args);
+}
+
+HttpResult http_request(const std::string& method, const std::string& url, const std::string& body,
+                        const std::string& extra_args) {
     std::string cmd = "curl -s -N --max-time 120 -o - -w '\\n%{http_code}' -X " + method + " " + extra_args + " ";
     if (!body.empty())
         cmd += "-H 'Content-Type: application/json' --data-binary " + shell_quoted(body) + " ";
     else if (method == "POST")
         cmd += "-d '' ";  // Content-Length: 0, as HTTP clients send for an empty POST
-    cmd += shell_quoted(url(path));
+    cmd += shell_quoted(url);
     const auto r = run_command(cmd);
     HttpResult h;
     const size_t nl = r.output.rfind('\n');

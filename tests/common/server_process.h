@@ -14,6 +14,10 @@ struct HttpResult {
     std::string body;
 };
 
+// curl: method, full URL, optional JSON body and extra curl arguments; bounded to 120 s.
+HttpResult http_request(const std::string& method, const std::string& url, const std::string& body = "",
+                        const std::string& extra_args = "");
+
 class ServerProcess {
 public:
     // Starts `rocmforge serve <args> --port 0`; adds a test failure (with the server's log) when

@@ -1,7 +1,7 @@
 // `rocmforge serve` as a real process on a loopback port, driven with curl: every route, SSE
 // framing, the JSON errors, greedy results equal to `generate --temp 0` run alone (also with 32
 // requests at once), dropped streams freeing their KV blocks, and SIGTERM exiting 0.
-#include "common/server_process.h"
+#include "common/serve_test_support.h"
 #include "common/test_paths.h"
 
 #include <gtest/gtest.h>
@@ -18,61 +18,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string model_path() { return shared_file("models/wp-25M-Q8_0.gguf").string(); }
-
-// `generate --temp 0` alone: the oracle.
-json generate_alone(const std::string& prompt, int n) {
-    const auto cmd = rocmforge_binary() + " generate -m " + model_path() + " -p " + shell_quoted(prompt) +
-                     " --temp 0 -n " + std::to_string(n) + " -t 2 --json 2>/dev/null";
-    const auto r = run_command(cmd);
-    EXPECT_EQ(r.exit_code, 0) << cmd;
-    return json::parse(r.output);
-}
-
-// The payloads of an SSE body; checks the framing: every event is one `data: ` line followed by
-// a blank line, and the last is `data: [DONE]`.
-std::vector<std::string> sse_payloads(const std::string& body) {
-    std::vector<std::string> payloads;
-    size_t at = 0;
-    while (at < body.size()) {
-        const size_t end = body.find("\n\n", at);
-        EXPECT_NE(end, std::string::npos) << "unterminated event at byte " << at << ": " << body.substr(at);
-        if (end == std::string::npos) break;
-        const std::string event = body.substr(at, end - at);
-        EXPECT_EQ(event.rfind("data: ", 0), 0u) << event;
-        EXPECT_EQ(event.find('\n'), std::string::npos) << "one line per event: " << event;
-        payloads.push_back(event.substr(6));
-        at = end + 2;
-    }
-    EXPECT_FALSE(payloads.empty());
-    if (!payloads.empty()) {
-        EXPECT_EQ(payloads.back(), "[DONE]");
-    }
-    return payloads;
-}
-
-void expect_error(const HttpResult& r, int status, const std::string& param, const std::string& message_part = "") {
-    EXPECT_EQ(r.status, status) << r.body;
-    const auto j = json::parse(r.body, nullptr, false);
-    ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
-    const auto& e = j["error"];
-    EXPECT_TRUE(e.contains("message") && e.contains("type") && e.contains("param") && e.contains("code")) << r.body;
-    if (param.empty())
-        EXPECT_TRUE(e["param"].is_null()) << r.body;
-    else
-        EXPECT_EQ(e["param"], param) << r.body;
-    if (!message_part.empty()) {
-        EXPECT_NE(e["message"].get<std::string>().find(message_part), std::string::npos) << r.body;
-    }
-}
-
-int64_t metric(const std::string& text, const std::string& name) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
-    ADD_FAILURE() << "no metric " << name;
-    return -1;
-}
+std::string model_path() { return wp25m_path(); }
 
 class ServeTest : public testing::Test {
 protected:
@@ -304,6 +250,35 @@ TEST_F(ServeTest, DroppedStreamsReturnKvUsageToIdle) {
     EXPECT_NE(m.find("# TYPE rocmforge_time_to_first_token_seconds histogram"), std::string::npos);
     EXPECT_NE(m.find("rocmforge_inter_token_latency_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
     EXPECT_NE(m.find("rocmforge_request_latency_seconds_count"), std::string::npos);
+}
+
+TEST_F(ServeTest, DroppedNonStreamingRequestsAreCancelledAndFreeKv) {
+    const auto cancelled = [&] {
+        return metric(server_->request("GET", "/metrics").body, "rocmforge_requests_total{status=\"cancelled\"}");
+    };
+    const int64_t before = cancelled();
+    std::vector<std::future<void>> clients;
+    for (int i = 0; i < 16; ++i) {
+        // Non-streaming: nothing is written until the end, so only the closed socket tells.
+        const std::string route = i % 2 == 0 ? "/v1/completions" : "/generate";
+        const std::string extra = i % 2 == 0 ? "" : ",\"wait\":true";
+        clients.push_back(std::async(std::launch::async, [&, route, extra] {
+            run_command("curl -s --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary "
+                        "'{\"prompt\":\"The war\",\"max_tokens\":2000,\"ignore_eos\":true" + extra + "}' " +
+                        server_->url(route));
+        }));
+    }
+    for (auto& c : clients) c.get();
+    int64_t used = -1, running = -1;
+    for (int i = 0; i < 500 && (used != 0 || running != 0); ++i) {
+        const auto m = server_->request("GET", "/metrics").body;
+        used = metric(m, "rocmforge_kv_blocks_used");
+        running = metric(m, "rocmforge_requests_running");
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(used, 0);
+    EXPECT_EQ(running, 0);
+    EXPECT_EQ(cancelled() - before, 16) << "every dropped request is cancelled, none runs to its end";
 }
 
 TEST_F(ServeTest, SharedPrefixShowsPrefixCacheHits) {

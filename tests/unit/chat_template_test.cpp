@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -157,6 +158,44 @@ TEST(ChatTemplate, SyntaxErrorNamesTheLine) {
     }
     EXPECT_THROW(render_chat_template("{{ 1 + }}", ChatTemplateInputs{}), Error);
     EXPECT_THROW(render_chat_template("{% frobnicate %}", ChatTemplateInputs{}), Error);
+}
+
+// Templates come from model files: one that would run for ever, recurse without end or build a
+// huge string stops with an error naming the bound, quickly.
+TEST(ChatTemplate, RunawayTemplatesAreBoundedErrors) {
+    struct Case {
+        const char* name;
+        const char* source;
+        const char* message_part;
+    };
+    const Case cases[] = {
+        {"nested loops", "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+                         "{% endfor %}{% endfor %}{% endfor %}", "steps"},
+        {"recursion", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recursion"},
+        {"string doubling", "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}"
+                            "{% endfor %}{{ ns.s }}", "string over"},
+        {"list doubling", "{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}"
+                          "{% endfor %}", "list over"},
+        {"repeat", "{{ 'abc' * 100000000 }}", "string over"},
+        {"output", "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "string over"},
+        {"replace", "{{ ('x' * 1000000) | replace('x', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') }}", "16 MiB"},
+        {"total bytes", "{% for i in range(100000) %}{% set s = 'x' * 10000 %}{% endfor %}", "in all"},
+    };
+    for (const auto& c : cases) {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            render_chat_template(c.source, ChatTemplateInputs{});
+            ADD_FAILURE() << c.name << ": expected an error";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(c.message_part), std::string::npos) << c.name << ": " << e.what();
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_LT(seconds, 10.0) << c.name;
+    }
+    // Within the bounds, loops still run: 100 x 100 iterations are fine.
+    EXPECT_EQ(render_chat_template("{% for a in range(100) %}{% for b in range(100) %}{% endfor %}{% endfor %}ok",
+                                   ChatTemplateInputs{}),
+              "ok");
 }
 
 }  // namespace

@@ -84,7 +84,13 @@ std::vector<std::string> python_split(const std::string& s, const Value* sep_val
     return parts;
 }
 
+// Results of replace() larger than this are template errors (the interpreter's string bound).
+constexpr size_t kMaxReplaceBytes = size_t{16} << 20;
+
 std::string python_replace(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
+    const auto check = [](const std::string& out) {
+        if (out.size() > kMaxReplaceBytes) template_error("replace() builds a string over 16 MiB");
+    };
     std::string out;
     size_t pos = 0;
     int64_t done = 0;
@@ -96,6 +102,7 @@ std::string python_replace(const std::string& s, const std::string& from, const 
                 ++done;
             }
             if (i < s.size()) out += s[i];
+            check(out);
         }
         return out;
     }
@@ -104,6 +111,7 @@ std::string python_replace(const std::string& s, const std::string& from, const 
         if (at == std::string::npos) break;
         out.append(s, pos, at - pos);
         out += to;
+        check(out);
         pos = at + from.size();
         ++done;
     }
@@ -430,7 +438,8 @@ Value apply_filter(Interpreter& interp, std::string_view name, const Value& inpu
     if (name == "length" || name == "count") return Value(python_length(input));
     if (name == "tojson") {
         const Value* indent = args.get(0, "indent");
-        return Value(input.to_json(indent != nullptr && indent->is_int() ? static_cast<int>(indent->as_int()) : -1));
+        const bool indented = indent != nullptr && indent->is_int();
+        return Value(input.to_json(indented ? static_cast<int>(std::clamp<int64_t>(indent->as_int(), -1, 64)) : -1));
     }
     if (name == "items") {
         if (input.is_undefined()) return Value(ValueList{});

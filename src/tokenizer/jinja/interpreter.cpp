@@ -25,8 +25,6 @@ double to_number(const Value& v, size_t line, const char* op) {
     error_at(line, fmt::format("unsupported operand type {} for '{}'", v.type_name(), op));
 }
 
-constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB: bigger results are template bugs
-
 int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -74,7 +72,7 @@ std::vector<size_t> char_offsets(const std::string& s) {
 
 }  // namespace
 
-Interpreter::Interpreter(ValueDict globals) {
+Interpreter::Interpreter(ValueDict globals, RenderLimits limits) : limits_(limits) {
     Scope root;
     for (auto& [key, value] : globals.entries) root[key] = std::move(value);
     scopes_.push_back(std::move(root));
@@ -86,6 +84,28 @@ std::string Interpreter::render(const Body& body) {
     return out;
 }
 
+void Interpreter::charge_step(size_t line) {
+    if (++steps_ > limits_.max_steps)
+        error_at(line, fmt::format("template exceeds {} steps (statements, loop iterations and calls)",
+                                   limits_.max_steps));
+}
+
+void Interpreter::charge_string(size_t result_size, size_t built, size_t line) {
+    if (result_size > limits_.max_string_bytes)
+        error_at(line, fmt::format("template builds a string over {} bytes", limits_.max_string_bytes));
+    total_bytes_ += built;
+    if (total_bytes_ > limits_.max_total_bytes)
+        error_at(line, fmt::format("template builds over {} bytes of text in all", limits_.max_total_bytes));
+}
+
+void Interpreter::charge_list(size_t result_size, size_t line) {
+    if (result_size > limits_.max_list_items)
+        error_at(line, fmt::format("template builds a list over {} items", limits_.max_list_items));
+    total_bytes_ += result_size * sizeof(Value);
+    if (total_bytes_ > limits_.max_total_bytes)
+        error_at(line, fmt::format("template builds over {} bytes of text in all", limits_.max_total_bytes));
+}
+
 Interpreter::Flow Interpreter::exec_body(const Body& body, std::string& out) {
     for (const auto& stmt : body) {
         const Flow flow = exec(*stmt, out);
@@ -95,9 +115,18 @@ Interpreter::Flow Interpreter::exec_body(const Body& body, std::string& out) {
 }
 
 Interpreter::Flow Interpreter::exec(const Stmt& stmt, std::string& out) {
+    charge_step(stmt.line);
     switch (stmt.kind) {
-        case Stmt::Kind::Text: out += stmt.text; return Flow::Normal;
-        case Stmt::Kind::Output: out += eval(*stmt.expr).to_string(); return Flow::Normal;
+        case Stmt::Kind::Text:
+            charge_string(out.size() + stmt.text.size(), stmt.text.size(), stmt.line);
+            out += stmt.text;
+            return Flow::Normal;
+        case Stmt::Kind::Output: {
+            const std::string text = eval(*stmt.expr).to_string();
+            charge_string(out.size() + text.size(), text.size(), stmt.line);
+            out += text;
+            return Flow::Normal;
+        }
         case Stmt::Kind::If:
             for (const auto& [condition, body] : stmt.branches) {
                 if (!condition || eval(*condition).truthy()) return exec_body(body, out);
@@ -172,6 +201,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& stmt, std::string& out) {
     if (stmt.condition) {
         ValueList kept;
         for (auto& item : items) {
+            charge_step(stmt.line);
             scopes_.emplace_back();
             assign(stmt.targets, item, stmt.line);
             const bool keep = eval(*stmt.condition).truthy();
@@ -184,6 +214,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& stmt, std::string& out) {
     // into the next iteration or past the loop (use namespace() for that).
     const auto length = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < length; ++i) {
+        charge_step(stmt.line);
         const auto index = static_cast<size_t>(i);
         ValueDict loop;
         loop.entries = {
@@ -285,6 +316,7 @@ Value Interpreter::call(const Value& callee, const CallArgs& args, size_t line) 
     if (!callee.is_function()) {
         error_at(line, callee.is_undefined() ? "call of an undefined function" : fmt::format("'{}' object is not callable", callee.type_name()));
     }
+    charge_step(line);
     return callee.function_ref()(args);
 }
 
@@ -415,7 +447,12 @@ Value Interpreter::eval_binary(const Expr& expr) {
     }
     const Value a = eval(*expr.args[0]);
     const Value b = eval(*expr.args[1]);
-    if (op == "~") return Value(a.to_string() + b.to_string());
+    if (op == "~") {
+        std::string left = a.to_string();
+        const std::string right = b.to_string();
+        charge_string(left.size() + right.size(), left.size() + right.size(), expr.line);
+        return Value(left + right);
+    }
     if (op == "==") return Value(a.equals(b));
     if (op == "!=") return Value(!a.equals(b));
     if (op == "in" || op == "notin") {
@@ -449,8 +486,13 @@ Value Interpreter::eval_binary(const Expr& expr) {
         return Value(cmp >= 0);
     }
     if (op == "+") {
-        if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+        if (a.is_string() && b.is_string()) {
+            const size_t n = a.as_string().size() + b.as_string().size();
+            charge_string(n, n, expr.line);
+            return Value(a.as_string() + b.as_string());
+        }
         if (a.is_list() && b.is_list()) {
+            charge_list(a.list().size() + b.list().size(), expr.line);
             ValueList list = a.list();
             list.insert(list.end(), b.list().begin(), b.list().end());
             return Value(std::move(list));
@@ -469,9 +511,11 @@ Value Interpreter::eval_binary(const Expr& expr) {
         if ((a.is_string() && b.is_int()) || (a.is_int() && b.is_string())) {
             const std::string& s = a.is_string() ? a.as_string() : b.as_string();
             const int64_t n = a.is_int() ? a.as_int() : b.as_int();
-            if (n > 0 && static_cast<size_t>(n) > kMaxStringBytes / std::max<size_t>(s.size(), 1)) {
-                error_at(expr.line, "string repetition too large");
+            if (n > 0 && static_cast<size_t>(n) > limits_.max_string_bytes / std::max<size_t>(s.size(), 1)) {
+                error_at(expr.line, fmt::format("template builds a string over {} bytes", limits_.max_string_bytes));
             }
+            const size_t bytes = static_cast<size_t>(std::max<int64_t>(n, 0)) * s.size();
+            charge_string(bytes, bytes, expr.line);
             std::string out;
             for (int64_t i = 0; i < n; ++i) out += s;
             return Value(std::move(out));
