@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <thread>
+
 namespace rocmforge::test {
 namespace {
 
@@ -30,6 +33,20 @@ TEST(BenchCommand, TableOutput) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("| pp16 |"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("| tg4 |"), std::string::npos) << r.output;
+}
+
+// A thread count far above the machine's is capped (with a warning) instead of starting that many.
+TEST(BenchCommand, HugeThreadCountIsCappedWithAWarning) {
+    const auto r = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                                   " -p 8 -n 2 -r 1 -t 100000 --json",
+                               /*merge_stderr=*/true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("100000 threads requested"), std::string::npos) << r.output;
+    const auto json_begin = r.output.find('{');
+    ASSERT_NE(json_begin, std::string::npos) << r.output;
+    const auto j = nlohmann::json::parse(r.output.substr(json_begin));
+    const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(j.at("threads"), hardware);
 }
 
 }  // namespace
