@@ -25,6 +25,12 @@ TEST(BenchCommand, JsonHasAllFields) {
     EXPECT_GT(j.at("tg_tok_s").get<double>(), 0.0);
     EXPECT_GE(j.at("tg_tok_s_sd").get<double>(), 0.0);
     EXPECT_GT(j.at("tg_gb_s").get<double>(), 0.0);
+    // On the CPU: the SIMD level in use and the measured read bandwidth the GB/s are judged by.
+    ASSERT_TRUE(j.contains("simd") && j.contains("read_gb_s") && j.contains("tg_bandwidth_pct")) << r.output;
+    EXPECT_FALSE(j.at("simd").get<std::string>().empty());
+    EXPECT_GT(j.at("read_gb_s").get<double>(), 0.0);
+    EXPECT_NEAR(j.at("tg_bandwidth_pct").get<double>(),
+                100.0 * j.at("tg_gb_s").get<double>() / j.at("read_gb_s").get<double>(), 1e-6);
 }
 
 TEST(BenchCommand, TableOutput) {
@@ -33,6 +39,7 @@ TEST(BenchCommand, TableOutput) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("| pp16 |"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("| tg4 |"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("of the measured read bandwidth"), std::string::npos) << r.output;
 }
 
 // A thread count far above the machine's is capped (with a warning) instead of starting that many.
