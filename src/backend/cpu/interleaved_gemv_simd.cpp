@@ -30,6 +30,14 @@ HWY_INLINE __m256i DotU8I8(__m256i a, __m256i b) {
 #endif
 }
 
+// Software prefetch of the cache lines `bytes` bytes of weights read now, kPrefetchBytes ahead
+// (2 KiB measured best of {0, 512, 2048} with bench/interleaved_gemv_bench on a Zen 3 VM).
+constexpr int kPrefetchBytes = 2048;
+HWY_INLINE void PrefetchAhead(const void* p, int bytes) {
+    for (int line = 0; line < bytes; line += 64)
+        _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes + line, _MM_HINT_T0);
+}
+
 // Sums of the 8 lanes of each of s[0..7] as the 8 lanes of one vector (row r in lane r).
 HWY_INLINE __m256i SumLanesOf8(const __m256i s[8]) {
     const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
@@ -73,6 +81,7 @@ void GemvQ4_0x8Tokens(int64_t k, const BlockQ4_0x8* groups, int64_t n_groups, co
         __m256 acc[NT];
         for (auto& v : acc) v = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
+            PrefetchAhead(b + i, sizeof(BlockQ4_0x8));
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
             __m256i lo[4], hi[4];  // pair p: rows p (low 128 bits) and p + 4 (high 128 bits)
             for (int p = 0; p < 4; ++p) {
@@ -110,6 +119,7 @@ void GemvQ8_0x8Tokens(int64_t k, const BlockQ8_0x8* groups, int64_t n_groups, co
         for (auto& v : acc) v = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
+            PrefetchAhead(b + i, sizeof(BlockQ8_0x8));
             __m256i w[8], abs_w[8];
             for (int r = 0; r < 8; ++r) {
                 w[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[r]));
