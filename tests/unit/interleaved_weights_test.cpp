@@ -1,4 +1,4 @@
-// Interleaved Q4_0/Q8_0 decode layout (backend/cpu/interleaved_weights.h) and its multi-row
+// Interleaved Q4_0/Q8_0/Q4_K decode layout (backend/cpu/interleaved_weights.h) and its multi-row
 // kernels (interleaved_gemv.h), on fresh random inputs:
 //  - the scalar reference kernel against an independent double-precision dot of the dequantized
 //    plain rows (tolerance 1e-5 of sum |w * a|: only the f32 accumulation differs);
@@ -60,20 +60,24 @@ std::vector<uint8_t> interleave(const tensor::Tensor& plain) {
     return out;
 }
 
-// Q8_0 activation rows with codes in [-127, 127].
-std::vector<std::vector<uint8_t>> make_activations(int64_t k, int n, std::mt19937& rng) {
-    const auto& q8 = quant::quant_traits(GgmlType::Q8_0);
+// Activation rows in the weight type's vec_dot_type (Q8_0 / Q8_K: codes in [-127, 127]).
+std::vector<std::vector<uint8_t>> make_activations(GgmlType weight_type, int64_t k, int n, std::mt19937& rng) {
+    const auto& q8 = quant::quant_traits(quant::quant_traits(weight_type).vec_dot_type);
     std::vector<std::vector<uint8_t>> rows(static_cast<size_t>(n), std::vector<uint8_t>(quant::row_size(q8, k)));
     for (auto& row : rows) q8.from_float(random_values(k, rng, 3.0f).data(), row.data(), k);
     return rows;
 }
 
-class InterleavedWeights : public ::testing::TestWithParam<GgmlType> {};
+class InterleavedWeights : public ::testing::TestWithParam<GgmlType> {
+protected:
+    // Row length of `blocks` blocks of the type under test.
+    static int64_t blocks(int64_t n) { return n * quant::quant_traits(GetParam()).block_size; }
+};
 
 TEST_P(InterleavedWeights, DequantizedRowsEqualThePlainRows) {
     std::mt19937 rng(std::random_device{}());
     for (int64_t n_rows : {8, 9, 15, 16, 23, 40}) {
-        const int64_t k = 32 * 5;
+        const int64_t k = blocks(5);
         const auto plain = make_weight(GetParam(), k, n_rows, rng);
         auto bytes = interleave(plain.t);
         const auto w = interleaved_view(plain.t, bytes.data());
@@ -89,12 +93,12 @@ TEST_P(InterleavedWeights, DequantizedRowsEqualThePlainRows) {
 
 TEST_P(InterleavedWeights, ReferenceKernelMatchesDoublePrecisionDot) {
     std::mt19937 rng(std::random_device{}());
-    const auto& q8 = quant::quant_traits(GgmlType::Q8_0);
-    for (int64_t k : {32, 96, 4096}) {
+    const auto& q8 = quant::quant_traits(quant::quant_traits(GetParam()).vec_dot_type);
+    for (int64_t k : {blocks(1), blocks(3), int64_t{4096}}) {
         const int64_t n_rows = 16;
         const auto plain = make_weight(GetParam(), k, n_rows, rng);
         auto bytes = interleave(plain.t);
-        const auto acts = make_activations(k, 3, rng);
+        const auto acts = make_activations(GetParam(), k, 3, rng);
         std::vector<std::vector<float>> y(3, std::vector<float>(n_rows, NAN));
         const void* a[3] = {acts[0].data(), acts[1].data(), acts[2].data()};
         float* out[3] = {y[0].data(), y[1].data(), y[2].data()};
@@ -123,12 +127,12 @@ TEST_P(InterleavedWeights, SimdKernelsEqualTheReferenceBitForBitOnEveryTarget) {
         hwy::SetSupportedTargetsForTest(target);
         const InterleavedGemvFn gemv = interleaved_gemv(GetParam());
         ++tested_targets;
-        for (int64_t k : {32, 64, 160, 4096 + 32}) {
+        for (int64_t k : {blocks(1), blocks(2), blocks(5), 4096 + blocks(1)}) {
             for (int64_t n_groups : {1, 3}) {
                 const auto plain = make_weight(GetParam(), k, n_groups * 8, rng);
                 auto bytes = interleave(plain.t);
                 for (int n_tokens = 1; n_tokens <= kInterleavedGemvMaxTokens; ++n_tokens) {
-                    const auto acts = make_activations(k, n_tokens, rng);
+                    const auto acts = make_activations(GetParam(), k, n_tokens, rng);
                     const int64_t n_out = n_groups * 8;
                     std::vector<float> expected(n_out * n_tokens, NAN), got(n_out * n_tokens, NAN);
                     const void* a[kInterleavedGemvMaxTokens];
@@ -158,7 +162,7 @@ TEST_P(InterleavedWeights, BackendMatmulIsBatchInvariantAndMatchesReference) {
     for (int threads : {1, 2, 3}) {
         CpuBackend backend(threads);
         for (int64_t n_rows : {8, 13, 67}) {
-            const int64_t k = 32 * 7;
+            const int64_t k = blocks(7);
             const auto plain = make_weight(GetParam(), k, n_rows, rng);
             const auto w = backend.upload_weight(plain.t);
             ASSERT_EQ(w.layout, tensor::Layout::Interleaved8);
@@ -186,7 +190,7 @@ TEST_P(InterleavedWeights, BackendMatmulIsBatchInvariantAndMatchesReference) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
 
 }  // namespace

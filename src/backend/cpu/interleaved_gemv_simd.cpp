@@ -11,6 +11,8 @@
 #include "backend/cpu/interleaved_gemv.h"
 #include "backend/cpu/interleaved_weights.h"
 #include "quant/block_types.h"
+#include "quant/k_quant_layout.h"
+#include "util/error.h"
 
 #include <vector>
 
@@ -137,30 +139,79 @@ void GemvQ8_0x8Tokens(int64_t k, const BlockQ8_0x8* groups, int64_t n_groups, co
     }
 }
 
-template <class Group, void (*Kernel1)(int64_t, const Group*, int64_t, const quant::BlockQ8_0* const*, float* const*),
-          void (*Kernel2)(int64_t, const Group*, int64_t, const quant::BlockQ8_0* const*, float* const*),
-          void (*Kernel3)(int64_t, const Group*, int64_t, const quant::BlockQ8_0* const*, float* const*),
-          void (*Kernel4)(int64_t, const Group*, int64_t, const quant::BlockQ8_0* const*, float* const*)>
-void DispatchTokens(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens,
-                    float* const* y) {
-    const auto* g = static_cast<const Group*>(groups);
-    const auto* const* a = reinterpret_cast<const quant::BlockQ8_0* const*>(act);
-    switch (n_tokens) {
-        case 1: return Kernel1(k, g, n_groups, a, y);
-        case 2: return Kernel2(k, g, n_groups, a, y);
-        case 3: return Kernel3(k, g, n_groups, a, y);
-        default: return Kernel4(k, g, n_groups, a, y);
+// Q4_K: per row and super-block, the 8 sub-block dots scaled by their 6-bit scales (madd with the
+// scale as the int16 multiplier), and the mins term from the activations' 16-element sums.
+template <int NT>
+void GemvQ4_Kx8Tokens(int64_t k, const BlockQ4_Kx8* groups, int64_t n_groups, const quant::BlockQ8_K* const* a,
+                      float* const* y) {
+    const int64_t nb = k / quant::kQK_K;
+    const __m256i low_mask = _mm256_set1_epi8(0x0F);
+    for (int64_t g = 0; g < n_groups; ++g) {
+        const BlockQ4_Kx8* b = groups + g * nb;
+        __m256 acc[NT], macc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = macc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            PrefetchAhead(b + i, sizeof(BlockQ4_Kx8));
+            const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
+            const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].dmin)));
+            int sc[8][8], mn[8][8];
+            for (int r = 0; r < 8; ++r)
+                for (int sb = 0; sb < 8; ++sb) quant::layout::k4_scale_min(b[i].scales[r], sb, &sc[r][sb], &mn[r][sb]);
+            for (int t = 0; t < NT; ++t) {
+                const quant::BlockQ8_K& at = a[t][i];
+                int32_t pair_sums[8];
+                for (int sb = 0; sb < 8; ++sb) pair_sums[sb] = at.bsums[2 * sb] + at.bsums[2 * sb + 1];
+                __m256i s[8];
+                HWY_ALIGN int32_t msum[8];
+                for (int r = 0; r < 8; ++r) {
+                    __m256i sumi = _mm256_setzero_si256();
+                    for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles sub-block 2c, high 2c + 1
+                        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[r] + 32 * c));
+                        const __m256i lo = _mm256_and_si256(q, low_mask);
+                        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
+                        const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.qs + 64 * c));
+                        const __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.qs + 64 * c + 32));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo),
+                                                                        _mm256_set1_epi16(static_cast<int16_t>(sc[r][2 * c]))));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi),
+                                                                        _mm256_set1_epi16(static_cast<int16_t>(sc[r][2 * c + 1]))));
+                    }
+                    s[r] = sumi;
+                    int32_t m = 0;
+                    for (int sb = 0; sb < 8; ++sb) m += mn[r][sb] * pair_sums[sb];
+                    msum[r] = m;
+                }
+                const __m256 da = _mm256_set1_ps(at.d);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(SumLanesOf8(s)), _mm256_mul_ps(d, da), acc[t]);
+                macc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(msum))),
+                                          _mm256_mul_ps(dmin, da), macc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t] + g * kInterleavedRows, _mm256_sub_ps(acc[t], macc[t]));
     }
 }
 
+// The kernel instance for n_tokens (1..4) of Kernel<NT>.
+#define ROCMFORGE_GEMV_FOR_TOKENS(Kernel, Group, Act)                                                            \
+    const auto* g = static_cast<const Group*>(groups);                                                           \
+    const auto* const* a = reinterpret_cast<const Act* const*>(act);                                             \
+    switch (n_tokens) {                                                                                          \
+        case 1: return Kernel<1>(k, g, n_groups, a, y);                                                          \
+        case 2: return Kernel<2>(k, g, n_groups, a, y);                                                          \
+        case 3: return Kernel<3>(k, g, n_groups, a, y);                                                          \
+        default: return Kernel<4>(k, g, n_groups, a, y);                                                         \
+    }
+
 void GemvQ4_0x8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    DispatchTokens<BlockQ4_0x8, GemvQ4_0x8Tokens<1>, GemvQ4_0x8Tokens<2>, GemvQ4_0x8Tokens<3>, GemvQ4_0x8Tokens<4>>(
-        k, groups, n_groups, act, n_tokens, y);
+    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ4_0x8Tokens, BlockQ4_0x8, quant::BlockQ8_0)
 }
 void GemvQ8_0x8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    DispatchTokens<BlockQ8_0x8, GemvQ8_0x8Tokens<1>, GemvQ8_0x8Tokens<2>, GemvQ8_0x8Tokens<3>, GemvQ8_0x8Tokens<4>>(
-        k, groups, n_groups, act, n_tokens, y);
+    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ8_0x8Tokens, BlockQ8_0x8, quant::BlockQ8_0)
 }
+void GemvQ4_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
+    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ4_Kx8Tokens, BlockQ4_Kx8, quant::BlockQ8_K)
+}
+#undef ROCMFORGE_GEMV_FOR_TOKENS
 
 #else  // no 256-bit x86 integer ops: the scalar reference
 
@@ -169,6 +220,9 @@ void GemvQ4_0x8(int64_t k, const void* groups, int64_t n_groups, const void* con
 }
 void GemvQ8_0x8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
     interleaved_gemv_reference(gguf::GgmlType::Q8_0, k, groups, n_groups, act, n_tokens, y);
+}
+void GemvQ4_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
+    interleaved_gemv_reference(gguf::GgmlType::Q4_K, k, groups, n_groups, act, n_tokens, y);
 }
 
 #endif
@@ -182,10 +236,16 @@ namespace rocmforge::backend::cpu {
 
 HWY_EXPORT(GemvQ4_0x8);
 HWY_EXPORT(GemvQ8_0x8);
+HWY_EXPORT(GemvQ4_Kx8);
 
 InterleavedGemvFn interleaved_gemv(gguf::GgmlType type) {
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    return type == gguf::GgmlType::Q4_0 ? &HWY_DYNAMIC_DISPATCH(GemvQ4_0x8) : &HWY_DYNAMIC_DISPATCH(GemvQ8_0x8);
+    switch (type) {
+        case gguf::GgmlType::Q4_0: return &HWY_DYNAMIC_DISPATCH(GemvQ4_0x8);
+        case gguf::GgmlType::Q8_0: return &HWY_DYNAMIC_DISPATCH(GemvQ8_0x8);
+        case gguf::GgmlType::Q4_K: return &HWY_DYNAMIC_DISPATCH(GemvQ4_Kx8);
+        default: throw_error("interleaved_gemv", "no interleaved kernel for type {}", gguf::ggml_type_name(type));
+    }
 }
 
 }  // namespace rocmforge::backend::cpu

@@ -10,31 +10,66 @@ namespace rocmforge::backend::cpu {
 
 using gguf::GgmlType;
 
-bool has_interleaved_layout(GgmlType type) { return type == GgmlType::Q4_0 || type == GgmlType::Q8_0; }
+bool has_interleaved_layout(GgmlType type) {
+    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
+}
 
 size_t interleaved_group_bytes(GgmlType type, int64_t k) {
     assert(has_interleaved_layout(type));
-    const size_t block = type == GgmlType::Q4_0 ? sizeof(BlockQ4_0x8) : sizeof(BlockQ8_0x8);
-    return static_cast<size_t>(k / quant::kQK4_0) * block;
+    return kInterleavedRows * quant::row_size(quant::quant_traits(type), k);
 }
 
 int64_t interleaved_group_count(const tensor::Tensor& w) { return w.ne[1] / kInterleavedRows; }
 
 namespace {
 
+// Plain block <-> row r of a group block.
+void put_row(const quant::BlockQ4_0& plain, int r, BlockQ4_0x8& group) {
+    group.d[r] = plain.d;
+    std::memcpy(group.qs[q4_0x8_slot(r)], plain.qs, sizeof(plain.qs));
+}
+void put_row(const quant::BlockQ8_0& plain, int r, BlockQ8_0x8& group) {
+    group.d[r] = plain.d;
+    std::memcpy(group.qs[r], plain.qs, sizeof(plain.qs));
+}
+void put_row(const quant::BlockQ4_K& plain, int r, BlockQ4_Kx8& group) {
+    group.d[r] = plain.d;
+    group.dmin[r] = plain.dmin;
+    std::memcpy(group.scales[r], plain.scales, sizeof(plain.scales));
+    std::memcpy(group.qs[r], plain.qs, sizeof(plain.qs));
+}
+void get_row(const BlockQ4_0x8& group, int r, quant::BlockQ4_0& plain) {
+    plain.d = group.d[r];
+    std::memcpy(plain.qs, group.qs[q4_0x8_slot(r)], sizeof(plain.qs));
+}
+void get_row(const BlockQ8_0x8& group, int r, quant::BlockQ8_0& plain) {
+    plain.d = group.d[r];
+    std::memcpy(plain.qs, group.qs[r], sizeof(plain.qs));
+}
+void get_row(const BlockQ4_Kx8& group, int r, quant::BlockQ4_K& plain) {
+    plain.d = group.d[r];
+    plain.dmin = group.dmin[r];
+    std::memcpy(plain.scales, group.scales[r], sizeof(plain.scales));
+    std::memcpy(plain.qs, group.qs[r], sizeof(plain.qs));
+}
+
 template <class Plain, class Group>
 void interleave_group(const tensor::Tensor& src, int64_t group, Group* dst) {
-    const int64_t nb = src.ne[0] / quant::kQK4_0;
+    const int64_t nb = static_cast<int64_t>(src.row_bytes() / sizeof(Plain));
     for (int r = 0; r < kInterleavedRows; ++r) {
         const auto* row = reinterpret_cast<const Plain*>(src.row_ptr(group * kInterleavedRows + r));
-        for (int64_t i = 0; i < nb; ++i) {
-            dst[i].d[r] = row[i].d;
-            if constexpr (std::is_same_v<Group, BlockQ4_0x8>) {
-                std::memcpy(dst[i].qs[q4_0x8_slot(r)], row[i].qs, sizeof(row[i].qs));
-            } else {
-                std::memcpy(dst[i].qs[r], row[i].qs, sizeof(row[i].qs));
-            }
-        }
+        for (int64_t i = 0; i < nb; ++i) put_row(row[i], r, dst[i]);
+    }
+}
+
+template <class Plain, class Group>
+void dequantize_group_row(const tensor::Tensor& w, const uint8_t* group, int r, float* dst) {
+    const auto& traits = quant::quant_traits(w.dtype);
+    const int64_t nb = w.ne[0] / traits.block_size;
+    for (int64_t i = 0; i < nb; ++i) {
+        Plain plain;
+        get_row(reinterpret_cast<const Group*>(group)[i], r, plain);
+        traits.to_float(&plain, dst + i * traits.block_size, traits.block_size);
     }
 }
 
@@ -45,10 +80,10 @@ void interleave_groups(const tensor::Tensor& src, void* dst, int64_t group_begin
     const size_t group_bytes = interleaved_group_bytes(src.dtype, src.ne[0]);
     for (int64_t g = group_begin; g < group_end; ++g) {
         void* out = static_cast<uint8_t*>(dst) + static_cast<size_t>(g) * group_bytes;
-        if (src.dtype == GgmlType::Q4_0) {
-            interleave_group<quant::BlockQ4_0>(src, g, static_cast<BlockQ4_0x8*>(out));
-        } else {
-            interleave_group<quant::BlockQ8_0>(src, g, static_cast<BlockQ8_0x8*>(out));
+        switch (src.dtype) {
+            case GgmlType::Q4_0: interleave_group<quant::BlockQ4_0>(src, g, static_cast<BlockQ4_0x8*>(out)); break;
+            case GgmlType::Q8_0: interleave_group<quant::BlockQ8_0>(src, g, static_cast<BlockQ8_0x8*>(out)); break;
+            default: interleave_group<quant::BlockQ4_K>(src, g, static_cast<BlockQ4_Kx8*>(out)); break;
         }
     }
 }
@@ -89,22 +124,11 @@ void dequantize_interleaved_row(const tensor::Tensor& w, int64_t row, float* dst
         return;
     }
     const int r = static_cast<int>(row % kInterleavedRows);
-    const int64_t nb = k / quant::kQK4_0;
     const uint8_t* g = interleaved_group_ptr(w, group);
-    for (int64_t i = 0; i < nb; ++i) {
-        if (w.dtype == GgmlType::Q4_0) {
-            const auto& b = reinterpret_cast<const BlockQ4_0x8*>(g)[i];
-            quant::BlockQ4_0 plain;
-            plain.d = b.d[r];
-            std::memcpy(plain.qs, b.qs[q4_0x8_slot(r)], sizeof(plain.qs));
-            traits.to_float(&plain, dst + i * quant::kQK4_0, quant::kQK4_0);
-        } else {
-            const auto& b = reinterpret_cast<const BlockQ8_0x8*>(g)[i];
-            quant::BlockQ8_0 plain;
-            plain.d = b.d[r];
-            std::memcpy(plain.qs, b.qs[r], sizeof(plain.qs));
-            traits.to_float(&plain, dst + i * quant::kQK4_0, quant::kQK4_0);
-        }
+    switch (w.dtype) {
+        case GgmlType::Q4_0: return dequantize_group_row<quant::BlockQ4_0, BlockQ4_0x8>(w, g, r, dst);
+        case GgmlType::Q8_0: return dequantize_group_row<quant::BlockQ8_0, BlockQ8_0x8>(w, g, r, dst);
+        default: return dequantize_group_row<quant::BlockQ4_K, BlockQ4_Kx8>(w, g, r, dst);
     }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// The decode layout of Q4_0 and Q8_0 weights on the CPU (tensor::Layout::Interleaved8): the
+// The decode layout of Q4_0, Q8_0 and Q4_K weights on the CPU (tensor::Layout::Interleaved8): the
 // blocks of 8 consecutive rows are interleaved, so a multi-row kernel streams one contiguous range
-// and gets 8 rows' scales with one load. A weight W [k, n_rows] (k a multiple of 32) is stored as
-//   groups g < n_rows / 8:  k/32 group blocks, block column i of rows 8g..8g+7 (BlockQ4_0x8 / BlockQ8_0x8)
+// and gets 8 rows' scales with one load. A weight W [k, n_rows] (k a multiple of the block size)
+// is stored as
+//   groups g < n_rows / 8:  k/block group blocks, block column i of rows 8g..8g+7 (Block*x8)
 //   then rows n_rows - n_rows % 8 .. n_rows - 1 as plain rows (GGUF layout).
 // The interleaved copy has exactly the bytes of the plain one (the same blocks, reordered).
 #include "gguf/ggml_type.h"
@@ -33,7 +34,16 @@ struct BlockQ8_0x8 {
 };
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(quant::BlockQ8_0));
 
-// True for the types that have an interleaved layout and kernels (Q4_0, Q8_0).
+// Block column i of 8 Q4_K rows: the fields of BlockQ4_K, row r at index r of each array.
+struct BlockQ4_Kx8 {
+    uint16_t d[8];
+    uint16_t dmin[8];
+    uint8_t scales[8][quant::kKScaleBytes];
+    uint8_t qs[8][quant::kQK_K / 2];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(quant::BlockQ4_K));
+
+// True for the types that have an interleaved layout and kernels (Q4_0, Q8_0, Q4_K).
 bool has_interleaved_layout(gguf::GgmlType type);
 
 // Bytes of one group (8 rows of k values) of `type`.
