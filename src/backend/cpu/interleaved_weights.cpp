@@ -4,7 +4,7 @@
 
 #include <cassert>
 #include <cstring>
-#include <type_traits>
+#include <vector>
 
 namespace rocmforge::backend::cpu {
 
@@ -62,15 +62,14 @@ void interleave_group(const tensor::Tensor& src, int64_t group, Group* dst) {
     }
 }
 
+// Gathers the row's blocks into a plain row, then one to_float call for the whole row.
 template <class Plain, class Group>
 void dequantize_group_row(const tensor::Tensor& w, const uint8_t* group, int r, float* dst) {
-    const auto& traits = quant::quant_traits(w.dtype);
-    const int64_t nb = w.ne[0] / traits.block_size;
-    for (int64_t i = 0; i < nb; ++i) {
-        Plain plain;
-        get_row(reinterpret_cast<const Group*>(group)[i], r, plain);
-        traits.to_float(&plain, dst + i * traits.block_size, traits.block_size);
-    }
+    const int64_t nb = static_cast<int64_t>(w.row_bytes() / sizeof(Plain));
+    thread_local std::vector<Plain> plain;
+    plain.resize(static_cast<size_t>(nb));
+    for (int64_t i = 0; i < nb; ++i) get_row(reinterpret_cast<const Group*>(group)[i], r, plain[i]);
+    quant::quant_traits(w.dtype).to_float(plain.data(), dst, w.ne[0]);
 }
 
 }  // namespace
