@@ -13,15 +13,11 @@ carry="$root/.carry"
 
 case "${1:-}" in
   pack)
-    cmake --build --preset release -j "$(nproc)" --target rocmforge rocmforge_unit_tests rocmforge_interleaved_gemv_bench
-    rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib"
-    cp build/release/rocmforge build/release/tests/rocmforge_unit_tests \
-       build/release/bench/rocmforge_interleaved_gemv_bench "$carry/bin/"
+    # The binaries and libraries of device-test.sh, plus the GEMV bench (same libraries).
+    "$root/scripts/device-test.sh" pack
+    cmake --build --preset release -j "$(nproc)" --target rocmforge_interleaved_gemv_bench
+    cp build/release/bench/rocmforge_interleaved_gemv_bench "$carry/bin/"
     if [[ -n "${2:-}" ]]; then cp "$2" "$carry/bin/rocmforge-base"; fi
-    ldd "$carry"/bin/* | awk '/=> \// {print $3}' | sort -u \
-      | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt)[.-]' \
-      | xargs -r cp -L -t "$carry/lib/"
-    du -sh "$carry"
     ;;
   run)
     export LD_LIBRARY_PATH="$carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
