@@ -29,7 +29,7 @@ void add_make_model_command(CLI::App& app) {
         const auto type = gguf::ggml_type_from_name(o->type_name);
         if (!type) throw_error("--type", "unknown type '{}'", o->type_name);
         o->model.type = *type;
-        ThreadPool pool(o->threads);
+        ThreadPool pool(resolve_thread_count(o->threads));
         model::write_synthetic_model(o->model, o->output, pool);
         log::info("wrote {} (synthetic {} model, {} weights, seed {})", o->output, o->model.shape, o->type_name,
                   o->model.seed);

@@ -18,7 +18,7 @@ DeviceChoice parse_device(const std::string& name) {
 }
 
 std::unique_ptr<backend::Backend> make_backend(int n_threads) {
-    return std::make_unique<backend::cpu::CpuBackend>(n_threads);
+    return std::make_unique<backend::cpu::CpuBackend>(resolve_thread_count(n_threads));
 }
 
 std::unique_ptr<backend::Backend> make_gpu_backend(std::string* why) {

@@ -341,6 +341,12 @@ uint64_t GgufFile::parameter_count() const {
     return total;
 }
 
+bool GgufFile::is_in_mapping(const void* p) const {
+    if (mapping_ == nullptr) return false;
+    const auto* byte = static_cast<const uint8_t*>(p);
+    return byte >= mapping_->data() && byte < mapping_->data() + mapping_->size();
+}
+
 uint64_t GgufFile::tensor_bytes() const {
     uint64_t total = 0;
     for (const auto& t : tensors_) total += t.n_bytes;

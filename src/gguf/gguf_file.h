@@ -74,6 +74,9 @@ public:
     std::optional<std::string> get_string(std::string_view key) const;
     const Array* get_array(std::string_view key) const;
 
+    // True when `p` points into this file's own mapping (open(); never for parse()'s buffers).
+    bool is_in_mapping(const void* p) const;
+
     // Sum over tensors of n_elements, and of n_bytes.
     uint64_t parameter_count() const;
     uint64_t tensor_bytes() const;

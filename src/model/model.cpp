@@ -2,6 +2,10 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/page_memory.h"
+#include "util/progress_bar.h"
+
+#include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
@@ -37,7 +41,18 @@ std::unique_ptr<Model> Model::load(const std::string& path, backend::Backend& ba
     };
     w.visit_tensors([&](const std::string& name, tensor::Tensor& t, backend::Op op) { check(name, t, op); });
     if (w.output.data == w.token_embd.data) check("token_embd.weight (tied output)", w.token_embd, backend::Op::Matmul);
-    w.visit_tensors([&](const std::string&, tensor::Tensor& t, backend::Op) { t = backend.upload_weight(t); });
+    uint64_t total_bytes = 0;
+    w.visit_tensors([&](const std::string&, tensor::Tensor& t, backend::Op) { total_bytes += tensor::tensor_bytes(t.dtype, t.ne); });
+    ProgressBar progress(fmt::format("load {}", std::filesystem::path(path).filename().string()), total_bytes);
+    w.visit_tensors([&](const std::string&, tensor::Tensor& t, backend::Op) {
+        const tensor::Tensor host = t;
+        const size_t bytes = tensor::tensor_bytes(host.dtype, host.ne);
+        t = backend.upload_weight(host);
+        // The backend keeps its own copy: this process's pages of the file range are not needed.
+        if (t.data != host.data && file.is_in_mapping(host.data)) release_mapped_pages(host.data, bytes);
+        progress.advance(bytes);
+    });
+    progress.finish();
 
     const auto& h = model->hparams_;
     log::debug("loaded {} in {:.1f} ms: {} ({} blocks, n_embd {}, heads {}/{}, vocab {}), {:.1f} MiB mapped, on {}",

@@ -203,7 +203,7 @@ QuantizeSummary quantize_model(const std::string& input_path, const std::string&
     writer.set("general.file_type", gguf::Value(target.file_type));
     if (!is_float_type(target.base)) writer.set("general.quantization_version", gguf::Value(uint32_t{2}));
 
-    ThreadPool pool(options.threads);
+    ThreadPool pool(resolve_thread_count(options.threads));
     ProgressBar progress(fmt::format("quantize {}", target.name), work);
     for (size_t i = 0; i < summary.plan.size(); ++i) {
         const auto& p = summary.plan[i];

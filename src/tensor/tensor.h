@@ -18,11 +18,18 @@ const char* device_name(Device device);  // "cpu", "gpu"
 
 constexpr int kMaxDims = 4;
 
+// How the rows of a 2-D weight are stored. Rows: one row after another (GGUF order, nb[1] apart).
+// Interleaved8: the CPU backend's decode layout of some quantized types (backend/cpu/
+// interleaved_weights.h): groups of 8 rows with their blocks interleaved, then the ne[1] % 8 last
+// rows as plain rows; row_ptr() and nb[1] do not apply, readers go through the CPU backend.
+enum class Layout { Rows, Interleaved8 };
+
 struct Tensor {
     gguf::GgmlType dtype = gguf::GgmlType::F32;
     std::array<int64_t, kMaxDims> ne{1, 1, 1, 1};  // elements per dimension
     std::array<size_t, kMaxDims> nb{0, 0, 0, 0};   // byte stride per dimension (nb[0] = one block)
     Device device = Device::Cpu;
+    Layout layout = Layout::Rows;
     void* data = nullptr;
 
     bool empty() const { return data == nullptr; }
@@ -38,6 +45,7 @@ struct Tensor {
     const T* data_as() const { return static_cast<const T*>(data); }
     template <typename T>
     T* data_as() { return static_cast<T*>(data); }
+    // Start of a row; only for Layout::Rows.
     const uint8_t* row_ptr(int64_t row) const { return static_cast<const uint8_t*>(data) + row * nb[1]; }
 
     // The first n rows (ne[1] = n) of a 2-D view: the same data, a smaller shape.

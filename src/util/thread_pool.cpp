@@ -1,5 +1,7 @@
 #include "util/thread_pool.h"
 
+#include "util/log.h"
+
 #include <algorithm>
 #include <chrono>
 #if defined(__x86_64__) || defined(__i386__)
@@ -7,6 +9,17 @@
 #endif
 
 namespace rocmforge {
+
+int resolve_thread_count(int requested) {
+    const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (requested < 1) return hardware;
+    if (requested > hardware) {
+        log::warn("{} threads requested, but this machine has {} hardware threads: using {}", requested, hardware,
+                  hardware);
+        return hardware;
+    }
+    return requested;
+}
 
 ThreadPool::ThreadPool(int n_threads) {
     if (n_threads < 1) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

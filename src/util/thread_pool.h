@@ -15,6 +15,11 @@
 
 namespace rocmforge {
 
+// Thread count for a user's request (a -t flag): < 1 means all hardware threads; a request above
+// the hardware threads is capped to them with a warning (extra threads only contend for cores,
+// and a huge request would try to start that many threads).
+int resolve_thread_count(int requested);
+
 class ThreadPool {
 public:
     // n_threads: total threads including the caller; values < 1 mean "hardware concurrency".

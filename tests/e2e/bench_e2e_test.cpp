@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <thread>
+
 namespace rocmforge::test {
 namespace {
 
@@ -23,6 +26,12 @@ TEST(BenchCommand, JsonHasAllFields) {
     EXPECT_GT(j.at("tg_tok_s").get<double>(), 0.0);
     EXPECT_GE(j.at("tg_tok_s_sd").get<double>(), 0.0);
     EXPECT_GT(j.at("tg_gb_s").get<double>(), 0.0);
+    // On the CPU: the SIMD level in use and the measured read bandwidth the GB/s are judged by.
+    ASSERT_TRUE(j.contains("simd") && j.contains("read_gb_s") && j.contains("tg_bandwidth_pct")) << r.output;
+    EXPECT_FALSE(j.at("simd").get<std::string>().empty());
+    EXPECT_GT(j.at("read_gb_s").get<double>(), 0.0);
+    EXPECT_NEAR(j.at("tg_bandwidth_pct").get<double>(),
+                100.0 * j.at("tg_gb_s").get<double>() / j.at("read_gb_s").get<double>(), 1e-6);
 }
 
 TEST(BenchCommand, TableOutput) {
@@ -31,6 +40,21 @@ TEST(BenchCommand, TableOutput) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("| pp16 |"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("| tg4 |"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("of the measured read bandwidth"), std::string::npos) << r.output;
+}
+
+// A thread count far above the machine's is capped (with a warning) instead of starting that many.
+TEST(BenchCommand, HugeThreadCountIsCappedWithAWarning) {
+    const auto r = run_command(rocmforge_binary() + " bench -m " + shared_file("models/stories260K.gguf").string() +
+                                   " -p 8 -n 2 -r 1 -t 100000 --json",
+                               /*merge_stderr=*/true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("100000 threads requested"), std::string::npos) << r.output;
+    const auto json_begin = r.output.find('{');
+    ASSERT_NE(json_begin, std::string::npos) << r.output;
+    const auto j = nlohmann::json::parse(r.output.substr(json_begin));
+    const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(j.at("threads"), hardware);
 }
 
 TEST(BenchCommand, BatchReportsAggregateDecode) {

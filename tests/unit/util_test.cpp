@@ -7,15 +7,27 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 namespace rocmforge {
 namespace {
+
+TEST(ThreadPool, ResolveThreadCountCapsAtTheHardwareThreads) {
+    const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(resolve_thread_count(0), hardware);
+    EXPECT_EQ(resolve_thread_count(-3), hardware);
+    EXPECT_EQ(resolve_thread_count(1), 1);
+    EXPECT_EQ(resolve_thread_count(hardware), hardware);
+    EXPECT_EQ(resolve_thread_count(hardware + 1), hardware);
+    EXPECT_EQ(resolve_thread_count(100000), hardware);
+}
 
 TEST(ThreadPool, ParallelForCoversEveryIndexExactlyOnce) {
     for (int threads : {1, 2, 3, 8}) {

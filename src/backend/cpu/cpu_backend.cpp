@@ -5,11 +5,14 @@
 #include "backend/cpu/dot.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/get_rows.h"
+#include "backend/cpu/interleaved_weights.h"
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/rms_norm.h"
 #include "quant/float_bits.h"
 #include "quant/quant_traits.h"
 #include "util/error.h"
+#include "util/page_memory.h"
+#include "util/thread_pool.h"
 
 #include <fmt/format.h>
 
@@ -70,6 +73,21 @@ tensor::Buffer CpuBackend::alloc(size_t bytes) {
     if (p == nullptr)
         throw_error("cpu backend", "cannot allocate {:.2f} GiB", static_cast<double>(bytes) / (1ull << 30));
     return tensor::Buffer(tensor::Device::Cpu, p, bytes, [](void* data) { std::free(data); });
+}
+
+tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
+    const bool matrix = host.ne[2] == 1 && host.ne[3] == 1 && host.ne[1] >= kInterleavedRows;
+    if (!matrix || !has_interleaved_layout(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
+        return host;
+    const size_t bytes = tensor::tensor_bytes(host.dtype, host.ne);
+    void* copy = allocate_huge_page_aligned(bytes);
+    interleaved_weights_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
+    const int64_t groups = interleaved_group_count(host);
+    pool_.run([&](int thread_index, int n_threads) {
+        interleave_groups(host, copy, groups * thread_index / n_threads, groups * (thread_index + 1) / n_threads);
+    });
+    copy_tail_rows(host, copy);
+    return interleaved_view(host, copy);
 }
 
 void CpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {

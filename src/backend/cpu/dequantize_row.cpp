@@ -1,6 +1,7 @@
 #include "backend/cpu/dequantize_row.h"
 
 #include "backend/cpu/dot.h"
+#include "backend/cpu/interleaved_weights.h"
 #include "quant/quant_traits.h"
 #include "util/error.h"
 
@@ -9,6 +10,7 @@
 namespace rocmforge::backend::cpu {
 
 void dequantize_row(const tensor::Tensor& t, int64_t row, float* dst) {
+    if (t.layout == tensor::Layout::Interleaved8) return dequantize_interleaved_row(t, row, dst);
     const uint8_t* p = t.row_ptr(row);
     switch (t.dtype) {
         case gguf::GgmlType::F32:

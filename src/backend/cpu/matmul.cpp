@@ -62,9 +62,8 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
     }
     pool.run([&](int thread_index, int n_threads) {
         for (size_t i = 0; i < tasks.size(); ++i) {
-            const int64_t n_out = tasks[i].w->ne[1];
-            multiply_rows(*tasks[i].w, prepared[i], n_tokens, tasks[i].y, n_out * thread_index / n_threads,
-                          n_out * (thread_index + 1) / n_threads);
+            const auto [begin, end] = thread_rows(*tasks[i].w, thread_index, n_threads);
+            multiply_rows(*tasks[i].w, prepared[i], n_tokens, tasks[i].y, begin, end);
         }
     });
 }

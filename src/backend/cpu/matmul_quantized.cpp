@@ -1,6 +1,8 @@
 #include "backend/cpu/matmul_quantized.h"
 
 #include "backend/cpu/dot.h"
+#include "backend/cpu/interleaved_gemv.h"
+#include "backend/cpu/interleaved_weights.h"
 #include "quant/quant_traits.h"
 #include "util/error.h"
 
@@ -28,8 +30,63 @@ void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, 
     for (int64_t t = 0; t < n_tokens; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
 }
 
+namespace {
+
+const void* activation_row(const PreparedActivations& act, int64_t k, int64_t t) {
+    return act.type == gguf::GgmlType::F32 ? static_cast<const void*>(act.x + t * k)
+                                           : static_cast<const void*>(act.data.data() + t * act.row_bytes);
+}
+
+// multiply_rows on Layout::Interleaved8 weights: whole groups with the multi-row kernels (up to
+// kInterleavedGemvMaxTokens tokens per pass over the weights), tail rows with vec_dot.
+void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
+                               int64_t row_begin, int64_t row_end) {
+    const int64_t k = w.ne[0];
+    const int64_t n_out = w.ne[1];
+    const int64_t grouped_rows = interleaved_group_count(w) * kInterleavedRows;
+    const int64_t group_begin = row_begin / kInterleavedRows;
+    const int64_t group_end = std::min(row_end, grouped_rows) / kInterleavedRows;
+    if (group_end > group_begin) {
+        // Resolved once: the dispatch looks the CPU's features up.
+        static const InterleavedGemvFn gemv_q4_0 = interleaved_gemv(gguf::GgmlType::Q4_0);
+        static const InterleavedGemvFn gemv_q8_0 = interleaved_gemv(gguf::GgmlType::Q8_0);
+        static const InterleavedGemvFn gemv_q4_k = interleaved_gemv(gguf::GgmlType::Q4_K);
+        const InterleavedGemvFn gemv = w.dtype == gguf::GgmlType::Q4_0   ? gemv_q4_0
+                                       : w.dtype == gguf::GgmlType::Q8_0 ? gemv_q8_0
+                                                                         : gemv_q4_k;
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kInterleavedGemvMaxTokens) {
+            const int n = static_cast<int>(std::min<int64_t>(kInterleavedGemvMaxTokens, n_tokens - t0));
+            const void* a[kInterleavedGemvMaxTokens];
+            float* out[kInterleavedGemvMaxTokens];
+            for (int t = 0; t < n; ++t) {
+                a[t] = activation_row(act, k, t0 + t);
+                out[t] = y + (t0 + t) * n_out + group_begin * kInterleavedRows;
+            }
+            gemv(k, interleaved_group_ptr(w, group_begin), group_end - group_begin, a, n, out);
+        }
+    }
+    const auto& traits = quant::quant_traits(w.dtype);
+    for (int64_t r = std::max(row_begin, grouped_rows); r < row_end; ++r)
+        for (int64_t t = 0; t < n_tokens; ++t)
+            traits.vec_dot(k, &y[t * n_out + r], interleaved_tail_row_ptr(w, r), activation_row(act, k, t));
+}
+
+}  // namespace
+
+std::pair<int64_t, int64_t> thread_rows(const tensor::Tensor& w, int thread_index, int n_threads) {
+    const int64_t n_out = w.ne[1];
+    if (w.layout != tensor::Layout::Interleaved8)
+        return {n_out * thread_index / n_threads, n_out * (thread_index + 1) / n_threads};
+    const int64_t groups = interleaved_group_count(w);
+    const int64_t begin = groups * thread_index / n_threads * kInterleavedRows;
+    const int64_t end = thread_index + 1 == n_threads ? n_out : groups * (thread_index + 1) / n_threads * kInterleavedRows;
+    return {begin, end};
+}
+
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
                    int64_t row_begin, int64_t row_end) {
+    if (w.layout == tensor::Layout::Interleaved8)
+        return multiply_interleaved_rows(w, act, n_tokens, y, row_begin, row_end);
     const int64_t k = w.ne[0];
     const int64_t n_out = w.ne[1];
     // Blocks of weight rows stay in cache while every token passes over them.
@@ -50,10 +107,7 @@ void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int6
     const auto& traits = quant::quant_traits(w.dtype);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
         const int64_t r1 = std::min(row_end, r0 + kRowBlock);
-        const auto act_row = [&](int64_t t) {
-            return act.type == gguf::GgmlType::F32 ? static_cast<const void*>(act.x + t * k)
-                                                   : static_cast<const void*>(act.data.data() + t * act.row_bytes);
-        };
+        const auto act_row = [&](int64_t t) { return activation_row(act, k, t); };
         int64_t t = 0;
         if (traits.vec_dot_tile != nullptr) {
             // Tiles of 2 rows x 4 tokens (bit-identical to vec_dot); the rest one by one below.
@@ -85,9 +139,9 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
     prepare_activations(w.dtype, x, w.ne[0], n_tokens, act);
-    const int64_t n_out = w.ne[1];
     pool.run([&](int thread_index, int n_threads) {
-        multiply_rows(w, act, n_tokens, y, n_out * thread_index / n_threads, n_out * (thread_index + 1) / n_threads);
+        const auto [begin, end] = thread_rows(w, thread_index, n_threads);
+        multiply_rows(w, act, n_tokens, y, begin, end);
     });
 }
 

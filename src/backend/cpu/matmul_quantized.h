@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace rocmforge::backend::cpu {
@@ -24,7 +25,12 @@ struct PreparedActivations {
 void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
                          PreparedActivations& out);
 
-// y[t, r] for rows r in [row_begin, row_end) and every token.
+// This thread's contiguous range [begin, end) of w's rows when n_threads split them: equal shares,
+// on Layout::Interleaved8 whole groups of 8 (the last thread also takes the tail rows).
+std::pair<int64_t, int64_t> thread_rows(const tensor::Tensor& w, int thread_index, int n_threads);
+
+// y[t, r] for rows r in [row_begin, row_end) and every token. Layout::Interleaved8 weights:
+// row_begin is a multiple of 8, and so is row_end unless it is past the last group.
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
                    int64_t row_begin, int64_t row_end);
 

@@ -1,0 +1,40 @@
+#pragma once
+// Decode kernels on interleaved weights (interleaved_weights.h): consecutive groups of 8 rows
+// times 1..kInterleavedGemvMaxTokens activation rows.
+//   y[t][8 * g + r] = dot(row r of group g, act[t])   for g < n_groups, r < 8, t < n_tokens
+// groups: the first of n_groups consecutive groups of k values (k a multiple of the block size);
+// act[t]: the row in the type's vec_dot_type (Q4_0, Q8_0: BlockQ8_0; Q4_K: BlockQ8_K) with codes
+// in [-127, 127] (quant_traits(Q8_*).from_float gives that).
+//
+// Every output is computed with exactly these operations, in this order, whatever the kernel
+// (reference or SIMD target) and whatever n_tokens (batch invariance of decode rows):
+// Q4_0, Q8_0 (32-element blocks i; Q4_0 codes w = nibble - 8):
+//   acc = 0.0f;  per block i:  isum = sum_j w_ij * a_ij                      (exact int32)
+//                              acc = fma(float(isum), float(dw_i) * float(da_i), acc)
+//   y = acc
+// Q4_K (256-element super-blocks i, 8 sub-blocks s of 32 with 6-bit scale sc_s and min m_s):
+//   acc = macc = 0.0f;  per super-block i:
+//     isum = sum_s sc_s * sum_{j in s} q_ij * a_ij;  msum = sum_s m_s * (bsum_2s + bsum_2s+1)  (exact)
+//     acc = fma(float(isum), float(d_i) * da_i, acc);  macc = fma(float(msum), float(dmin_i) * da_i, macc)
+//   y = acc - macc
+// so every kernel gives the reference's result bit for bit.
+#include "gguf/ggml_type.h"
+
+#include <cstdint>
+
+namespace rocmforge::backend::cpu {
+
+constexpr int kInterleavedGemvMaxTokens = 4;
+
+using InterleavedGemvFn = void (*)(int64_t k, const void* groups, int64_t n_groups, const void* const* act,
+                                   int n_tokens, float* const* y);
+
+// Scalar reference of the contract above.
+void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* groups, int64_t n_groups,
+                                const void* const* act, int n_tokens, float* const* y);
+
+// The kernel of the best SIMD target of this CPU (Highway dynamic dispatch; a test can force a
+// target with hwy::SetSupportedTargetsForTest). Type: one with has_interleaved_layout.
+InterleavedGemvFn interleaved_gemv(gguf::GgmlType type);
+
+}  // namespace rocmforge::backend::cpu

@@ -1,0 +1,69 @@
+#pragma once
+// The decode layout of Q4_0, Q8_0 and Q4_K weights on the CPU (tensor::Layout::Interleaved8): the
+// blocks of 8 consecutive rows are interleaved, so a multi-row kernel streams one contiguous range
+// and gets 8 rows' scales with one load. A weight W [k, n_rows] (k a multiple of the block size)
+// is stored as
+//   groups g < n_rows / 8:  k/block group blocks, block column i of rows 8g..8g+7 (Block*x8)
+//   then rows n_rows - n_rows % 8 .. n_rows - 1 as plain rows (GGUF layout).
+// The interleaved copy has exactly the bytes of the plain one (the same blocks, reordered).
+#include "gguf/ggml_type.h"
+#include "quant/block_types.h"
+#include "tensor/tensor.h"
+
+#include <cstdint>
+
+namespace rocmforge::backend::cpu {
+
+constexpr int64_t kInterleavedRows = 8;
+
+// Block column i of 8 Q4_0 rows. d[r]: f16 scale of row r of the group. qs: the 16 nibble bytes
+// of each row (as in BlockQ4_0) in the row order 0, 4, 1, 5, 2, 6, 3, 7, so that one 32-byte load
+// holds rows p and p + 4 (the AVX2 kernel's horizontal adds then yield rows 0..7 in order).
+struct BlockQ4_0x8 {
+    uint16_t d[8];
+    uint8_t qs[8][quant::kQK4_0 / 2];
+};
+static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(quant::BlockQ4_0));
+// Position in BlockQ4_0x8::qs of the nibbles of group row r.
+constexpr int q4_0x8_slot(int r) { return r < 4 ? 2 * r : 2 * (r - 4) + 1; }
+
+// Block column i of 8 Q8_0 rows: d[r] f16 scale, qs[r] the 32 int8 codes of row r (natural order).
+struct BlockQ8_0x8 {
+    uint16_t d[8];
+    int8_t qs[8][quant::kQK4_0];
+};
+static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(quant::BlockQ8_0));
+
+// Block column i of 8 Q4_K rows: the fields of BlockQ4_K, row r at index r of each array.
+struct BlockQ4_Kx8 {
+    uint16_t d[8];
+    uint16_t dmin[8];
+    uint8_t scales[8][quant::kKScaleBytes];
+    uint8_t qs[8][quant::kQK_K / 2];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(quant::BlockQ4_K));
+
+// True for the types that have an interleaved layout and kernels (Q4_0, Q8_0, Q4_K).
+bool has_interleaved_layout(gguf::GgmlType type);
+
+// Bytes of one group (8 rows of k values) of `type`.
+size_t interleaved_group_bytes(gguf::GgmlType type, int64_t k);
+int64_t interleaved_group_count(const tensor::Tensor& w);
+
+// Writes groups [group_begin, group_end) of the interleaved copy of `src` (a contiguous 2-D
+// Layout::Rows weight of an interleaved type) into `dst` (the whole copy, tensor_bytes of src).
+void interleave_groups(const tensor::Tensor& src, void* dst, int64_t group_begin, int64_t group_end);
+// Copies the n_rows % 8 last rows of `src` behind the groups in `dst`.
+void copy_tail_rows(const tensor::Tensor& src, void* dst);
+// The view of an interleaved copy of `src` stored at `dst`.
+tensor::Tensor interleaved_view(const tensor::Tensor& src, void* dst);
+
+// Start of group g (rows 8g..8g+7) of an interleaved weight.
+const uint8_t* interleaved_group_ptr(const tensor::Tensor& w, int64_t group);
+// Start of a tail row (row >= 8 * interleaved_group_count(w)), stored as a plain row.
+const uint8_t* interleaved_tail_row_ptr(const tensor::Tensor& w, int64_t row);
+
+// dst[0..k) = row `row` of an interleaved weight, dequantized (the values the plain row gives).
+void dequantize_interleaved_row(const tensor::Tensor& w, int64_t row, float* dst);
+
+}  // namespace rocmforge::backend::cpu

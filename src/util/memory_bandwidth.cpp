@@ -1,0 +1,45 @@
+#include "util/memory_bandwidth.h"
+
+#include "util/timer.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace rocmforge {
+namespace {
+
+// 16 independent f32 sums: the compiler keeps them in vector registers, so the loop is bound by
+// loads, not by the latency of one add chain.
+float sum_slice(const float* p, int64_t n) {
+    float acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += p[i + j];
+    float s = 0;
+    for (float a : acc) s += a;
+    for (; i < n; ++i) s += p[i];
+    return s;
+}
+
+}  // namespace
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
+    const std::vector<float> buffer(std::max<size_t>(bytes / sizeof(float), 1), 1.0f);
+    std::vector<float> sink(static_cast<size_t>(pool.size()));
+    const auto n = static_cast<int64_t>(buffer.size());
+    double best = 0;
+    for (int r = 0; r < repeats; ++r) {
+        Timer timer;
+        pool.run([&](int t, int nt) {
+            const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+            sink[static_cast<size_t>(t)] += sum_slice(buffer.data() + begin, end - begin);
+        });
+        best = std::max(best, static_cast<double>(n) * sizeof(float) / timer.seconds() / 1e9);
+    }
+    volatile float keep = sink[0];  // the sums must not be optimized away
+    (void)keep;
+    return best;
+}
+
+}  // namespace rocmforge
