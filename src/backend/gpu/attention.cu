@@ -16,6 +16,8 @@ struct AttentionArgs {
     int64_t row_elements;          // n_kv_heads * head_dim
     int64_t block_size;
     float scale;
+    float softcap;   // > 0: score = softcap * tanh(score / softcap)
+    int64_t window;  // > 0: keys (position - window, position] only
     DeviceBatch batch;
 };
 
@@ -31,13 +33,14 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     const int h = blockIdx.x, t = blockIdx.y, tid = threadIdx.x;
     const int seq = a.batch.token_seq[t];
     const int64_t n_keys = static_cast<int64_t>(a.batch.positions[t]) + 1;
+    const int64_t first_key = a.window > 0 && n_keys > a.window ? n_keys - a.window : 0;
     const int64_t kv_offset = static_cast<int64_t>(h / a.group) * a.head_dim;
     const float* q = a.q + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
     for (int d = tid; d < a.head_dim; d += kThreads) q_sh[d] = q[d];
     __syncthreads();
 
     float m = -INFINITY, l = 0.0f, acc[kDimsPerThread] = {};
-    for (int64_t c0 = 0; c0 < n_keys; c0 += kThreads) {
+    for (int64_t c0 = first_key; c0 < n_keys; c0 += kThreads) {
         const int64_t j = c0 + tid;
         float s = -INFINITY;
         if (j < n_keys) {
@@ -48,6 +51,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
             #pragma unroll 8
             for (int d = 0; d < a.head_dim; ++d) dot += q_sh[d] * KV::load(kr[d]);
             s = dot * a.scale;
+            if (a.softcap > 0.0f) s = a.softcap * tanhf(s / a.softcap);
         }
         const float m_new = fmaxf(m, block_max(s, scratch));
         const float p = j < n_keys ? expf(s - m_new) : 0.0f;
@@ -85,7 +89,7 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
     AttentionArgs a{q, out, static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
-                    block_size, shape.scale, batch};
+                    block_size, shape.scale, shape.softcap, shape.window, batch};
     const dim3 grid(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(batch.n_tokens));
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;

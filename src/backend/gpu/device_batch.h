@@ -15,6 +15,7 @@ struct DeviceBatch {
     const int32_t* logit_rows = nullptr;  // [n_logit_rows]
     const int32_t* seq_info = nullptr;    // [4 * n_seqs]
     const int32_t* block_tables = nullptr;
+    const int32_t* prompt_length = nullptr;  // [n_seqs] BatchSequence::prompt_length (LongRoPE)
     int32_t n_tokens = 0;
     int32_t n_seqs = 0;
 };
