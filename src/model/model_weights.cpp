@@ -146,7 +146,7 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ArchSpec& spec, cons
             l.fused_qkv = true;
             if (spec.qkv_bias) {  // attn_qkv.bias [q_dim + 2 kv_dim]: Q, K, V parts
                 const auto bias = loader.vector(p + "attn_qkv.bias", q_dim + 2 * kv_dim, w.host_f32);
-                auto* b = bias.data_as<float>();
+                auto* b = const_cast<float*>(bias.data_as<float>());
                 l.bq = tensor::make_tensor(gguf::GgmlType::F32, {q_dim, 1, 1, 1}, b);
                 l.bk = tensor::make_tensor(gguf::GgmlType::F32, {kv_dim, 1, 1, 1}, b + q_dim);
                 l.bv = tensor::make_tensor(gguf::GgmlType::F32, {kv_dim, 1, 1, 1}, b + q_dim + kv_dim);

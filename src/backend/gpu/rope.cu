@@ -20,8 +20,9 @@ __global__ void rope_kernel(float* x, int64_t head_dim, int64_t n_heads, int64_t
         if (long_context > 0) {  // BatchSequence::rope_length > long_context
             const int seq = batch.token_seq[t];
             const int64_t prompt_length = batch.prompt_length[seq];
+            const int64_t own = static_cast<int64_t>(batch.positions[t]) + 1;
             const int64_t rope_length =
-                prompt_length > 0 ? max(prompt_length, static_cast<int64_t>(batch.positions[t]) + 1)
+                prompt_length > 0 ? (prompt_length > own ? prompt_length : own)
                                   : static_cast<int64_t>(batch.seq_info[4 * seq + 1]) + batch.seq_info[4 * seq + 2];
             use_long = rope_length > long_context;
         }
