@@ -100,7 +100,8 @@ TEST(ArchFamilyInspect, MoeReportsExperts) {
     ASSERT_EQ(run_command(rocmforge_binary() + " make-model --shape tiny-qwen2moe --type f16 -o " + model).exit_code, 0);
     const auto r = run_command(rocmforge_binary() + " inspect " + model + " --json");
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    const auto& hp = nlohmann::json::parse(r.output).at("hyperparameters");
+    const auto j = nlohmann::json::parse(r.output);
+    const auto& hp = j.at("hyperparameters");
     EXPECT_EQ(hp.at("expert_count"), 4);
     EXPECT_EQ(hp.at("expert_used_count"), 2);
     EXPECT_EQ(hp.at("expert_shared_feed_forward_length"), 512);
