@@ -1,9 +1,11 @@
 // The forward pass of each architecture in the table vs a naive double-precision transformer
 // written here from the published model definitions (HF LlamaModel / Qwen2Model / Qwen3Model /
-// Gemma2Model / Gemma3TextModel), on small synthetic F32 models (make-model shapes tiny,
-// tiny-qwen2, tiny-qwen3, tiny-gemma2, tiny-gemma3). This checks the per-architecture flags (QKV
-// bias, per-head Q/K RMSNorm, NeoX vs normal RoPE, gemma's embedding scale, post-norms, GeGLU,
-// soft-caps, sliding window on alternating layers, local rope base) end to end; the llama path
+// Gemma2Model / Gemma3TextModel / Phi3Model / GlmModel / Mixtral / Qwen2Moe / Qwen3Moe), on small
+// synthetic F32 models (make-model shapes tiny, tiny-qwen2, tiny-qwen3, tiny-gemma2, tiny-gemma3,
+// tiny-phi3, tiny-chatglm, tiny-mixtral, tiny-qwen2moe, tiny-qwen3moe). This checks the
+// per-architecture flags (QKV bias, per-head Q/K RMSNorm, NeoX vs normal RoPE, gemma's embedding
+// scale, post-norms, GeGLU, soft-caps, sliding window on alternating layers, local rope base,
+// fused QKV/gate-up, LongRoPE, partial rotary, expert routing) end to end; the llama path
 // is also checked against other engines in tests/golden. Gemma's hyper-parameters are read from
 // the GGUF keys here; which layers slide (gemma2: even layers, gemma3: 5 of every 6) and gemma3's
 // local rope base 10000 come from the HF configs (sliding_window_pattern, rope_local_base_freq).
