@@ -149,7 +149,8 @@ def build_model(arch, seed):
     torch.manual_seed(seed)
     common = dict(vocab_size=256, hidden_size=128, intermediate_size=320, num_hidden_layers=3,
                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                  rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=False)
+                  rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=False,
+                  pad_token_id=0)  # some defaults (phi3: 32000, glm: 151329) lie outside the tiny vocabulary
     if arch == "qwen2":
         config = transformers.Qwen2Config(**common)
         model = transformers.Qwen2ForCausalLM(config)

@@ -101,14 +101,16 @@ struct PackedKv {
     int64_t n_keys = 0, n_keys_padded = 0;
 };
 
-void pack_kv(const KvRows& kv, const AttentionShape& s, int64_t kv_head, int64_t n_keys, PackedKv& p) {
+// Keys before key_begin (seen by no query: sliding window) are left zero.
+void pack_kv(const KvRows& kv, const AttentionShape& s, int64_t kv_head, int64_t key_begin, int64_t n_keys,
+             PackedKv& p) {
     const int64_t hd = s.head_dim;
     const int64_t n_dim_blocks = (hd + kTileCols - 1) / kTileCols;
     p.n_keys = n_keys;
     p.n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
     p.k_t.assign(static_cast<size_t>(p.n_keys_padded * hd), 0.0f);
     p.v.assign(static_cast<size_t>(n_dim_blocks * p.n_keys_padded * kTileCols), 0.0f);
-    for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t j = key_begin; j < n_keys; ++j) {
         const float* k_row = kv.k_row(j) + kv_head * hd;
         const float* v_row = kv.v_row(j) + kv_head * hd;
         float* k_block = p.k_t.data() + (j / kTileCols) * hd * kTileCols + j % kTileCols;
@@ -126,30 +128,36 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
     const int64_t hd = s.head_dim;
     const int64_t n_keys = n_past + t0 + n_q;
     const int64_t n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
-    scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * n_keys_padded));
+    // Keys [key_begin, n_keys_padded): from the 16-key block holding the first key the block's
+    // first query sees (all keys without a sliding window). Skipped keys would weigh exactly 0,
+    // and the tile kernel sums keys in order, so a query's result does not depend on key_begin.
+    const int64_t key_begin = first_key(n_past + t0 + 1, s) / kTileCols * kTileCols;
+    const int64_t width = n_keys_padded - key_begin;  // scores row stride
+    scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * width));
     float* q_rows = scratch.data();
-    float* scores = q_rows + kTileRows * hd;
+    float* scores = q_rows + kTileRows * hd;  // scores[i * width + (j - key_begin)]
     for (int64_t i = 0; i < n_q; ++i) std::copy_n(q + ((t0 + i) * s.n_heads + h) * hd, hd, q_rows + i * hd);
 
-    for (int64_t j0 = 0; j0 < n_keys; j0 += kTileCols)
+    for (int64_t j0 = key_begin; j0 < n_keys; j0 += kTileCols)
         gemm_tile(kv.k_t.data() + (j0 / kTileCols) * hd * kTileCols, q_rows, hd, n_q, std::min(kTileCols, n_keys - j0),
-                  scores + j0, n_keys_padded);
+                  scores + (j0 - key_begin), width);
     for (int64_t i = 0; i < n_q; ++i) {
-        float* row = scores + i * n_keys_padded;
-        const int64_t n_visible = n_past + t0 + i + 1, first = first_key(n_visible, s);
+        float* row = scores + i * width;  // row[j - key_begin] for key j
+        const int64_t n_visible = n_past + t0 + i + 1;
+        const int64_t first = first_key(n_visible, s) - key_begin, last = n_visible - key_begin;
         float max_score = -INFINITY;
-        for (int64_t j = first; j < n_visible; ++j) max_score = std::max(max_score, row[j] = final_score(row[j], s));
+        for (int64_t j = first; j < last; ++j) max_score = std::max(max_score, row[j] = final_score(row[j], s));
         float sum = 0.0f;
-        for (int64_t j = first; j < n_visible; ++j) sum += (row[j] = std::exp(row[j] - max_score));
+        for (int64_t j = first; j < last; ++j) sum += (row[j] = std::exp(row[j] - max_score));
         const float inv_sum = 1.0f / sum;
-        for (int64_t j = first; j < n_visible; ++j) row[j] *= inv_sum;
+        for (int64_t j = first; j < last; ++j) row[j] *= inv_sum;
         // Masked keys (before the window, after the query) weigh nothing.
         std::fill(row, row + first, 0.0f);
-        std::fill(row + n_visible, row + n_keys_padded, 0.0f);
+        std::fill(row + last, row + width, 0.0f);
     }
-    // P rows (stride n_keys_padded) times V; output rows of consecutive tokens are n_heads * hd apart.
+    // P rows (stride width) times V from key_begin; output rows of consecutive tokens are n_heads * hd apart.
     for (int64_t d0 = 0; d0 < hd; d0 += kTileCols)
-        gemm_tile(kv.v.data() + (d0 / kTileCols) * kv.n_keys_padded * kTileCols, scores, n_keys_padded, n_q,
+        gemm_tile(kv.v.data() + ((d0 / kTileCols) * kv.n_keys_padded + key_begin) * kTileCols, scores, width, n_q,
                   std::min(kTileCols, hd - d0), out + (t0 * s.n_heads + h) * hd + d0, s.n_heads * hd);
 }
 
@@ -172,7 +180,7 @@ void attention_batch(const float* q, float* out, const AttentionShape& shape, st
             float* out_seq = out + seq.token_begin * shape.n_heads * shape.head_dim;
             if (seq.row_class == RowClass::Prefill) {
                 // K/V of the head packed once, reused by every block of up to 6 queries.
-                pack_kv(seq.kv, shape, h / group, seq.n_past + seq.n_tokens, packed);
+                pack_kv(seq.kv, shape, h / group, first_key(seq.n_past + 1, shape), seq.n_past + seq.n_tokens, packed);
                 for (int64_t t0 = 0; t0 < seq.n_tokens; t0 += kTileRows)
                     attend_block(q_seq, packed, out_seq, shape, h, t0, std::min(kTileRows, seq.n_tokens - t0),
                                  seq.n_past, scratch);
