@@ -93,7 +93,8 @@ def permute_for_normal_rope(w, n_head):
     """LlamaModel in the converter reorders Q/K rows so that GGUF's "normal" rope (adjacent pairs)
     equals HF's rotate_half: per head, rows (0..d/2, d/2..d) interleave as (0, d/2, 1, d/2+1, ...)."""
     rows = w.shape[0]
-    return w.reshape(n_head, 2, rows // n_head // 2, *w.shape[1:]).transpose(0, 2, 1, *range(3, w.ndim + 1)).reshape(w.shape)
+    split = w.reshape(n_head, 2, rows // n_head // 2, *w.shape[1:])
+    return split.transpose(0, 2, 1, *range(3, w.ndim + 1)).reshape(w.shape)
 
 
 def expert_tensors(state, n_layers, n_expert, ff, hidden):

@@ -11,7 +11,9 @@
 namespace rocmforge::backend {
 
 // The ops a forward pass calls (backend.h). Used to ask a backend whether it can read a weight type.
-enum class Op { GetRows, RmsNorm, Matmul, AddBias, Rope, KvStore, Attention, Swiglu, Add, Scale, Softcap, Geglu, MoeFfn };
+enum class Op {
+    GetRows, RmsNorm, Matmul, AddBias, Rope, KvStore, Attention, Swiglu, Add, Scale, Softcap, Geglu, MoeFfn
+};
 const char* op_name(Op op);
 
 // Normal (GGUF "llama" layout): rotates adjacent pairs (2i, 2i+1).

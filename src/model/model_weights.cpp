@@ -17,6 +17,11 @@ std::string shape_text(const std::vector<int64_t>& ne) {
     return "[" + s + "]";
 }
 
+// Rows [begin, begin + count) of matrix m (a fused tensor's part: whole rows, so any block type).
+tensor::Tensor row_range(const tensor::Tensor& m, int64_t begin, int64_t count) {
+    return tensor::make_tensor(m.dtype, {m.ne[0], count, 1, 1}, const_cast<uint8_t*>(m.row_ptr(begin)), m.device);
+}
+
 class WeightLoader {
 public:
     explicit WeightLoader(const gguf::GgufFile& file) : file_(file) {}
@@ -56,10 +61,11 @@ public:
             throw_error(file_.name(), "tensor '{}': row length {} is not a multiple of the {} block size {}", name,
                         n_in, type.name, type.block_size);
         matrix_bytes += info.n_bytes / static_cast<uint64_t>(n_expert) * static_cast<uint64_t>(n_used);
-        const auto all = tensor::make_tensor(info.type, {n_in, n_out * n_expert, 1, 1}, const_cast<uint8_t*>(info.data));
+        auto* data = const_cast<uint8_t*>(info.data);
+        const auto all = tensor::make_tensor(info.type, {n_in, n_out * n_expert, 1, 1}, data);
         std::vector<tensor::Tensor> parts;
         for (int64_t e = 0; e < n_expert; ++e)
-            parts.push_back(tensor::make_tensor(info.type, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(all.row_ptr(e * n_out))));
+            parts.push_back(row_range(all, e * n_out, n_out));
         return parts;
     }
 
@@ -91,11 +97,6 @@ public:
 private:
     const gguf::GgufFile& file_;
 };
-
-// Rows [begin, begin + count) of matrix m (a fused tensor's part: whole rows, so any block type).
-tensor::Tensor row_range(const tensor::Tensor& m, int64_t begin, int64_t count) {
-    return tensor::make_tensor(m.dtype, {m.ne[0], count, 1, 1}, const_cast<uint8_t*>(m.row_ptr(begin)), m.device);
-}
 
 }  // namespace
 
@@ -173,9 +174,10 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ArchSpec& spec, cons
         l.ffn_norm = loader.vector(p + "ffn_norm.weight", h.n_embd, w.host_f32);
         if (h.n_expert > 0) {
             l.ffn_gate_inp = loader.matrix(p + "ffn_gate_inp.weight", h.n_embd, h.n_expert);
-            l.ffn_gate_exps = loader.experts(p + "ffn_gate_exps.weight", h.n_embd, h.n_ff_exp, h.n_expert, h.n_expert_used);
-            l.ffn_up_exps = loader.experts(p + "ffn_up_exps.weight", h.n_embd, h.n_ff_exp, h.n_expert, h.n_expert_used);
-            l.ffn_down_exps = loader.experts(p + "ffn_down_exps.weight", h.n_ff_exp, h.n_embd, h.n_expert, h.n_expert_used);
+            const int64_t n_exp = h.n_expert, n_used = h.n_expert_used;
+            l.ffn_gate_exps = loader.experts(p + "ffn_gate_exps.weight", h.n_embd, h.n_ff_exp, n_exp, n_used);
+            l.ffn_up_exps = loader.experts(p + "ffn_up_exps.weight", h.n_embd, h.n_ff_exp, n_exp, n_used);
+            l.ffn_down_exps = loader.experts(p + "ffn_down_exps.weight", h.n_ff_exp, h.n_embd, n_exp, n_used);
             if (spec.shared_expert) {
                 l.ffn_gate_shexp = loader.matrix(p + "ffn_gate_shexp.weight", h.n_embd, h.n_ff_shexp);
                 l.ffn_up_shexp = loader.matrix(p + "ffn_up_shexp.weight", h.n_embd, h.n_ff_shexp);

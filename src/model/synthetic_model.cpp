@@ -250,11 +250,12 @@ void write_synthetic_model(const SyntheticModelOptions& options, const std::stri
     const bool phi3 = shape.arch == "phi3", chatglm = shape.arch == "chatglm";
     const bool fused = phi3 || chatglm;  // attn_qkv and gate-up ffn_up
     if (shape.rope_original_context > 0) {
-        writer.set(a + "rope.scaling.original_context_length", Value(static_cast<uint32_t>(shape.rope_original_context)));
+        const auto original = static_cast<double>(shape.rope_original_context);
+        writer.set(a + "rope.scaling.original_context_length", Value(static_cast<uint32_t>(original)));
         // sqrt(1 + ln(scale) / ln(original)), scale = context / original (the converter's formula)
-        const double scale = static_cast<double>(shape.n_ctx) / static_cast<double>(shape.rope_original_context);
+        const double scale = static_cast<double>(shape.n_ctx) / original;
         writer.set(a + "rope.scaling.attn_factor",
-                   Value(static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(double(shape.rope_original_context))))));
+                   Value(static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(original)))));
     }
     if (shape.n_expert > 0) {
         writer.set(a + "expert_count", Value(static_cast<uint32_t>(shape.n_expert)));

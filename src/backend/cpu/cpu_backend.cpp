@@ -225,25 +225,28 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     attention_batch(f32(q), f32(out), shape, items, pool_);
 }
 
-void CpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
-    const int64_t n = gate.ne[0];
-    const float* g = f32(gate);
-    const float* u = f32(up);
-    float* o = f32(out);
-    pool_.parallel_for(gate.n_rows(), [&](int64_t r0, int64_t r1) {
-        cpu::swiglu(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n);
-    });
-}
+namespace {
 
-void CpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+// out = act(gate) * up over rows in parallel, with a gated activation of elementwise.h.
+void gated_activation(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out, ThreadPool& pool,
+                      void (*act)(const float*, const float*, float*, int64_t)) {
     assert(gate.n_elements() == up.n_elements() && out.n_elements() == gate.n_elements());
     const int64_t n = gate.ne[0];
     const float* g = f32(gate);
     const float* u = f32(up);
     float* o = f32(out);
-    pool_.parallel_for(gate.n_rows(), [&](int64_t r0, int64_t r1) {
-        cpu::geglu(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n);
-    });
+    pool.parallel_for(gate.n_rows(),
+                      [&](int64_t r0, int64_t r1) { act(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n); });
+}
+
+}  // namespace
+
+void CpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    gated_activation(gate, up, out, pool_, cpu::swiglu);
+}
+
+void CpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    gated_activation(gate, up, out, pool_, cpu::geglu);
 }
 
 void CpuBackend::moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe,
@@ -267,7 +270,8 @@ void CpuBackend::softcap(tensor::Tensor& x, float cap) {
     assert(cap > 0.0f);
     const int64_t n = x.ne[0];
     float* data = f32(x);
-    pool_.parallel_for(x.n_rows(), [&](int64_t r0, int64_t r1) { softcap_in_place(data + r0 * n, cap, (r1 - r0) * n); });
+    pool_.parallel_for(x.n_rows(),
+                       [&](int64_t r0, int64_t r1) { softcap_in_place(data + r0 * n, cap, (r1 - r0) * n); });
 }
 
 void CpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {
