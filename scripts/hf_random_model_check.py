@@ -159,11 +159,11 @@ def build_model(arch, seed):
         config = transformers.Qwen3Config(head_dim=48, attention_bias=False, **common)
         model = transformers.Qwen3ForCausalLM(config)
     elif arch == "gemma2":
-        # 4 layers: 0 and 2 slide over 16 positions (prompt: 40). Caps small enough to bend the
-        # scores and logits of random weights (the released 50 / 30 would barely touch them).
+        # 4 layers: 0 and 2 slide over 16 positions (prompt: 40). Caps of 2 bend the O(1) scores and
+        # logits of random weights (the released 50 / 30 would barely touch them).
         common.update(num_hidden_layers=4, rope_theta=10000.0, tie_word_embeddings=True)
         config = transformers.Gemma2Config(head_dim=32, query_pre_attn_scalar=32, sliding_window=16,
-                                           attn_logit_softcapping=2.0, final_logit_softcapping=5.0,
+                                           attn_logit_softcapping=2.0, final_logit_softcapping=2.0,
                                            hidden_activation="gelu_pytorch_tanh", **common)
         use_eager_attention(config)
         model = transformers.Gemma2ForCausalLM(config)
@@ -227,9 +227,6 @@ def build_model(arch, seed):
                 p.copy_((0.0 if arch in GEMMA else 1.0) + 0.2 * torch.randn_like(p))
             elif name.endswith("bias"):
                 p.copy_(0.2 * torch.randn_like(p))
-            elif "embed_tokens" in name and arch in GEMMA:
-                # embeddings are scaled by sqrt(hidden_size) on input; keep the inputs O(1)
-                p.copy_(torch.randn_like(p) * (1.0 / p.shape[-1]))
             else:
                 p.copy_(torch.randn_like(p) * (1.0 / p.shape[-1] ** 0.5))
     return config, model
