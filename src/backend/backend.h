@@ -61,7 +61,7 @@ public:
     // y[:, r] += bias for every row r. y: [n, rows]; bias: [n] f32.
     virtual void add_bias(tensor::Tensor& y, const tensor::Tensor& bias) = 0;
     // Rotates x: [head_dim, n_heads, n_tokens] in place at the batch's token positions.
-    // freq_factors: [n_rot / 2] f32 or an empty tensor.
+    // freq_factors: [n_rot / 2] f32 (or [n_rot / 2, 2] with params.long_context > 0) or empty.
     virtual void rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) = 0;
     // Writes the batch's k, v rows ([row_elements, n_tokens] f32) into layer `layer` of the
     // storage at the slots of their positions (converting to the storage type).
@@ -72,8 +72,20 @@ public:
                            const AttentionShape& shape) = 0;
     // out = silu(gate) * up, element-wise ([n, rows]; out may alias gate or up).
     virtual void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) = 0;
+    // out = gelu_tanh(gate) * up, element-wise, with the tanh approximation
+    // gelu_tanh(v) = 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))) ([n, rows]; out may alias).
+    virtual void geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) = 0;
+    // Mixture-of-experts FFN (MoeFfn in backend_types.h): out = moe(x) per row of x. x, out:
+    // [n_embd, rows] (no aliasing); router_logits: [n_expert, rows] f32. Each expert's products
+    // run over the rows routed to it, by the kernel family of each row's RowClass.
+    virtual void moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe,
+                         tensor::Tensor& out, std::span<const RowRun> runs) = 0;
     // y += x, element-wise, same shapes.
     virtual void add(tensor::Tensor& y, const tensor::Tensor& x) = 0;
+    // x *= factor, element-wise.
+    virtual void scale(tensor::Tensor& x, float factor) = 0;
+    // x = cap * tanh(x / cap), element-wise (logit soft-capping). PRECOND: cap > 0.
+    virtual void softcap(tensor::Tensor& x, float cap) = 0;
     // Copies the K/V of every layer from block src to block dst (copy on write of a shared block).
     virtual void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) = 0;
 };

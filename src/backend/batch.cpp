@@ -17,13 +17,18 @@ const char* op_name(Op op) {
         case Op::Attention: return "attention";
         case Op::Swiglu: return "swiglu";
         case Op::Add: return "add";
+        case Op::Scale: return "scale";
+        case Op::Softcap: return "softcap";
+        case Op::Geglu: return "geglu";
+        case Op::MoeFfn: return "moe_ffn";
     }
     return "?";
 }
 
 int64_t Batch::add_sequence(std::span<const int32_t> tokens, int64_t n_past, std::span<const int32_t> block_table,
-                            RowClass row_class, int64_t n_logits) {
+                            RowClass row_class, int64_t n_logits, int64_t prompt_length) {
     BatchSequence s;
+    s.prompt_length = prompt_length;
     s.token_begin = n_tokens();
     s.n_tokens = static_cast<int64_t>(tokens.size());
     s.n_past = n_past;

@@ -8,6 +8,7 @@
 //   logit_rows: token indices whose next-token logits are wanted (ascending), e.g. {3, 4, 6}
 #include "backend/backend_types.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,6 +26,15 @@ struct BatchSequence {
     RowClass logit_class = RowClass::Decode;
     // Position p is in slot block_table[p / block_size] * block_size + p % block_size.
     std::vector<int32_t> block_table;
+    // Length of the sequence's prompt when known (0: unknown). LongRoPE picks a token's factors by
+    // its rope length: max(prompt_length, position + 1), or the step's end n_past + n_tokens when
+    // unknown. That is HF transformers' choice for a prompt run at once and then tokens generated
+    // one by one, whatever chunks the prompt is split into.
+    int64_t prompt_length = 0;
+
+    int64_t rope_length(int64_t position) const {
+        return prompt_length > 0 ? std::max(prompt_length, position + 1) : n_past + n_tokens;
+    }
 };
 
 struct Batch {
@@ -40,7 +50,7 @@ struct Batch {
     // Appends a sequence's tokens at positions n_past..; when n_logits > 0 its last n_logits
     // tokens get logit rows. Returns the sequence's index in the batch.
     int64_t add_sequence(std::span<const int32_t> tokens, int64_t n_past, std::span<const int32_t> block_table,
-                         RowClass row_class, int64_t n_logits);
+                         RowClass row_class, int64_t n_logits, int64_t prompt_length = 0);
     void clear();
 
     // Row runs of the batch's tokens (for matmuls over all tokens) and of its logit rows (for the

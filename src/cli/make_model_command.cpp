@@ -1,4 +1,4 @@
-// `rocmforge make-model --shape tiny|llama2-7b|llama3-8b|qwen2.5-7b --type TYPE [--seed S]
+// `rocmforge make-model --shape SHAPE --type TYPE [--seed S]
 //  [--vocab-from GGUF] -o FILE`: a synthetic random-weight model (model/synthetic_model.h).
 #include "cli/commands.h"
 #include "model/synthetic_model.h"
@@ -18,7 +18,9 @@ void add_make_model_command(CLI::App& app) {
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("make-model", "Write a synthetic model with random weights (output is gibberish)");
-    cmd->add_option("--shape", o->model.shape, "tiny, llama2-7b, llama3-8b or qwen2.5-7b")->capture_default_str();
+    std::string shapes;
+    for (const auto& name : model::synthetic_shape_names()) shapes += (shapes.empty() ? "" : ", ") + name;
+    cmd->add_option("--shape", o->model.shape, "One of: " + shapes)->capture_default_str();
     cmd->add_option("--type", o->type_name, "Weight type of the matrices (f32, f16, q8_0, q4_0, q4_K, ...)")
         ->capture_default_str();
     cmd->add_option("--seed", o->model.seed, "Seed of the random weights")->capture_default_str();

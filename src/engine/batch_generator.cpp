@@ -113,7 +113,7 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
             if (r.next || left <= 0 || budget <= 0) continue;
             const int64_t n = std::min(left, budget);
             chunks.push_back({r.seq, std::span(prompt).subspan(static_cast<size_t>(r.n_done), static_cast<size_t>(n)),
-                              backend::RowClass::Prefill, n == left ? 1 : 0});
+                              backend::RowClass::Prefill, n == left ? 1 : 0, static_cast<int64_t>(prompt.size())});
             chunk_owner.push_back(&r);
             budget -= n;
         }

@@ -169,7 +169,7 @@ void EngineLoop::step() {
     for (const auto& c : plan.chunks)
         chunks_.push_back({c.seq, scheduler_.tokens(c.request).subspan(static_cast<size_t>(c.begin),
                                                                         static_cast<size_t>(c.n)),
-                           c.row_class, c.n_logits});
+                           c.row_class, c.n_logits, c.prompt_length});
     for (const auto& c : plan.chunks) {
         Active& a = *active_.at(c.request);
         if (!a.started) {

@@ -99,7 +99,8 @@ void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& lo
         if (!kv_.reserve(c.seq, static_cast<int64_t>(c.tokens.size()), copies_))
             throw_error("kv cache", "out of KV blocks for sequence {}", c.seq);
         for (const auto& copy : copies_) model_.backend().copy_kv_block(storage_, copy.src, copy.dst);
-        batch_.add_sequence(c.tokens, kv_.length(c.seq), kv_.block_table(c.seq), c.row_class, c.n_logits);
+        batch_.add_sequence(c.tokens, kv_.length(c.seq), kv_.block_table(c.seq), c.row_class, c.n_logits,
+                            c.prompt_length);
     }
     const auto out = model_.forward(batch_, storage_, workspace_);
     for (const auto& c : chunks) kv_.append(c.seq, c.tokens);
@@ -119,12 +120,14 @@ void ModelRunner::eval(int32_t seq, std::span<const int32_t> tokens, backend::Ro
                     kv_.length(seq) + total, n_ctx_);
     logits.clear();
     std::vector<float> part;
+    // Prefill: the tokens end the sequence's prompt (LongRoPE picks its factors by the prompt's length).
+    const int64_t prompt_length = row_class == backend::RowClass::Prefill ? kv_.length(seq) + total : 0;
     for (int64_t begin = 0; begin < total; begin += workspace_.max_tokens) {
         const int64_t n = std::min(workspace_.max_tokens, total - begin);
         // Rows of this chunk among the last n_logits tokens: a suffix of the chunk.
         const int64_t chunk_logits = std::clamp<int64_t>(begin + n - (total - n_logits), 0, n);
         const StepChunk chunk{seq, tokens.subspan(static_cast<size_t>(begin), static_cast<size_t>(n)), row_class,
-                              chunk_logits};
+                              chunk_logits, prompt_length};
         step(std::span<const StepChunk>(&chunk, 1), part);
         logits.insert(logits.end(), part.begin(), part.end());
     }

@@ -35,6 +35,7 @@ struct StepChunk {
     std::span<const int32_t> tokens;
     backend::RowClass row_class = backend::RowClass::Prefill;
     int64_t n_logits = 0;  // logits of the last n_logits tokens (0 or 1 in serving, more for scoring)
+    int64_t prompt_length = 0;  // the sequence's prompt length, 0: unknown (BatchSequence::prompt_length)
 };
 
 class ModelRunner {
@@ -62,7 +63,8 @@ public:
     void step(std::span<const StepChunk> chunks, std::vector<float>& logits);
 
     // One sequence: runs `tokens` in steps of at most batch_tokens; logits of the last n_logits
-    // tokens ([n_vocab, n_logits], n_logits <= max_logit_rows).
+    // tokens ([n_vocab, n_logits], n_logits <= max_logit_rows). With RowClass::Prefill the tokens
+    // end the sequence's prompt (its prompt_length for LongRoPE).
     void eval(int32_t seq, std::span<const int32_t> tokens, backend::RowClass row_class, int64_t n_logits,
               std::vector<float>& logits);
 

@@ -80,6 +80,7 @@ ScheduledChunk Scheduler::make_chunk(const Request& r, RowClass row_class, int64
     c.n = n;
     c.row_class = row_class;
     c.n_logits = r.num_computed + n == static_cast<int64_t>(r.tokens.size()) ? 1 : 0;
+    c.prompt_length = r.n_prompt;
     return c;
 }
 

@@ -37,6 +37,7 @@ struct ScheduledChunk {
     int64_t n = 0;
     backend::RowClass row_class = backend::RowClass::Prefill;
     int64_t n_logits = 0;  // 1 when the chunk ends at the request's last token (a token is sampled)
+    int64_t prompt_length = 0;  // the request's prompt length (StepChunk::prompt_length)
 };
 
 struct StepPlan {

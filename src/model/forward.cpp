@@ -1,5 +1,5 @@
-// The decoder forward pass shared by llama, qwen2 and qwen3 (flags from the ArchSpec), over a
-// batch of sequences, through the Backend interface only: the same code runs on every device.
+// The decoder forward pass shared by every family (flags from the ArchSpec), over a batch of
+// sequences, through the Backend interface only: the same code runs on every device.
 #include "model/model.h"
 #include "util/error.h"
 
@@ -32,19 +32,31 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
     auto q_head_rows = q.reshaped({h.head_dim, h.n_heads * n, 1, 1});
     auto k_head_rows = k.reshaped({h.head_dim, h.n_kv_heads * n, 1, 1});
 
-    backend::RopeParams rope;
-    rope.n_rot = h.n_rot;
-    rope.freq_base = h.rope_base;
-    rope.freq_scale = h.rope_freq_scale;
-    rope.style = spec_->rope_style;
-    const backend::AttentionShape attn_shape{h.head_dim, h.n_heads, h.n_kv_heads,
-                                             static_cast<float>(1.0 / std::sqrt(static_cast<double>(h.head_dim)))};
+    // Global layers and sliding-window layers differ in their rope base (gemma3) and window.
+    backend::RopeParams rope_global;
+    rope_global.n_rot = h.n_rot;
+    rope_global.freq_base = h.rope_base;
+    rope_global.freq_scale = h.rope_freq_scale;
+    rope_global.style = spec_->rope_style;
+    rope_global.attn_factor = h.rope_attn_factor;
+    rope_global.long_context = weights_.long_rope ? h.rope_original_context : 0;
+    backend::RopeParams rope_local = rope_global;
+    rope_local.freq_base = h.rope_base_swa;
+    rope_local.freq_scale = h.rope_freq_scale_swa;
+    backend::AttentionShape attn_global{h.head_dim, h.n_heads, h.n_kv_heads, static_cast<float>(h.attn_scale),
+                                        static_cast<float>(h.attn_softcap), 0};
+    backend::AttentionShape attn_local = attn_global;
+    attn_local.window = h.sliding_window;
     const float eps = static_cast<float>(h.rms_eps);
+    const bool gelu = spec_->ffn_activation == FfnActivation::GeluTanh;
 
     be.get_rows(weights_.token_embd, ids.token_ids, x);
+    if (spec_->embedding_scale) be.scale(x, std::sqrt(static_cast<float>(h.n_embd)));
     for (int64_t il = 0; il < h.n_layers; ++il) {
         const auto& l = weights_.layers[static_cast<size_t>(il)];
-        // Attention block: x += Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
+        const bool sliding = h.is_sliding(il);
+        const auto& rope = sliding ? rope_local : rope_global;
+        // Attention block: x += [post_norm] Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
         be.rms_norm(x, l.attn_norm, x_norm, eps);
         const backend::MatmulTask qkv[] = {{&l.wq, &q}, {&l.wk, &k}, {&l.wv, &v}};
         be.matmul_shared_input(qkv, x_norm, runs);
@@ -60,16 +72,41 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
         be.rope(q_heads, rope, weights_.rope_freq_factors);
         be.rope(k_heads, rope, weights_.rope_freq_factors);
         be.kv_store(kv, il, k, v);
-        be.attention(kv, il, q_heads, attn, attn_shape);
+        be.attention(kv, il, q_heads, attn, sliding ? attn_local : attn_global);
         be.matmul(l.wo, attn, x_norm, runs);
+        if (!l.post_attn_norm.empty()) be.rms_norm(x_norm, l.post_attn_norm, x_norm, eps);
         be.add(x, x_norm);
 
-        // Feed-forward block: x += W_down · (silu(W_gate·n(x)) * W_up·n(x))
         be.rms_norm(x, l.ffn_norm, x_norm, eps);
+        if (!l.ffn_gate_inp.empty()) {
+            // Mixture of experts: x += moe(n(x)), routed by the logits W_gate_inp·n(x).
+            auto router = ws.router.first_rows(n), ffn_out = ws.ffn_out.first_rows(n);
+            be.matmul(l.ffn_gate_inp, x_norm, router, runs);
+            backend::MoeFfn moe;
+            moe.gate = l.ffn_gate_exps;
+            moe.up = l.ffn_up_exps;
+            moe.down = l.ffn_down_exps;
+            moe.n_used = h.n_expert_used;
+            moe.norm_weights = h.expert_weights_norm;
+            if (!l.ffn_gate_shexp.empty()) {
+                moe.shared_gate = &l.ffn_gate_shexp;
+                moe.shared_up = &l.ffn_up_shexp;
+                moe.shared_down = &l.ffn_down_shexp;
+                moe.shared_gate_inp = &l.ffn_gate_inp_shexp;
+            }
+            be.moe_ffn(x_norm, router, moe, ffn_out, runs);
+            be.add(x, ffn_out);
+            continue;
+        }
+        // Feed-forward block: x += [post_norm] W_down · (act(W_gate·n(x)) * W_up·n(x)), act = silu or gelu
         const backend::MatmulTask gate_up[] = {{&l.ffn_gate, &gate}, {&l.ffn_up, &up}};
         be.matmul_shared_input(gate_up, x_norm, runs);
-        be.swiglu(gate, up, gate);
+        if (gelu)
+            be.geglu(gate, up, gate);
+        else
+            be.swiglu(gate, up, gate);
         be.matmul(l.ffn_down, gate, x_norm, runs);
+        if (!l.post_ffn_norm.empty()) be.rms_norm(x_norm, l.post_ffn_norm, x_norm, eps);
         be.add(x, x_norm);
     }
 
@@ -80,6 +117,7 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
     be.get_rows(x, ids.logit_rows, hidden);
     be.rms_norm(hidden, weights_.output_norm, hidden, eps);
     be.matmul(weights_.output, hidden, logits, batch.logit_runs());
+    if (h.final_softcap > 0) be.softcap(logits, static_cast<float>(h.final_softcap));
     return logits;
 }
 

@@ -73,6 +73,40 @@ ModelHparams load_hparams(const gguf::GgufFile& file, const ArchSpec& spec) {
         throw_error(file.name(), "'{}rope.scaling.type' = '{}' is not supported (none, linear, llama3)", p,
                     scaling_type);
     }
+
+    h.n_expert = file.get_int(p + "expert_count").value_or(0);
+    if (h.n_expert < 0) throw_error(file.name(), "'{}expert_count' must not be negative, got {}", p, h.n_expert);
+    if (h.n_expert > 0) {
+        h.n_expert_used = required_int(file, p + "expert_used_count");
+        if (h.n_expert_used > h.n_expert)
+            throw_error(file.name(), "'{}expert_used_count' ({}) exceeds expert_count ({})", p, h.n_expert_used,
+                        h.n_expert);
+        h.n_ff_exp = optional_positive_int(file, p + "expert_feed_forward_length", h.n_ff);
+        h.n_ff_shexp = optional_positive_int(file, p + "expert_shared_feed_forward_length", h.n_ff);
+        h.expert_weights_norm = file.get_bool(p + "expert_weights_norm").value_or(spec.default_expert_weights_norm);
+    }
+    h.rope_attn_factor = optional_float(file, p + "rope.scaling.attn_factor", true).value_or(1.0);
+    h.rope_original_context = optional_positive_int(file, p + "rope.scaling.original_context_length", 0);
+
+    h.attn_scale = 1.0 / std::sqrt(static_cast<double>(h.head_dim));
+    if (spec.embd_query_scale_layers != 0 && h.n_layers == spec.embd_query_scale_layers)
+        h.attn_scale = 1.0 / std::sqrt(static_cast<double>(h.n_embd / h.n_heads));
+    h.attn_softcap = optional_float(file, p + "attn_logit_softcapping", true).value_or(spec.default_attn_softcap);
+    h.final_softcap = optional_float(file, p + "final_logit_softcapping", true).value_or(spec.default_final_softcap);
+    if (spec.swa_pattern > 0) {
+        const auto window = file.get_int(p + "attention.sliding_window");
+        if (window && *window < 0)
+            throw_error(file.name(), "'{}attention.sliding_window' must not be negative, got {}", p, *window);
+        h.sliding_window = window.value_or(0);
+        h.swa_pattern = spec.swa_pattern;
+    }
+    if (spec.default_rope_base_swa > 0) {
+        h.rope_base_swa = optional_float(file, p + "rope.freq_base_swa", true).value_or(spec.default_rope_base_swa);
+        h.rope_freq_scale_swa = 1.0;
+    } else {
+        h.rope_base_swa = h.rope_base;
+        h.rope_freq_scale_swa = h.rope_freq_scale;
+    }
     return h;
 }
 

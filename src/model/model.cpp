@@ -35,9 +35,12 @@ std::unique_ptr<Model> Model::load(const std::string& path, backend::Backend& ba
     // before anything is uploaded), then it gets its device copy.
     auto& w = model->weights_;
     const auto check = [&](const std::string& name, const tensor::Tensor& t, backend::Op op) {
-        if (!backend.supports(op, t.dtype))
-            throw_error(file.name(), "tensor '{}': op {} does not support type {} on {}", name, backend::op_name(op),
-                        gguf::ggml_type_name(t.dtype), tensor::device_name(backend.device()));
+        if (backend.supports(op, t.dtype)) return;
+        const char* device = tensor::device_name(backend.device());
+        if (!backend.supports(op, gguf::GgmlType::F32))  // no type at all: the op is missing
+            throw_error(file.name(), "tensor '{}': op {} is not implemented on {}", name, backend::op_name(op), device);
+        throw_error(file.name(), "tensor '{}': op {} does not support type {} on {}", name, backend::op_name(op),
+                    gguf::ggml_type_name(t.dtype), device);
     };
     w.visit_tensors([&](const std::string& name, tensor::Tensor& t, backend::Op op) { check(name, t, op); });
     if (w.output.data == w.token_embd.data) check("token_embd.weight (tied output)", w.token_embd, backend::Op::Matmul);

@@ -25,6 +25,13 @@ const std::vector<SyntheticShape>& shape_table() {
         {"tiny", "llama", 0, 256, 2, 4, 2, 768, 512, 10000.0, 1e-5},
         {"tiny-qwen2", "qwen2", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6},
         {"tiny-qwen3", "qwen3", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6},
+        {"tiny-gemma2", "gemma2", 0, 256, 2, 4, 2, 768, 512, 10000.0, 1e-6, 8},
+        {"tiny-gemma3", "gemma3", 0, 256, 6, 4, 2, 768, 512, 1000000.0, 1e-6, 8},
+        {"tiny-phi3", "phi3", 0, 256, 2, 4, 2, 768, 256, 10000.0, 1e-5, 12, 16},
+        {"tiny-chatglm", "chatglm", 0, 256, 2, 4, 2, 768, 512, 10000.0, 1e-5},
+        {"tiny-mixtral", "llama", 0, 256, 2, 4, 2, 512, 512, 10000.0, 1e-5, 0, 0, 4, 2, 512, 0},
+        {"tiny-qwen2moe", "qwen2moe", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6, 0, 0, 4, 2, 256, 512},
+        {"tiny-qwen3moe", "qwen3moe", 0, 256, 2, 4, 2, 768, 512, 1000000.0, 1e-6, 0, 0, 4, 2, 256, 0},
         {"llama2-7b", "llama", 32000, 4096, 32, 32, 32, 11008, 4096, 10000.0, 1e-5},
         {"llama3-8b", "llama", 128256, 4096, 32, 32, 8, 14336, 8192, 500000.0, 1e-5},
         {"qwen2.5-7b", "qwen2", 152064, 3584, 28, 28, 4, 18944, 32768, 1000000.0, 1e-6},
@@ -91,19 +98,33 @@ class TensorMaker {
 public:
     TensorMaker(gguf::GgufWriter& writer, uint64_t seed, ThreadPool& pool) : writer_(writer), seed_(seed), pool_(pool) {}
 
-    // A [n_in, n_out] matrix of `type` with uniform random values.
-    void matrix(const std::string& name, int64_t n_in, int64_t n_out, GgmlType type, float stddev) {
+    // A [n_in, n_out] matrix (or a stack of n_stack of them, [n_in, n_out, n_stack]) of `type` with
+    // uniform random values.
+    void matrix(const std::string& name, int64_t n_in, int64_t n_out, GgmlType type, float stddev,
+                int64_t n_stack = 0) {
         const uint64_t index = next_index_++;
         const size_t row_bytes = gguf::tensor_byte_size(type, {n_in});
-        std::vector<uint8_t> data(row_bytes * static_cast<size_t>(n_out));
-        pool_.parallel_for(n_out, [&](int64_t begin, int64_t end) {
+        const int64_t n_rows = n_out * std::max<int64_t>(n_stack, 1);
+        std::vector<uint8_t> data(row_bytes * static_cast<size_t>(n_rows));
+        pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
             std::vector<float> row(static_cast<size_t>(n_in));
             for (int64_t r = begin; r < end; ++r) {
                 fill_random_row(row.data(), n_in, seed_, index, r, stddev);
                 encode_row(row.data(), n_in, type, data.data() + static_cast<size_t>(r) * row_bytes);
             }
         });
-        writer_.add_tensor(name, type, {n_in, n_out}, std::move(data));
+        if (n_stack > 0)
+            writer_.add_tensor(name, type, {n_in, n_out, n_stack}, std::move(data));
+        else
+            writer_.add_tensor(name, type, {n_in, n_out}, std::move(data));
+    }
+
+    // An F32 vector of the given values.
+    void values(const std::string& name, const std::vector<float>& v) {
+        ++next_index_;
+        std::vector<uint8_t> data(v.size() * sizeof(float));
+        std::memcpy(data.data(), v.data(), data.size());
+        writer_.add_tensor(name, GgmlType::F32, {static_cast<int64_t>(v.size())}, std::move(data));
     }
 
     // An F32 vector: norm weights near 1 (1 + uniform noise, sd 0.02) or small random biases.
@@ -214,24 +235,67 @@ void write_synthetic_model(const SyntheticModelOptions& options, const std::stri
     writer.set(a + "attention.head_count_kv", Value(static_cast<uint32_t>(shape.n_kv_heads)));
     writer.set(a + "attention.layer_norm_rms_epsilon", Value(static_cast<float>(shape.rms_eps)));
     writer.set(a + "rope.freq_base", Value(static_cast<float>(shape.rope_base)));
-    writer.set(a + "rope.dimension_count", Value(static_cast<uint32_t>(shape.n_embd / shape.n_heads)));
+    // GLM-4 rotates half of each head.
+    const uint32_t n_rot = static_cast<uint32_t>(shape.n_embd / shape.n_heads / (shape.arch == "chatglm" ? 2 : 1));
+    writer.set(a + "rope.dimension_count", Value(n_rot));
     writer.set(a + "vocab_size", Value(static_cast<uint32_t>(n_vocab)));
 
-    const bool qkv_bias = shape.arch == "qwen2";
-    const bool qk_norm = shape.arch == "qwen3";
+    const bool gemma = shape.arch == "gemma2" || shape.arch == "gemma3";
+    if (shape.sliding_window > 0)
+        writer.set(a + "attention.sliding_window", Value(static_cast<uint32_t>(shape.sliding_window)));
+    if (shape.arch == "gemma2") {
+        writer.set(a + "attn_logit_softcapping", Value(50.0f));
+        writer.set(a + "final_logit_softcapping", Value(30.0f));
+    }
+    const bool phi3 = shape.arch == "phi3", chatglm = shape.arch == "chatglm";
+    const bool fused = phi3 || chatglm;  // attn_qkv and gate-up ffn_up
+    if (shape.rope_original_context > 0) {
+        const auto original = static_cast<double>(shape.rope_original_context);
+        writer.set(a + "rope.scaling.original_context_length", Value(static_cast<uint32_t>(original)));
+        // sqrt(1 + ln(scale) / ln(original)), scale = context / original (the converter's formula)
+        const double scale = static_cast<double>(shape.n_ctx) / original;
+        writer.set(a + "rope.scaling.attn_factor",
+                   Value(static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(original)))));
+    }
+    if (shape.n_expert > 0) {
+        writer.set(a + "expert_count", Value(static_cast<uint32_t>(shape.n_expert)));
+        writer.set(a + "expert_used_count", Value(static_cast<uint32_t>(shape.n_expert_used)));
+        if (shape.arch != "llama")  // Mixtral's experts are feed_forward_length wide
+            writer.set(a + "expert_feed_forward_length", Value(static_cast<uint32_t>(shape.n_ff_exp)));
+        if (shape.n_ff_shexp > 0)
+            writer.set(a + "expert_shared_feed_forward_length", Value(static_cast<uint32_t>(shape.n_ff_shexp)));
+    }
+    const bool qkv_bias = shape.arch == "qwen2" || shape.arch == "qwen2moe";
+    const bool qk_norm = shape.arch == "qwen3" || shape.arch == "gemma3" || shape.arch == "qwen3moe";
     const int64_t head_dim = shape.n_embd / shape.n_heads;
     const int64_t kv_dim = shape.n_kv_heads * head_dim;
     const float stddev = 0.02f;
     TensorMaker make(writer, options.seed, pool);
     make.matrix("token_embd.weight", shape.n_embd, n_vocab, type, stddev);
     make.vector("output_norm.weight", shape.n_embd, true);
-    make.matrix("output.weight", shape.n_embd, n_vocab, type, stddev);
+    if (!gemma) make.matrix("output.weight", shape.n_embd, n_vocab, type, stddev);  // gemma ties it
+    if (shape.rope_original_context > 0) {
+        // LongRoPE factors: short ones near 1, long ones growing to 8 over the rotated pairs.
+        const int64_t half = head_dim / 2;
+        std::vector<float> short_factors(static_cast<size_t>(half)), long_factors(static_cast<size_t>(half));
+        for (int64_t i = 0; i < half; ++i) {
+            short_factors[i] = 1.0f + 0.01f * static_cast<float>(i);
+            long_factors[i] = 1.0f + 7.0f * static_cast<float>(i) / static_cast<float>(half - 1);
+        }
+        make.values("rope_factors_long.weight", long_factors);
+        make.values("rope_factors_short.weight", short_factors);
+    }
     for (int64_t il = 0; il < shape.n_layers; ++il) {
         const std::string p = fmt::format("blk.{}.", il);
         make.vector(p + "attn_norm.weight", shape.n_embd, true);
-        make.matrix(p + "attn_q.weight", shape.n_embd, shape.n_embd, type, stddev);
-        make.matrix(p + "attn_k.weight", shape.n_embd, kv_dim, type, stddev);
-        make.matrix(p + "attn_v.weight", shape.n_embd, kv_dim, type, stddev);
+        if (fused) {
+            make.matrix(p + "attn_qkv.weight", shape.n_embd, shape.n_embd + 2 * kv_dim, type, stddev);
+            if (chatglm) make.vector(p + "attn_qkv.bias", shape.n_embd + 2 * kv_dim, false);
+        } else {
+            make.matrix(p + "attn_q.weight", shape.n_embd, shape.n_embd, type, stddev);
+            make.matrix(p + "attn_k.weight", shape.n_embd, kv_dim, type, stddev);
+            make.matrix(p + "attn_v.weight", shape.n_embd, kv_dim, type, stddev);
+        }
         if (qkv_bias) {
             make.vector(p + "attn_q.bias", shape.n_embd, false);
             make.vector(p + "attn_k.bias", kv_dim, false);
@@ -242,10 +306,28 @@ void write_synthetic_model(const SyntheticModelOptions& options, const std::stri
             make.vector(p + "attn_k_norm.weight", head_dim, true);
         }
         make.matrix(p + "attn_output.weight", shape.n_embd, shape.n_embd, type, stddev);
+        if (gemma) make.vector(p + "post_attention_norm.weight", shape.n_embd, true);
         make.vector(p + "ffn_norm.weight", shape.n_embd, true);
-        make.matrix(p + "ffn_gate.weight", shape.n_embd, shape.n_ff, type, stddev);
-        make.matrix(p + "ffn_up.weight", shape.n_embd, shape.n_ff, type, stddev);
-        make.matrix(p + "ffn_down.weight", shape.n_ff, shape.n_embd, type, stddev);
+        if (shape.n_expert > 0) {
+            const int64_t ff = shape.arch == "llama" ? shape.n_ff : shape.n_ff_exp;
+            make.matrix(p + "ffn_gate_inp.weight", shape.n_embd, shape.n_expert, type, 0.5f);  // router
+            make.matrix(p + "ffn_gate_exps.weight", shape.n_embd, ff, type, stddev, shape.n_expert);
+            make.matrix(p + "ffn_up_exps.weight", shape.n_embd, ff, type, stddev, shape.n_expert);
+            make.matrix(p + "ffn_down_exps.weight", ff, shape.n_embd, type, stddev, shape.n_expert);
+            if (shape.n_ff_shexp > 0) {
+                make.vector(p + "ffn_gate_inp_shexp.weight", shape.n_embd, false);
+                make.matrix(p + "ffn_gate_shexp.weight", shape.n_embd, shape.n_ff_shexp, type, stddev);
+                make.matrix(p + "ffn_up_shexp.weight", shape.n_embd, shape.n_ff_shexp, type, stddev);
+                make.matrix(p + "ffn_down_shexp.weight", shape.n_ff_shexp, shape.n_embd, type, stddev);
+            }
+        } else if (fused) {
+            make.matrix(p + "ffn_up.weight", shape.n_embd, 2 * shape.n_ff, type, stddev);  // gate rows, then up
+        } else {
+            make.matrix(p + "ffn_gate.weight", shape.n_embd, shape.n_ff, type, stddev);
+            make.matrix(p + "ffn_up.weight", shape.n_embd, shape.n_ff, type, stddev);
+        }
+        if (shape.n_expert == 0) make.matrix(p + "ffn_down.weight", shape.n_ff, shape.n_embd, type, stddev);
+        if (gemma) make.vector(p + "post_ffw_norm.weight", shape.n_embd, true);
     }
     writer.write(path);
 }

@@ -23,9 +23,18 @@ struct SyntheticShape {
     int64_t n_embd = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, n_ff = 0, n_ctx = 0;
     double rope_base = 10000.0;
     double rms_eps = 1e-5;
+    int64_t sliding_window = 0;  // gemma2/3, phi3: attention.sliding_window (0: not written)
+    int64_t rope_original_context = 0;  // phi3: LongRoPE factors and original context (0: none)
+    // Experts (0: dense FFN): count, used per token, expert FFN width, shared expert width (qwen2moe).
+    int64_t n_expert = 0, n_expert_used = 0, n_ff_exp = 0, n_ff_shexp = 0;
 };
 
-// "tiny" (llama, 2 blocks, n_embd 256), "tiny-qwen2", "tiny-qwen3" (same size, those graphs),
+// "tiny" (llama, 2 blocks, n_embd 256), "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3"
+// (same size, those graphs; gemma with a sliding window of 8 positions, gemma3 with 6 blocks so
+// that one is global), "tiny-phi3" (fused QKV and gate-up, LongRoPE with an original context of
+// 16 positions, sliding window 12), "tiny-chatglm" (fused QKV with bias and gate-up, rope on half
+// of each head), "tiny-mixtral" (llama with 4 experts, top 2), "tiny-qwen2moe"
+// (4 experts top 2 plus a shared expert), "tiny-qwen3moe" (4 experts, top 2 renormalized),
 // "llama2-7b", "llama3-8b", "qwen2.5-7b".
 // Throws rocmforge::Error listing the known names otherwise.
 SyntheticShape synthetic_shape(const std::string& name);

@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 
+#include <algorithm>
 #include <array>
 
 namespace rocmforge::model {
@@ -14,6 +15,7 @@ Workspace make_workspace(const ModelHparams& h, backend::Backend& backend, int64
     ws.max_tokens = max_tokens;
     ws.max_logit_rows = max_logit_rows;
     const int64_t q_dim = h.n_heads * h.head_dim, kv_dim = h.n_kv_heads * h.head_dim;
+    const bool moe = h.n_expert > 0;
     struct Slot {
         tensor::Tensor* t;
         int64_t row, rows;
@@ -22,6 +24,8 @@ Workspace make_workspace(const ModelHparams& h, backend::Backend& backend, int64
                            Slot{&ws.q, q_dim, max_tokens},     Slot{&ws.k, kv_dim, max_tokens},
                            Slot{&ws.v, kv_dim, max_tokens},    Slot{&ws.attn, q_dim, max_tokens},
                            Slot{&ws.gate, h.n_ff, max_tokens}, Slot{&ws.up, h.n_ff, max_tokens},
+                           Slot{&ws.router, std::max<int64_t>(h.n_expert, 1), moe ? max_tokens : 1},
+                           Slot{&ws.ffn_out, moe ? h.n_embd : 1, moe ? max_tokens : 1},
                            Slot{&ws.logits, h.n_vocab, max_logit_rows}};
     constexpr size_t kAlign = 256;  // bytes; every view starts on a fresh cache line / DRAM burst
     size_t total = 0;

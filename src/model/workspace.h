@@ -14,8 +14,9 @@ struct Workspace {
     int64_t max_tokens = 0;
     int64_t max_logit_rows = 0;
     // Per token, f32: x, x_norm [n_embd]; q, attn [n_heads*head_dim]; k, v [n_kv_heads*head_dim];
-    // gate, up [n_ff]. Per logit row: logits [n_vocab].
-    tensor::Tensor x, x_norm, q, k, v, attn, gate, up, logits;
+    // gate, up [n_ff]; with experts: router [n_expert], ffn_out [n_embd] (else one float each).
+    // Per logit row: logits [n_vocab].
+    tensor::Tensor x, x_norm, q, k, v, attn, gate, up, router, ffn_out, logits;
     tensor::Buffer buffer;
 
     size_t bytes() const { return buffer.bytes(); }

@@ -64,7 +64,8 @@ const std::vector<NamedSpec>& spec_table() {
         std::vector<NamedSpec> t;
         t.push_back({"default", {{R"([\p{P}\$\+<=>\^~\|]+)", kGpt2, R"(\p{N}+)", "[0-9][0-9][0-9]"}, false}});
         for (auto name : {"llama-bpe", "llama3", "llama-v3"}) t.push_back({name, llama3});
-        for (auto name : {"dbrx", "smaug-bpe"}) t.push_back({name, {{kLlama3}, false}});
+        // GLM-4's tiktoken pattern (tokenization_chatglm.py pat_str) is cl100k's, as Llama 3's.
+        for (auto name : {"dbrx", "smaug-bpe", "chatglm-bpe"}) t.push_back({name, {{kLlama3}, false}});
         for (auto name : {"qwen2", "deepseek-r1-qwen", "stablelm2"}) t.push_back({name, qwen2});
         for (auto name : {"gpt-2", "phi-2", "mpt", "olmo", "jina-es", "jina-de"}) t.push_back({name, gpt2});
         for (auto name : {"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva"}) {

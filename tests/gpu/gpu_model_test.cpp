@@ -5,8 +5,14 @@
 #include "common/test_paths.h"
 #include "gpu/gpu_test_support.h"
 
+#include "model/synthetic_model.h"
+#include "util/error.h"
+
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 namespace rocmforge::test {
 namespace {
@@ -93,6 +99,46 @@ INSTANTIATE_TEST_SUITE_P(Golden, GpuModelGolden,
                                  if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                              return name;
                          });
+
+// The families with their own ops (gemma2/3: soft-caps, GeGLU, sliding window, local rope base;
+// phi3: LongRoPE, window on every layer; chatglm: partial rotary in pairs) on synthetic F16
+// models: prompt logits on the GPU vs the CPU, for a prompt longer than their windows (8, 12)
+// and phi3's original context (16). Models with experts are refused on the GPU, naming the op.
+TEST(GpuModel, NewFamiliesMatchCpuAndMoeIsRefused) {
+    std::string why;
+    if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
+    ThreadPool pool(2);
+    std::vector<int32_t> prompt;
+    for (int32_t i = 0; i < 24; ++i) prompt.push_back(1 + (i * 37) % 250);
+    for (const char* shape : {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-chatglm", "tiny-qwen2moe"}) {
+        const auto path = (std::filesystem::temp_directory_path() /
+                           ("rocmforge_gpu_" + std::to_string(::getpid()) + "_" + shape + ".gguf")).string();
+        model::SyntheticModelOptions options;
+        options.shape = shape;
+        options.type = gguf::GgmlType::F16;
+        model::write_synthetic_model(options, path, pool);
+        if (std::string(shape) == "tiny-qwen2moe") {
+            try {
+                engine::load_model(path, engine::DeviceChoice::Gpu, 1);
+                ADD_FAILURE() << "a model with experts loaded on the GPU";
+            } catch (const Error& e) {
+                EXPECT_NE(std::string(e.what()).find("op moe_ffn is not implemented on gpu"), std::string::npos)
+                    << e.what();
+            }
+            std::filesystem::remove(path);
+            continue;
+        }
+        auto gpu = engine::load_model(path, engine::DeviceChoice::Gpu, 1);
+        auto cpu = load_cpu_model(path);
+        const auto logits = prompt_logits(*gpu.model, prompt);
+        const auto cpu_logits = prompt_logits(*cpu, prompt);
+        ASSERT_EQ(logits.size(), cpu_logits.size());
+        const double err = relative_error(logits.data(), cpu_logits.data(), logits.size());
+        std::printf("%s on gpu: rel err %.3g vs cpu\n", shape, err);
+        EXPECT_LE(err, 1e-4) << shape;
+        std::filesystem::remove(path);
+    }
+}
 
 // A sequence's greedy logits do not depend on what else is in its batch: three prompts run alone
 // and together in one step (prefill), then decoded together, give the same logits bit for bit.

@@ -275,6 +275,39 @@ TEST(GpuOps, ElementwiseAddBiasSwiglu) {
     }
 }
 
+TEST(GpuOps, ElementwiseGegluScaleSoftcap) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t n = 300, rows = 5;
+    const std::array<int64_t, 4> ne{n, rows, 1, 1};
+    auto a = random_vector(rng, n * rows, 3.0f), b = random_vector(rng, n * rows, 2.0f);
+    const auto host = [&](std::vector<float>& v) { return tensor::make_tensor(GgmlType::F32, ne, v.data()); };
+    {  // geglu into a poisoned output, and in place
+        std::vector<float> expected(a.size());
+        auto ct = host(expected);
+        cpu.geglu(host(a), host(b), ct);
+        auto out = poisoned(*gpu, ne);
+        const auto g = to_device(*gpu, a, ne), u = to_device(*gpu, b, ne);
+        gpu->geglu(g, u, out);
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected), 1e-6) << "geglu seed " << seed;
+        auto g2 = to_device(*gpu, a, ne);
+        gpu->geglu(g2, u, g2);
+        EXPECT_LE(rel_error(to_host(*gpu, g2), expected), 1e-6) << "geglu in place seed " << seed;
+    }
+    {  // scale, softcap
+        auto expected = a;
+        auto ct = host(expected);
+        cpu.scale(ct, 11.3f);
+        cpu.softcap(ct, 5.0f);
+        auto y = to_device(*gpu, a, ne);
+        gpu->scale(y, 11.3f);
+        gpu->softcap(y, 5.0f);
+        EXPECT_LE(rel_error(to_host(*gpu, y), expected), 1e-6) << "scale+softcap seed " << seed;
+    }
+}
+
 // A batch of three sequences over a paged store of small blocks in shuffled order.
 struct PagedBatch {
     backend::Batch batch;
@@ -333,9 +366,39 @@ TEST(GpuOps, RopeNormalAndNeoxWithFreqFactors) {
         }
 }
 
+// LongRoPE (phi3): short/long factor rows picked per sequence, cos/sin scaled by attn_factor.
+TEST(GpuOps, RopeLongRopeFactorsPerSequence) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    // Sequence ends 9, 501, 74, 20 against an original context of 20: long for the 2nd and 3rd.
+    const auto pb = make_batch(rng, {{0, 9, 0}, {500, 1, 1}, {70, 4, 0}, {0, 20, 0}}, 16, 64);
+    const int64_t head_dim = 32, n_heads = 3, n = pb.batch.n_tokens();
+    const std::array<int64_t, 4> ne{head_dim, n_heads, n, 1};
+    backend::RopeParams p;
+    p.n_rot = 24;
+    p.freq_base = 10000.0;
+    p.style = backend::RopeStyle::Neox;
+    p.attn_factor = 1.19;
+    p.long_context = 20;
+    std::vector<float> ff(static_cast<size_t>(p.n_rot));
+    for (auto& f : ff) f = 1.0f + static_cast<float>(rng() % 16);
+    auto x = random_vector(rng, static_cast<size_t>(head_dim * n_heads * n));
+    auto expected = x;
+    cpu.begin_batch(pb.batch);
+    auto ct = tensor::make_tensor(GgmlType::F32, ne, expected.data());
+    cpu.rope(ct, p, tensor::make_tensor(GgmlType::F32, {p.n_rot / 2, 2, 1, 1}, ff.data()));
+    gpu->begin_batch(pb.batch);
+    auto xd = to_device(*gpu, x, ne);
+    gpu->rope(xd, p, to_device(*gpu, ff, {p.n_rot / 2, 2, 1, 1}));
+    EXPECT_LE(rel_error(to_host(*gpu, xd), expected), 1e-6) << "seed " << seed;
+}
+
 // kv_store then attention over two steps (prompt chunks, then a mix of a decode token, a
 // continued chunk and a new sequence), on the CPU and the GPU with the same KV type.
-void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, int64_t n_kv_heads, double tolerance) {
+void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, int64_t n_kv_heads, double tolerance,
+                           int64_t window = 0, float softcap = 0.0f) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
@@ -344,7 +407,8 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
     backend::KvStorageShape shape{2, n_blocks, block_size, row, kv_type};
     auto cpu_kv = cpu.alloc_kv_storage(shape);
     auto gpu_kv = gpu->alloc_kv_storage(shape);
-    const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 1.0f / std::sqrt(static_cast<float>(head_dim))};
+    const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 1.0f / std::sqrt(static_cast<float>(head_dim)),
+                                     softcap, window};
     // Same block tables in both steps: step 2 continues step 1's sequences 0 and 1.
     // Sequence 0 decodes at position 300: its keys span two 256-key splits.
     std::vector<std::vector<std::array<int64_t, 3>>> steps = {{{0, 300, 0}, {0, 7, 0}},
@@ -373,13 +437,20 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
         auto out = poisoned(*gpu, q_ne);
         gpu->attention(gpu_kv, 1, to_device(*gpu, q, q_ne), out, as);
         EXPECT_LE(rel_error(to_host(*gpu, out), expected), tolerance)
-            << gguf::ggml_type_name(kv_type) << " head_dim " << head_dim << " step " << step << " seed " << seed;
+            << gguf::ggml_type_name(kv_type) << " head_dim " << head_dim << " window " << window << " softcap "
+            << softcap << " step " << step << " seed " << seed;
     }
 }
 
 TEST(GpuOps, PagedAttentionF32Kv) { check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5); }
 TEST(GpuOps, PagedAttentionF16Kv) { check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5); }
 TEST(GpuOps, PagedAttentionBf16KvGqa) { check_paged_attention(GgmlType::BF16, 64, 6, 2, 1e-5); }
+// gemma2/3: sliding window (shorter and longer than a chunk of 128 keys) and score soft-capping.
+TEST(GpuOps, PagedAttentionSlidingWindowSoftcap) {
+    check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5, 5, 0.5f);
+    check_paged_attention(GgmlType::F16, 128, 4, 2, 1e-5, 131, 0.0f);
+    check_paged_attention(GgmlType::F32, 32, 4, 4, 1e-5, 0, 1.0f);
+}
 
 TEST(GpuOps, CopyKvBlockAndKvStoreLayout) {
     ROCMFORGE_REQUIRE_GPU(gpu);

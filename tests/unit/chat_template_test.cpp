@@ -104,6 +104,8 @@ TEST(ChatTemplate, MistralMatchesJinja2) { compare_with_oracle(templates_dir() /
 TEST(ChatTemplate, Qwen25MatchesJinja2) { compare_with_oracle(templates_dir() / "qwen2.5-instruct.jinja"); }
 TEST(ChatTemplate, GemmaMatchesJinja2) { compare_with_oracle(templates_dir() / "gemma-it.jinja"); }
 TEST(ChatTemplate, Phi3MatchesJinja2) { compare_with_oracle(templates_dir() / "phi-3-mini.jinja"); }
+TEST(ChatTemplate, Gemma3MatchesJinja2) { compare_with_oracle(templates_dir() / "gemma-3-it.jinja"); }
+TEST(ChatTemplate, Glm4MatchesJinja2) { compare_with_oracle(templates_dir() / "glm-4-chat.jinja"); }
 TEST(ChatTemplate, FeatureCoverageMatchesJinja2) { compare_with_oracle(templates_dir() / "features.jinja"); }
 TEST(ChatTemplate, ScopingAndLiteralsMatchJinja2) { compare_with_oracle(templates_dir() / "features-scoping.jinja"); }
 

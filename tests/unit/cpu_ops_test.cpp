@@ -1,6 +1,7 @@
 // CPU backend ops vs simple references on fresh random inputs (seeded from the clock, printed
 // on failure) with explicit tolerances.
 #include "backend/cpu/attention.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/dot.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/fp16.h"
@@ -138,6 +139,46 @@ TEST(CpuOps, RopeNormalAndNeoxRotatePairs) {
     }
 }
 
+// LongRoPE through the backend: a token rotates by pos / (base^(2i/n_rot) * factor[i]) with the
+// short factors while its sequence ends within long_context positions in this step, with the
+// long ones beyond; cos and sin are scaled by attn_factor; dims past n_rot pass through.
+TEST(CpuOps, RopeLongRopePicksFactorsPerSequence) {
+    std::mt19937_64 rng(fresh_seed());
+    CpuBackend cpu(2);
+    Batch batch;
+    const std::vector<int32_t> table{0, 1, 2, 3, 4, 5, 6, 7};
+    // Sequence ends: 6 (short), 13 (long), 10 (exactly the original context: short).
+    batch.add_sequence(std::vector<int32_t>(6, 1), 0, table, RowClass::Prefill, 1);
+    batch.add_sequence(std::vector<int32_t>(1, 1), 12, table, RowClass::Decode, 1);
+    batch.add_sequence(std::vector<int32_t>(3, 1), 7, table, RowClass::Prefill, 1);
+    const int64_t head_dim = 12, n_heads = 2, n = batch.n_tokens(), n_rot = 8;
+    RopeParams p;
+    p.n_rot = n_rot;
+    p.freq_base = 100.0;
+    p.style = RopeStyle::Neox;
+    p.attn_factor = 1.25;
+    p.long_context = 10;
+    std::vector<float> factors{1.0f, 1.5f, 2.0f, 3.0f, /* long: */ 2.0f, 4.0f, 8.0f, 16.0f};
+    auto x = random_vector(rng, head_dim * n_heads * n), original = x;
+    cpu.begin_batch(batch);
+    auto xt = tensor::make_tensor(gguf::GgmlType::F32, {head_dim, n_heads, n, 1}, x.data());
+    cpu.rope(xt, p, tensor::make_tensor(gguf::GgmlType::F32, {n_rot / 2, 2, 1, 1}, factors.data()));
+    const std::vector<bool> long_token{false, false, false, false, false, false, true, false, false, false};
+    for (int64_t t = 0; t < n; ++t)
+        for (int64_t h = 0; h < n_heads; ++h) {
+            const int64_t base = (t * n_heads + h) * head_dim;
+            for (int64_t i = 0; i < n_rot / 2; ++i) {
+                const double f = factors[(long_token[t] ? n_rot / 2 : 0) + i];
+                const double theta = batch.positions[t] / (std::pow(100.0, 2.0 * i / n_rot) * f);
+                const std::complex<double> z(original[base + i], original[base + i + n_rot / 2]);
+                const auto r = z * std::polar(1.25, theta);
+                EXPECT_NEAR(x[base + i], r.real(), 1e-5) << "t " << t << " i " << i;
+                EXPECT_NEAR(x[base + i + n_rot / 2], r.imag(), 1e-5) << "t " << t << " i " << i;
+            }
+            for (int64_t d = n_rot; d < head_dim; ++d) EXPECT_EQ(x[base + d], original[base + d]);
+        }
+}
+
 TEST(CpuOps, AttentionMatchesReferenceWithGqa) {
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
@@ -185,6 +226,145 @@ TEST(CpuOps, SwigluSoftmaxAdd) {
     std::vector<float> y{1, 2, 3, 4}, b{10, 20};
     add_bias(y.data(), b.data(), 2, 2);
     EXPECT_EQ(y, (std::vector<float>{11, 22, 13, 24}));
+}
+
+// Sliding window and score soft-capping (gemma2/3), against a naive double-precision attention
+// written here: query t at position n_past + t sees keys p with (n_past + t) - p < window, and
+// each scaled score s enters the softmax as cap * tanh(s / cap).
+std::vector<float> naive_window_softcap_attention(const std::vector<float>& q, const std::vector<float>& k,
+                                                  const std::vector<float>& v, const AttentionShape& s,
+                                                  int64_t n_tokens, int64_t n_past) {
+    std::vector<float> out(q.size());
+    const int64_t kv_stride = s.n_kv_heads * s.head_dim;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const int64_t pos = n_past + t;
+        for (int64_t h = 0; h < s.n_heads; ++h) {
+            const int64_t kvh = h / (s.n_heads / s.n_kv_heads);
+            std::vector<double> w;
+            std::vector<int64_t> keys;
+            for (int64_t p = 0; p <= pos; ++p) {
+                if (s.window > 0 && pos - p >= s.window) continue;
+                double dot = 0;
+                for (int64_t d = 0; d < s.head_dim; ++d)
+                    dot += double(q[(t * s.n_heads + h) * s.head_dim + d]) * k[p * kv_stride + kvh * s.head_dim + d];
+                double score = dot * s.scale;
+                if (s.softcap > 0) score = s.softcap * std::tanh(score / s.softcap);
+                w.push_back(score);
+                keys.push_back(p);
+            }
+            double mx = -1e300, sum = 0;
+            for (double x : w) mx = std::max(mx, x);
+            for (double& x : w) sum += (x = std::exp(x - mx));
+            for (int64_t d = 0; d < s.head_dim; ++d) {
+                double acc = 0;
+                for (size_t i = 0; i < keys.size(); ++i) acc += w[i] / sum * v[keys[i] * kv_stride + kvh * s.head_dim + d];
+                out[(t * s.n_heads + h) * s.head_dim + d] = static_cast<float>(acc);
+            }
+        }
+    }
+    return out;
+}
+
+TEST(CpuOps, AttentionSlidingWindowAndSoftcapMatchNaive) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    ThreadPool pool(2);
+    // Prefill (several tokens) and decode (one token) paths, windows shorter and longer than the
+    // context, soft-caps small enough to bend the scores (inputs scaled up so they reach the cap).
+    for (auto [window, softcap, n_past, n_tokens] :
+         {std::tuple{int64_t{4}, 0.0f, 0, 13}, {int64_t{4}, 0.0f, 11, 1}, {int64_t{5}, 2.0f, 3, 20},
+          {int64_t{0}, 1.5f, 0, 9}, {int64_t{0}, 1.5f, 9, 1}, {int64_t{1}, 0.0f, 2, 5}, {int64_t{64}, 3.0f, 6, 7},
+          {int64_t{3}, 1.0f, 30, 1}}) {
+        AttentionShape s{16, 4, 2, 0.25f};
+        s.window = window;
+        s.softcap = softcap;
+        const int64_t n_pos = n_past + n_tokens;
+        auto q = random_vector(rng, s.head_dim * s.n_heads * n_tokens, 2.0f);
+        auto k = random_vector(rng, s.head_dim * s.n_kv_heads * n_pos, 2.0f);
+        auto v = random_vector(rng, s.head_dim * s.n_kv_heads * n_pos);
+        std::vector<float> out(q.size(), NAN), ref_out(q.size(), NAN);
+        attention(q.data(), k.data(), v.data(), out.data(), s, n_tokens, n_past, pool);
+        const auto expected = naive_window_softcap_attention(q, k, v, s, n_tokens, n_past);
+        EXPECT_LE(max_relative_error(out, expected), 1e-5)
+            << "seed " << seed << " window " << window << " softcap " << softcap << " n_past " << n_past;
+        attention_reference(q.data(), k.data(), v.data(), ref_out.data(), s, n_tokens, n_past);
+        EXPECT_LE(max_relative_error(ref_out, expected), 1e-6) << "seed " << seed;
+    }
+}
+
+// Prefill queries with a sliding window skip the keys no query of their block sees; the result of
+// a query must not depend on the chunk (block alignment) it is computed in: bit-identical.
+TEST(CpuOps, AttentionWindowPrefillIsChunkInvariant) {
+    std::mt19937_64 rng(fresh_seed());
+    ThreadPool pool(2);
+    AttentionShape s{16, 4, 2, 0.25f};
+    s.window = 5;
+    s.softcap = 3.0f;
+    const int64_t n = 41;
+    auto q = random_vector(rng, s.head_dim * s.n_heads * n), k = random_vector(rng, s.head_dim * s.n_kv_heads * n),
+         v = random_vector(rng, s.head_dim * s.n_kv_heads * n);
+    std::vector<float> whole(q.size(), NAN), chunked(q.size(), NAN);
+    attention(q.data(), k.data(), v.data(), whole.data(), s, n, 0, pool);
+    const int64_t q_stride = s.head_dim * s.n_heads;
+    for (int64_t begin = 0, size = 7; begin < n; begin += size, size = size == 7 ? 11 : 7) {
+        const int64_t count = std::min(size, n - begin);
+        if (count < 2) {  // one token runs the decode kernel: a different summation order
+            std::copy_n(whole.data() + begin * q_stride, count * q_stride, chunked.data() + begin * q_stride);
+            continue;
+        }
+        attention(q.data() + begin * q_stride, k.data(), v.data(), chunked.data() + begin * q_stride, s, count, begin,
+                  pool);
+    }
+    for (size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(whole[i], chunked[i]) << "element " << i;
+}
+
+// A window of one position: each query sees only its own key, so its output is its own value row.
+TEST(CpuOps, AttentionWindowOfOneReturnsOwnValue) {
+    std::mt19937_64 rng(fresh_seed());
+    ThreadPool pool(2);
+    AttentionShape s{8, 2, 1, 0.3f};
+    s.window = 1;
+    for (int64_t n_tokens : {1, 6}) {
+        const int64_t n_past = 3, n_pos = n_past + n_tokens;
+        auto q = random_vector(rng, s.head_dim * s.n_heads * n_tokens);
+        auto k = random_vector(rng, s.head_dim * n_pos), v = random_vector(rng, s.head_dim * n_pos);
+        std::vector<float> out(q.size(), NAN);
+        attention(q.data(), k.data(), v.data(), out.data(), s, n_tokens, n_past, pool);
+        for (int64_t t = 0; t < n_tokens; ++t)
+            for (int64_t h = 0; h < 2; ++h)
+                for (int64_t d = 0; d < 8; ++d)
+                    EXPECT_FLOAT_EQ(out[(t * 2 + h) * 8 + d], v[(n_past + t) * 8 + d]) << "t " << t << " d " << d;
+    }
+}
+
+TEST(CpuOps, GegluScaleSoftcapMatchFormulas) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const auto gate = random_vector(rng, 1000, 3.0f), up = random_vector(rng, 1000);
+    std::vector<float> out(1000, NAN);
+    geglu(gate.data(), up.data(), out.data(), 1000);
+    for (size_t i = 0; i < gate.size(); ++i) {
+        // gelu_tanh written from its definition: x * Φ(x) approximated by 0.5 (1 + tanh(√(2/π)(x + 0.044715 x³)))
+        const double g = gate[i];
+        const double gelu = 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)));
+        EXPECT_NEAR(out[i], gelu * up[i], 1e-5 * (1 + std::abs(gelu * up[i]))) << "seed " << seed << " i " << i;
+    }
+    // Known values of the tanh GELU: gelu(0) = 0, gelu(large) ≈ x, gelu(-large) ≈ 0.
+    std::vector<float> g2{0.0f, 10.0f, -10.0f}, u2{1.0f, 1.0f, 1.0f}, o2(3);
+    geglu(g2.data(), u2.data(), o2.data(), 3);
+    EXPECT_EQ(o2[0], 0.0f);
+    EXPECT_NEAR(o2[1], 10.0f, 1e-5);
+    EXPECT_NEAR(o2[2], 0.0f, 1e-5);
+
+    auto x = random_vector(rng, 257, 40.0f);
+    auto capped = x, scaled = x;
+    softcap_in_place(capped.data(), 30.0f, 257);
+    scale_in_place(scaled.data(), 16.0f, 257);
+    for (size_t i = 0; i < x.size(); ++i) {
+        EXPECT_NEAR(capped[i], 30.0 * std::tanh(x[i] / 30.0), 1e-4) << "seed " << seed;
+        EXPECT_LT(std::abs(capped[i]), 30.0f);
+        EXPECT_EQ(scaled[i], x[i] * 16.0f);
+    }
 }
 
 TEST(CpuOps, GetRowsCopiesAndRejectsBadIds) {

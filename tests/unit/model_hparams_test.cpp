@@ -110,7 +110,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadFloatCase{"LinearScalingNan", "llama.rope.scaling.factor", gguf::Value(kNan), "nan"},
         BadFloatCase{"LinearScalingInf", "llama.rope.scaling.factor", gguf::Value(kInf), "inf"},
         BadFloatCase{"LinearScalingZero", "llama.rope.scaling.factor", gguf::Value(0.0f), "0"},
-        BadFloatCase{"LinearScalingNegative", "llama.rope.scaling.factor", gguf::Value(-2.0f), "-2"}),
+        BadFloatCase{"LinearScalingNegative", "llama.rope.scaling.factor", gguf::Value(-2.0f), "-2"},
+        BadFloatCase{"AttnSoftcapNan", "llama.attn_logit_softcapping", gguf::Value(kNan), "nan"},
+        BadFloatCase{"AttnSoftcapZero", "llama.attn_logit_softcapping", gguf::Value(0.0f), "0"},
+        BadFloatCase{"FinalSoftcapNegative", "llama.final_logit_softcapping", gguf::Value(-30.0f), "-30"},
+        BadFloatCase{"RopeAttnFactorInf", "llama.rope.scaling.attn_factor", gguf::Value(kInf), "inf"}),
     [](const testing::TestParamInfo<BadFloatCase>& info) { return info.param.label; });
 
 // Without linear scaling the factor is unused: it must be finite, and 0 (llama.cpp's "not set") loads.
@@ -137,6 +141,36 @@ TEST(FloatHparams, FiniteValuesLoad) {
     const auto error = load_error(path);
     std::filesystem::remove(path);
     EXPECT_FALSE(error.has_value()) << *error;
+}
+
+}  // namespace
+}  // namespace rocmforge::model
+
+namespace rocmforge::model {
+namespace {
+
+// Expert metadata: more experts per token than experts, or experts without their tensors, are
+// load errors naming the key or the missing tensor.
+TEST(ExpertHparams, BadCountsAndMissingTensorsAreNamed) {
+    const auto too_many = write_variant("experts_used", {{"llama.expert_count", gguf::Value(uint32_t{4})},
+                                                         {"llama.expert_used_count", gguf::Value(uint32_t{8})}});
+    auto error = load_error(too_many);
+    std::filesystem::remove(too_many);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("'llama.expert_used_count' (8) exceeds expert_count (4)"), std::string::npos) << *error;
+
+    const auto no_used = write_variant("experts_no_used", {{"llama.expert_count", gguf::Value(uint32_t{4})}});
+    error = load_error(no_used);
+    std::filesystem::remove(no_used);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("missing required metadata key 'llama.expert_used_count'"), std::string::npos) << *error;
+
+    const auto no_tensors = write_variant("experts_no_tensors", {{"llama.expert_count", gguf::Value(uint32_t{4})},
+                                                                 {"llama.expert_used_count", gguf::Value(uint32_t{2})}});
+    error = load_error(no_tensors);
+    std::filesystem::remove(no_tensors);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("missing tensor 'blk.0.ffn_gate_inp.weight'"), std::string::npos) << *error;
 }
 
 }  // namespace

@@ -33,6 +33,14 @@ TEST(PreTokenizer, Llama3GroupsDigitsByThreeAndIgnoresCase) {
     EXPECT_EQ(split("llama-bpe", "(hi)\n\n  end"), (Words{"(hi", ")\n\n", " ", " end"}));
 }
 
+// GLM-4 (chatglm-bpe): the published tiktoken pattern, split by hand: case-insensitive
+// contractions, a leading non-letter glued to letters, digits in threes, a lone space before a
+// digit, punctuation keeping its trailing newlines, CJK letters as one word.
+TEST(PreTokenizer, ChatglmBpeIsTheGlm4Pattern) {
+    EXPECT_EQ(split("chatglm-bpe", "Hello world'S 12345 tests!\n\nOK 你好"),
+              (Words{"Hello", " world", "'S", " ", "123", "45", " tests", "!\n\n", "OK", " 你好"}));
+}
+
 TEST(PreTokenizer, Qwen2SplitsSingleDigits) {
     EXPECT_EQ(split("qwen2", "abc 2024"), (Words{"abc", " ", "2", "0", "2", "4"}));
 }

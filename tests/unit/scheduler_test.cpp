@@ -53,6 +53,9 @@ TEST(Scheduler, DecodeTokensFirstThenPromptChunksWithinBudget) {
     EXPECT_EQ(plan.chunks[1].n, 9);
     EXPECT_EQ(plan.chunks[1].n_logits, 0);
     EXPECT_EQ(plan.n_tokens(), 10);
+    // Every chunk carries its request's prompt length (LongRoPE's factor choice).
+    EXPECT_EQ(plan.chunks[0].prompt_length, 6);
+    EXPECT_EQ(plan.chunks[1].prompt_length, 20);
     run_plan(kv, s, plan);
     plan = s.schedule();
     ASSERT_EQ(plan.chunks.size(), 2u);
@@ -123,6 +126,7 @@ TEST(Scheduler, PreemptsNewestAndRecomputesPromptAsPrefillAndGeneratedAsDecode) 
     EXPECT_EQ(plan.chunks[0].begin, 7);
     EXPECT_EQ(plan.chunks[0].n, 2);
     EXPECT_EQ(plan.chunks[0].n_logits, 1);
+    EXPECT_EQ(plan.chunks[0].prompt_length, 7);  // the original prompt, not prompt + generated
 }
 
 TEST(Scheduler, DecodeShortOfBlocksPreemptsThePromptOfTheNewest) {

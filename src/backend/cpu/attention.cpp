@@ -25,20 +25,32 @@ float exponentiate_scores(float* scores, int64_t n_keys, float max_score) {
     return 1.0f / sum;
 }
 
-// One (token, head) pair: scores over positions [0, n_keys), softmax, weighted sum of V.
+// The first key a query that sees keys [0, n_keys) attends: n_keys - window with a sliding window.
+int64_t first_key(int64_t n_keys, const AttentionShape& s) {
+    return s.window > 0 ? std::max<int64_t>(0, n_keys - s.window) : 0;
+}
+
+// A raw dot product q·k as the softmax's input: scaled, then soft-capped when the shape says so.
+float final_score(float dot, const AttentionShape& s) {
+    const float score = dot * s.scale;
+    return s.softcap > 0.0f ? s.softcap * std::tanh(score / s.softcap) : score;
+}
+
+// One (token, head) pair: scores over positions [first_key, n_keys), softmax, weighted sum of V.
 void attend_one(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head, const AttentionShape& s,
                 int64_t n_keys, std::vector<float>& scores) {
-    scores.resize(static_cast<size_t>(n_keys));
+    const int64_t first = first_key(n_keys, s), n_seen = n_keys - first;
+    scores.resize(static_cast<size_t>(n_seen));
     float max_score = -INFINITY;
-    for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = dot_f32(q_head, kv.k_row(p) + kv_head * s.head_dim, s.head_dim) * s.scale;
-        max_score = std::max(max_score, scores[p]);
+    for (int64_t i = 0; i < n_seen; ++i) {
+        scores[i] = final_score(dot_f32(q_head, kv.k_row(first + i) + kv_head * s.head_dim, s.head_dim), s);
+        max_score = std::max(max_score, scores[i]);
     }
-    const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
+    const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
-    for (int64_t p = 0; p < n_keys; ++p) {
-        const float weight = scores[p] * inv_sum;
-        const float* v_row = kv.v_row(p) + kv_head * s.head_dim;
+    for (int64_t i = 0; i < n_seen; ++i) {
+        const float weight = scores[i] * inv_sum;
+        const float* v_row = kv.v_row(first + i) + kv_head * s.head_dim;
         for (int64_t d = 0; d < s.head_dim; ++d) out_head[d] += weight * v_row[d];
     }
 }
@@ -62,17 +74,18 @@ ROCMFORGE_AVX2 inline float dot_avx2(const float* a, const float* b, int64_t n) 
 // Same as attend_one; precondition head_dim % 8 == 0.
 ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head,
                                     const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
-    scores.resize(static_cast<size_t>(n_keys));
+    const int64_t first = first_key(n_keys, s), n_seen = n_keys - first;
+    scores.resize(static_cast<size_t>(n_seen));
     float max_score = -INFINITY;
-    for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = dot_avx2(q_head, kv.k_row(p) + kv_head * s.head_dim, s.head_dim) * s.scale;
-        max_score = std::max(max_score, scores[p]);
+    for (int64_t i = 0; i < n_seen; ++i) {
+        scores[i] = final_score(dot_avx2(q_head, kv.k_row(first + i) + kv_head * s.head_dim, s.head_dim), s);
+        max_score = std::max(max_score, scores[i]);
     }
-    const float inv_sum = exponentiate_scores(scores.data(), n_keys, max_score);
+    const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
     std::fill_n(out_head, s.head_dim, 0.0f);
-    for (int64_t p = 0; p < n_keys; ++p) {
-        const __m256 weight = _mm256_set1_ps(scores[p] * inv_sum);
-        const float* v_row = kv.v_row(p) + kv_head * s.head_dim;
+    for (int64_t i = 0; i < n_seen; ++i) {
+        const __m256 weight = _mm256_set1_ps(scores[i] * inv_sum);
+        const float* v_row = kv.v_row(first + i) + kv_head * s.head_dim;
         for (int64_t d = 0; d < s.head_dim; d += 8)
             _mm256_storeu_ps(out_head + d,
                              _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
@@ -88,14 +101,16 @@ struct PackedKv {
     int64_t n_keys = 0, n_keys_padded = 0;
 };
 
-void pack_kv(const KvRows& kv, const AttentionShape& s, int64_t kv_head, int64_t n_keys, PackedKv& p) {
+// Keys before key_begin (seen by no query: sliding window) are left zero.
+void pack_kv(const KvRows& kv, const AttentionShape& s, int64_t kv_head, int64_t key_begin, int64_t n_keys,
+             PackedKv& p) {
     const int64_t hd = s.head_dim;
     const int64_t n_dim_blocks = (hd + kTileCols - 1) / kTileCols;
     p.n_keys = n_keys;
     p.n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
     p.k_t.assign(static_cast<size_t>(p.n_keys_padded * hd), 0.0f);
     p.v.assign(static_cast<size_t>(n_dim_blocks * p.n_keys_padded * kTileCols), 0.0f);
-    for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t j = key_begin; j < n_keys; ++j) {
         const float* k_row = kv.k_row(j) + kv_head * hd;
         const float* v_row = kv.v_row(j) + kv_head * hd;
         float* k_block = p.k_t.data() + (j / kTileCols) * hd * kTileCols + j % kTileCols;
@@ -113,28 +128,36 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
     const int64_t hd = s.head_dim;
     const int64_t n_keys = n_past + t0 + n_q;
     const int64_t n_keys_padded = (n_keys + kTileCols - 1) / kTileCols * kTileCols;
-    scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * n_keys_padded));
+    // Keys [key_begin, n_keys_padded): from the 16-key block holding the first key the block's
+    // first query sees (all keys without a sliding window). Skipped keys would weigh exactly 0,
+    // and the tile kernel sums keys in order, so a query's result does not depend on key_begin.
+    const int64_t key_begin = first_key(n_past + t0 + 1, s) / kTileCols * kTileCols;
+    const int64_t width = n_keys_padded - key_begin;  // scores row stride
+    scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * width));
     float* q_rows = scratch.data();
-    float* scores = q_rows + kTileRows * hd;
+    float* scores = q_rows + kTileRows * hd;  // scores[i * width + (j - key_begin)]
     for (int64_t i = 0; i < n_q; ++i) std::copy_n(q + ((t0 + i) * s.n_heads + h) * hd, hd, q_rows + i * hd);
 
-    for (int64_t j0 = 0; j0 < n_keys; j0 += kTileCols)
+    for (int64_t j0 = key_begin; j0 < n_keys; j0 += kTileCols)
         gemm_tile(kv.k_t.data() + (j0 / kTileCols) * hd * kTileCols, q_rows, hd, n_q, std::min(kTileCols, n_keys - j0),
-                  scores + j0, n_keys_padded);
+                  scores + (j0 - key_begin), width);
     for (int64_t i = 0; i < n_q; ++i) {
-        float* row = scores + i * n_keys_padded;
+        float* row = scores + i * width;  // row[j - key_begin] for key j
         const int64_t n_visible = n_past + t0 + i + 1;
+        const int64_t first = first_key(n_visible, s) - key_begin, last = n_visible - key_begin;
         float max_score = -INFINITY;
-        for (int64_t j = 0; j < n_visible; ++j) max_score = std::max(max_score, row[j] *= s.scale);
+        for (int64_t j = first; j < last; ++j) max_score = std::max(max_score, row[j] = final_score(row[j], s));
         float sum = 0.0f;
-        for (int64_t j = 0; j < n_visible; ++j) sum += (row[j] = std::exp(row[j] - max_score));
+        for (int64_t j = first; j < last; ++j) sum += (row[j] = std::exp(row[j] - max_score));
         const float inv_sum = 1.0f / sum;
-        for (int64_t j = 0; j < n_visible; ++j) row[j] *= inv_sum;
-        std::fill(row + n_visible, row + n_keys_padded, 0.0f);  // masked keys weigh nothing
+        for (int64_t j = first; j < last; ++j) row[j] *= inv_sum;
+        // Masked keys (before the window, after the query) weigh nothing.
+        std::fill(row, row + first, 0.0f);
+        std::fill(row + last, row + width, 0.0f);
     }
-    // P rows (stride n_keys_padded) times V; output rows of consecutive tokens are n_heads * hd apart.
+    // P rows (stride width) times V from key_begin; output rows of consecutive tokens are n_heads * hd apart.
     for (int64_t d0 = 0; d0 < hd; d0 += kTileCols)
-        gemm_tile(kv.v.data() + (d0 / kTileCols) * kv.n_keys_padded * kTileCols, scores, n_keys_padded, n_q,
+        gemm_tile(kv.v.data() + ((d0 / kTileCols) * kv.n_keys_padded + key_begin) * kTileCols, scores, width, n_q,
                   std::min(kTileCols, hd - d0), out + (t0 * s.n_heads + h) * hd + d0, s.n_heads * hd);
 }
 
@@ -157,7 +180,7 @@ void attention_batch(const float* q, float* out, const AttentionShape& shape, st
             float* out_seq = out + seq.token_begin * shape.n_heads * shape.head_dim;
             if (seq.row_class == RowClass::Prefill) {
                 // K/V of the head packed once, reused by every block of up to 6 queries.
-                pack_kv(seq.kv, shape, h / group, seq.n_past + seq.n_tokens, packed);
+                pack_kv(seq.kv, shape, h / group, first_key(seq.n_past + 1, shape), seq.n_past + seq.n_tokens, packed);
                 for (int64_t t0 = 0; t0 < seq.n_tokens; t0 += kTileRows)
                     attend_block(q_seq, packed, out_seq, shape, h, t0, std::min(kTileRows, seq.n_tokens - t0),
                                  seq.n_past, scratch);
@@ -196,19 +219,21 @@ void attention_reference(const float* q, const float* k, const float* v, float* 
     const int64_t kv_stride = s.n_kv_heads * s.head_dim;
     for (int64_t t = 0; t < n_tokens; ++t) {
         const int64_t n_keys = n_past + t + 1;
+        const int64_t first = s.window > 0 ? std::max<int64_t>(0, n_keys - s.window) : 0;
         for (int64_t h = 0; h < s.n_heads; ++h) {
             const float* qh = q + (t * s.n_heads + h) * s.head_dim;
             const int64_t kvh = h / group;
-            std::vector<double> w(static_cast<size_t>(n_keys));
+            std::vector<double> w(static_cast<size_t>(n_keys), 0.0);
             double max_score = -INFINITY;
-            for (int64_t p = 0; p < n_keys; ++p) {
+            for (int64_t p = first; p < n_keys; ++p) {
                 double dot = 0.0;
                 for (int64_t d = 0; d < s.head_dim; ++d) dot += double(qh[d]) * k[p * kv_stride + kvh * s.head_dim + d];
                 w[p] = dot * s.scale;
+                if (s.softcap > 0.0f) w[p] = s.softcap * std::tanh(w[p] / s.softcap);
                 max_score = std::max(max_score, w[p]);
             }
             double sum = 0.0;
-            for (auto& x : w) sum += (x = std::exp(x - max_score));
+            for (int64_t p = first; p < n_keys; ++p) sum += (w[p] = std::exp(w[p] - max_score));
             float* oh = out + (t * s.n_heads + h) * s.head_dim;
             for (int64_t d = 0; d < s.head_dim; ++d) {
                 double acc = 0.0;

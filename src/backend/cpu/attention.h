@@ -1,6 +1,8 @@
 #pragma once
 // Causal multi-head attention over a KV cache with grouped-query heads: query head h reads
 // KV head h / (n_heads / n_kv_heads) directly (K/V heads are never replicated in memory).
+// With shape.window > 0 a query at position p sees only positions (p - window, p]; with
+// shape.softcap > 0 each scaled score s becomes softcap * tanh(s / softcap) before the softmax.
 // AttentionShape and RowClass: backend/backend_types.h.
 #include "backend/backend_types.h"
 #include "util/thread_pool.h"

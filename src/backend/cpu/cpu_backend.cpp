@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -62,7 +63,7 @@ std::string CpuBackend::description() const {
 }
 
 bool CpuBackend::supports(Op op, GgmlType type) const {
-    if (op == Op::Matmul || op == Op::GetRows)
+    if (op == Op::Matmul || op == Op::GetRows || op == Op::MoeFfn)
         return type == GgmlType::F32 || type == GgmlType::F16 || quant::is_supported(type);
     return type == GgmlType::F32;
 }
@@ -145,17 +146,29 @@ void CpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
 }
 
 const RopeTable& CpuBackend::rope_table(const RopeParams& p, const tensor::Tensor& freq_factors) {
-    auto& c = rope_cache_;
-    const bool same = c.generation == batch_generation_ && c.params.n_rot == p.n_rot &&
-                      c.params.freq_base == p.freq_base && c.params.freq_scale == p.freq_scale &&
-                      c.params.style == p.style && c.freq_factors == freq_factors.data;
-    if (!same) {
-        c.generation = batch_generation_;
-        c.params = p;
-        c.freq_factors = freq_factors.data;
-        c.table = make_rope_table(batch_->positions.data(), batch_->n_tokens(), p,
-                                  freq_factors.empty() ? nullptr : f32(freq_factors));
+    for (auto& c : rope_cache_) {
+        if (c.generation == batch_generation_ && c.params.n_rot == p.n_rot && c.params.freq_base == p.freq_base &&
+            c.params.freq_scale == p.freq_scale && c.params.style == p.style &&
+            c.params.attn_factor == p.attn_factor && c.params.long_context == p.long_context &&
+            c.freq_factors == freq_factors.data)
+            return c.table;
     }
+    // LongRoPE: each token takes the long factors when its rope length passes long_context.
+    std::vector<uint8_t> use_long;
+    if (p.long_context > 0) {
+        use_long.resize(static_cast<size_t>(batch_->n_tokens()));
+        for (const auto& seq : batch_->sequences)
+            for (int64_t i = 0; i < seq.n_tokens; ++i)
+                use_long[static_cast<size_t>(seq.token_begin + i)] = seq.rope_length(seq.n_past + i) > p.long_context;
+    }
+    auto& c = rope_cache_[rope_cache_next_];
+    rope_cache_next_ = (rope_cache_next_ + 1) % rope_cache_.size();
+    c.generation = batch_generation_;
+    c.params = p;
+    c.freq_factors = freq_factors.data;
+    c.table = make_rope_table(batch_->positions.data(), batch_->n_tokens(), p,
+                              freq_factors.empty() ? nullptr : f32(freq_factors),
+                              use_long.empty() ? nullptr : use_long.data());
     return c.table;
 }
 
@@ -230,19 +243,53 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     attention_batch(f32(q), f32(out), shape, items, pool_);
 }
 
-void CpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+namespace {
+
+// out = act(gate) * up over rows in parallel, with a gated activation of elementwise.h.
+void gated_activation(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out, ThreadPool& pool,
+                      void (*act)(const float*, const float*, float*, int64_t)) {
+    assert(gate.n_elements() == up.n_elements() && out.n_elements() == gate.n_elements());
     const int64_t n = gate.ne[0];
     const float* g = f32(gate);
     const float* u = f32(up);
     float* o = f32(out);
-    pool_.parallel_for(gate.n_rows(), [&](int64_t r0, int64_t r1) {
-        cpu::swiglu(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n);
-    });
+    pool.parallel_for(gate.n_rows(),
+                      [&](int64_t r0, int64_t r1) { act(g + r0 * n, u + r0 * n, o + r0 * n, (r1 - r0) * n); });
+}
+
+}  // namespace
+
+void CpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    gated_activation(gate, up, out, pool_, cpu::swiglu);
+}
+
+void CpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    gated_activation(gate, up, out, pool_, cpu::geglu);
+}
+
+void CpuBackend::moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe,
+                         tensor::Tensor& out, std::span<const RowRun> runs) {
+    const int64_t n = x.n_rows();
+    assert(out.n_elements() == x.n_elements() && router_logits.n_rows() == n && out.data != x.data);
+    moe_row_class_.resize(static_cast<size_t>(n));
+    for (const auto& run : runs) std::fill_n(moe_row_class_.begin() + run.begin, run.count, run.row_class);
+    cpu::moe_ffn(f32(x), f32(router_logits), x.ne[0], router_logits.ne[0], n, moe, moe_row_class_, f32(out),
+                 moe_scratch_, pool_);
 }
 
 void CpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
     assert(y.n_elements() == x.n_elements());
     add_in_place(f32(y), f32(x), y.n_elements());
+}
+
+void CpuBackend::scale(tensor::Tensor& x, float factor) { scale_in_place(f32(x), factor, x.n_elements()); }
+
+void CpuBackend::softcap(tensor::Tensor& x, float cap) {
+    assert(cap > 0.0f);
+    const int64_t n = x.ne[0];
+    float* data = f32(x);
+    pool_.parallel_for(x.n_rows(),
+                       [&](int64_t r0, int64_t r1) { softcap_in_place(data + r0 * n, cap, (r1 - r0) * n); });
 }
 
 void CpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {

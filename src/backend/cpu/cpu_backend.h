@@ -6,9 +6,11 @@
 #include "backend/backend.h"
 #include "backend/cpu/attention.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/moe.h"
 #include "backend/cpu/rope.h"
 #include "util/thread_pool.h"
 
+#include <array>
 #include <vector>
 
 namespace rocmforge::backend::cpu {
@@ -46,7 +48,12 @@ public:
     void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
                    const AttentionShape& shape) override;
     void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    void geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    void moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe, tensor::Tensor& out,
+                 std::span<const RowRun> runs) override;
     void add(tensor::Tensor& y, const tensor::Tensor& x) override;
+    void scale(tensor::Tensor& x, float factor) override;
+    void softcap(tensor::Tensor& x, float cap) override;
     void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) override;
 
 private:
@@ -56,16 +63,21 @@ private:
     std::vector<tensor::Buffer> interleaved_weights_;
     const Batch* batch_ = nullptr;
     uint64_t batch_generation_ = 0;
-    // The rope table of the current batch, rebuilt when the batch or the parameters change.
+    // The rope tables of the current batch, rebuilt when the batch changes; two, because models
+    // with sliding-window layers (gemma3) alternate between a local and a global rope base.
     struct RopeCache {
         uint64_t generation = 0;
         RopeParams params;
         const void* freq_factors = nullptr;
         RopeTable table;
-    } rope_cache_;
+    };
+    std::array<RopeCache, 2> rope_cache_;
+    size_t rope_cache_next_ = 0;  // the entry replaced on the next miss
     // Per-call scratch kept across steps (no allocation per op in decode).
     std::vector<MatmulRowsTask> shared_input_tasks_;
     std::vector<AttentionSequence> attention_items_;
+    MoeScratch moe_scratch_;
+    std::vector<RowClass> moe_row_class_;
     // f32 copies of f16/bf16 K/V rows for attention: per sequence [n_positions, row_elements].
     std::vector<std::vector<float>> kv_f32_k_, kv_f32_v_;
 };

@@ -5,25 +5,31 @@
 namespace rocmforge::backend::cpu {
 
 RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params,
-                          const float* freq_factors) {
+                          const float* freq_factors, const uint8_t* use_long) {
     RopeTable table;
     table.n_rot = params.n_rot;
     table.style = params.style;
     const int64_t half = params.n_rot / 2;
     table.cos.resize(static_cast<size_t>(half * n_tokens));
     table.sin.resize(static_cast<size_t>(half * n_tokens));
-    std::vector<double> inv_freq(static_cast<size_t>(half));
-    for (int64_t i = 0; i < half; ++i) {
-        inv_freq[i] = params.freq_scale *
-                      std::pow(params.freq_base, -2.0 * static_cast<double>(i) / static_cast<double>(params.n_rot));
-        if (freq_factors != nullptr) inv_freq[i] /= freq_factors[i];
-    }
-    for (int64_t t = 0; t < n_tokens; ++t)
+    // inv_freq[row][i]: row 0 with the (short) factors, row 1 with the long factors.
+    const int n_rows = params.long_context > 0 && freq_factors != nullptr ? 2 : 1;
+    std::vector<double> inv_freq(static_cast<size_t>(half * n_rows));
+    for (int r = 0; r < n_rows; ++r)
         for (int64_t i = 0; i < half; ++i) {
-            const double theta = positions[t] * inv_freq[i];
-            table.cos[t * half + i] = static_cast<float>(std::cos(theta));
-            table.sin[t * half + i] = static_cast<float>(std::sin(theta));
+            double f = params.freq_scale *
+                       std::pow(params.freq_base, -2.0 * static_cast<double>(i) / static_cast<double>(params.n_rot));
+            if (freq_factors != nullptr) f /= freq_factors[r * half + i];
+            inv_freq[r * half + i] = f;
         }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const double* row = inv_freq.data() + (n_rows == 2 && use_long != nullptr && use_long[t] ? half : 0);
+        for (int64_t i = 0; i < half; ++i) {
+            const double theta = positions[t] * row[i];
+            table.cos[t * half + i] = static_cast<float>(std::cos(theta) * params.attn_factor);
+            table.sin[t * half + i] = static_cast<float>(std::sin(theta) * params.attn_factor);
+        }
+    }
     return table;
 }
 

@@ -16,9 +16,10 @@ struct RopeTable {
     RopeStyle style = RopeStyle::Normal;
     std::vector<float> cos, sin;
 };
-// freq_factors: [n_rot/2] or null (llama3 "rope_freqs.weight").
+// freq_factors: [n_rot/2] or null (llama3 "rope_freqs.weight"); with params.long_context > 0,
+// [n_rot/2, 2] (short, long) and use_long[t] picks token t's row (null: short for all).
 RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const RopeParams& params,
-                          const float* freq_factors);
+                          const float* freq_factors, const uint8_t* use_long = nullptr);
 
 // x: [head_dim, n_heads, n_tokens] f32 contiguous, rotated in place with the table's angles.
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const RopeTable& table);

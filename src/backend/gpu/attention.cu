@@ -19,12 +19,21 @@ struct AttentionArgs {
     int64_t row_elements;          // n_kv_heads * head_dim
     int64_t block_size;
     float scale;
+    float softcap;   // > 0: score = softcap * tanh(score / softcap)
+    int64_t window;  // > 0: keys (position - window, position] only
     DeviceBatch batch;
 };
 
 constexpr int64_t kKeysPerSplit = 256;  // keys of one split block: a token's own n_keys fixes its splits
 
-__device__ __forceinline__ int splits_of(int64_t n_keys) { return static_cast<int>((n_keys + kKeysPerSplit - 1) / kKeysPerSplit); }
+// The keys a query at `position` attends: [first, position], first > 0 with a sliding window.
+__device__ __forceinline__ int64_t first_visible_key(int64_t position, int64_t window) {
+    return window > 0 && position + 1 > window ? position + 1 - window : 0;
+}
+// Splits of a query's visible keys (a count of keys).
+__device__ __forceinline__ int splits_of(int64_t n_visible) {
+    return static_cast<int>((n_visible + kKeysPerSplit - 1) / kKeysPerSplit);
+}
 
 // One block of kThreads per (head, token, split of kKeysPerSplit keys). A token with one split
 // writes out; with several, each split writes its running max, sum and unnormalized output to
@@ -41,9 +50,10 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int seq = a.batch.token_seq[t];
     const int64_t n_keys_total = static_cast<int64_t>(a.batch.positions[t]) + 1;
-    const int n_splits = splits_of(n_keys_total);
+    const int64_t first_key = first_visible_key(a.batch.positions[t], a.window);
+    const int n_splits = splits_of(n_keys_total - first_key);
     if (split >= n_splits) return;  // whole block; no barrier reached
-    const int64_t key_begin = split * kKeysPerSplit;
+    const int64_t key_begin = first_key + split * kKeysPerSplit;
     const int64_t n_keys = n_keys_total < key_begin + kKeysPerSplit ? n_keys_total : key_begin + kKeysPerSplit;
     const int64_t kv_offset = static_cast<int64_t>(h / a.group) * a.head_dim;
     const float* q = a.q + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
@@ -72,6 +82,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
                 for (int d = 0; d < a.head_dim; ++d) dot += q_sh[d] * KV::load(kr[d]);
             }
             s = dot * a.scale;
+            if (a.softcap > 0.0f) s = a.softcap * tanhf(s / a.softcap);
         }
         const float m_new = fmaxf(m, block_max(s, scratch));
         const float p = j < n_keys ? expf(s - m_new) : 0.0f;
@@ -114,7 +125,8 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
 __global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionArgs a) {
     const int h = blockIdx.x, listed = blockIdx.y;
     const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
-    const int n_splits = splits_of(static_cast<int64_t>(a.batch.positions[t]) + 1);
+    const int64_t position = a.batch.positions[t];
+    const int n_splits = splits_of(position + 1 - first_visible_key(position, a.window));
     if (n_splits == 1) return;
     const int64_t stride = a.head_dim + 2;
     const float* part = a.partial + (static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits * stride;
@@ -173,7 +185,10 @@ __global__ void __launch_bounds__(kTileThreads) attention_tile_kernel(AttentionA
     constexpr int kMaxOwned = kQ;  // queries per thread at most (hd = 256 / 16 ... bounded by kQ)
     float acc[kMaxOwned] = {};
 
-    for (int64_t c0 = 0; c0 < n_keys; c0 += kKeyChunk) {
+    // Chunks on a fixed grid from key 0; those before the first query's window are skipped (they
+    // are masked for every query of the tile, so no query's result depends on the skip).
+    const int64_t first_chunk = first_visible_key(first_pos, a.window) / kKeyChunk * kKeyChunk;
+    for (int64_t c0 = first_chunk; c0 < n_keys; c0 += kKeyChunk) {
         const int n_chunk = static_cast<int>(n_keys - c0 < kKeyChunk ? n_keys - c0 : kKeyChunk);
         __syncthreads();  // the previous chunk's k_sh, v_sh, p_sh are no longer read
         // Load K and V rows of the chunk as f32, 8 values per thread and step.
@@ -193,7 +208,8 @@ __global__ void __launch_bounds__(kTileThreads) attention_tile_kernel(AttentionA
         for (int i = tid; i < kQ * kKeyChunk; i += kTileThreads) {
             const int qi = i / kKeyChunk, j = i % kKeyChunk;
             float s = -INFINITY;
-            if (qi < n_q && j < n_chunk && c0 + j <= first_pos + qi) {
+            const int64_t key = c0 + j, pos = first_pos + qi;
+            if (qi < n_q && j < n_chunk && key <= pos && key >= first_visible_key(pos, a.window)) {
                 float dot = 0.0f;
 #pragma unroll 4
                 for (int d = 0; d < hd; d += 4) {
@@ -202,6 +218,7 @@ __global__ void __launch_bounds__(kTileThreads) attention_tile_kernel(AttentionA
                     dot += qv.x * kv.x + qv.y * kv.y + qv.z * kv.z + qv.w * kv.w;
                 }
                 s = dot * a.scale;
+                if (a.softcap > 0.0f) s = a.softcap * tanhf(s / a.softcap);
             }
             p_sh[qi][j] = s;
         }
@@ -279,7 +296,7 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
     AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
                     static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
-                    block_size, shape.scale, batch};
+                    block_size, shape.scale, shape.softcap, shape.window, batch};
     const auto s = static_cast<gpuStream_t>(stream);
     const dim3 grid(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(n_listed), static_cast<unsigned>(max_splits));
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {

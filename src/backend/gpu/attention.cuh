@@ -1,7 +1,9 @@
 #pragma once
 // Causal paged attention for every token of a batch, prefill chunks and decode tokens alike:
 // token t (sequence token_seq[t], position positions[t]) attends positions [0, positions[t]] of
-// its sequence, reading K/V rows through the block table (device_batch.h). GQA: query head h reads
+// its sequence (only (positions[t] - window, positions[t]] with shape.window > 0), reading K/V
+// rows through the block table (device_batch.h); shape.softcap > 0 caps each scaled score s to
+// softcap * tanh(s / softcap). GQA: query head h reads
 // KV head h / (n_heads / n_kv_heads); K/V are never replicated. Softmax in f32 with a running
 // max. The keys of a token are cut in splits of 256 (a fixed size: the split count depends only on
 // the token's own position) computed by separate blocks and merged by a second kernel, so long

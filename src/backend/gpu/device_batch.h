@@ -17,6 +17,7 @@ struct DeviceBatch {
     const int32_t* logit_rows = nullptr;  // [n_logit_rows]
     const int32_t* seq_info = nullptr;    // [4 * n_seqs]
     const int32_t* block_tables = nullptr;
+    const int32_t* prompt_length = nullptr;  // [n_seqs] BatchSequence::prompt_length (LongRoPE)
     // Attention work lists by row class: the tokens of Decode sequences, and tiles of up to
     // kPrefillTile consecutive tokens of one Prefill sequence as {sequence, first token, count}.
     const int32_t* decode_tokens = nullptr;  // [n_decode_tokens]

@@ -23,6 +23,24 @@ __global__ void swiglu_kernel(const float* gate, const float* up, float* out, in
     out[i] = g / (1.0f + expf(-g)) * up[i];
 }
 
+__global__ void geglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const float g = gate[i];
+    const float gelu = 0.5f * g * (1.0f + tanhf(0.7978845608028654f * (g + 0.044715f * g * g * g)));
+    out[i] = gelu * up[i];
+}
+
+__global__ void scale_kernel(float* x, float factor, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n) x[i] *= factor;
+}
+
+__global__ void softcap_kernel(float* x, float cap, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = cap * tanhf(x[i] * (1.0f / cap));
+}
+
 gpuStream_t as_stream(StreamHandle s) { return static_cast<gpuStream_t>(s); }
 
 }  // namespace
@@ -42,6 +60,24 @@ void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, Str
 void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream) {
     if (n == 0) return;
     swiglu_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_geglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream) {
+    if (n == 0) return;
+    geglu_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_scale(float* x, float factor, int64_t n, StreamHandle stream) {
+    if (n == 0) return;
+    scale_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(x, factor, n);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_softcap(float* x, float cap, int64_t n, StreamHandle stream) {
+    if (n == 0) return;
+    softcap_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(x, cap, n);
     GPU_CHECK_LAUNCH();
 }
 

@@ -3,6 +3,9 @@
 //   add:      y[i] += x[i], i < n
 //   add_bias: y[j, r] += bias[j], y: [n, n_rows], bias: [n]
 //   swiglu:   out[i] = silu(gate[i]) * up[i] (out may alias gate or up)
+//   geglu:    out[i] = gelu_tanh(gate[i]) * up[i] (tanh-approximated GELU; out may alias)
+//   scale:    x[i] *= factor
+//   softcap:  x[i] = cap * tanh(x[i] / cap), cap > 0
 #include "backend/gpu/device.h"
 
 #include <cstdint>
@@ -12,5 +15,8 @@ namespace rocmforge::backend::gpu {
 void launch_add(float* y, const float* x, int64_t n, StreamHandle stream);
 void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, StreamHandle stream);
 void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream);
+void launch_geglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream);
+void launch_scale(float* x, float factor, int64_t n, StreamHandle stream);
+void launch_softcap(float* x, float cap, int64_t n, StreamHandle stream);
 
 }  // namespace rocmforge::backend::gpu

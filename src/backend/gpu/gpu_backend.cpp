@@ -84,6 +84,7 @@ std::string GpuBackend::description() const {
 }
 
 bool GpuBackend::supports(Op op, GgmlType type) const {
+    if (op == Op::MoeFfn) return false;  // no GPU kernel yet
     if (op == Op::Matmul || op == Op::GetRows) return is_gpu_weight_type(type);
     return type == GgmlType::F32;
 }
@@ -165,8 +166,8 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
         }
     }
     // Packed layout: ids | positions | token_seq | logit_rows | seq_info | block tables |
-    // decode tokens | prefill tiles.
-    const size_t total = 3 * n + n_logits + 4 * n_seqs + n_table + decode_tokens.size() + prefill_tiles.size();
+    // prompt lengths | decode tokens | prefill tiles.
+    const size_t total = 3 * n + n_logits + 5 * n_seqs + n_table + decode_tokens.size() + prefill_tiles.size();
     const size_t bytes = std::max<size_t>(total, 1) * sizeof(int32_t);
     event_sync(batch_uploaded_);  // the previous step's copy has read the staging buffer
     if (bytes > batch_host_bytes_) {
@@ -193,6 +194,10 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
         table_offset += static_cast<int32_t>(s.block_table.size());
     }
     for (const auto& s : batch.sequences) put(s.block_table.data(), s.block_table.size());
+    for (const auto& s : batch.sequences) {
+        const auto prompt_length = static_cast<int32_t>(s.prompt_length);
+        put(&prompt_length, 1);
+    }
     put(decode_tokens.data(), decode_tokens.size());
     put(prefill_tiles.data(), prefill_tiles.size());
     copy_h2d_async(batch_device_.data(), batch_host_, at * sizeof(int32_t), stream_);
@@ -205,7 +210,8 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     device_batch_.logit_rows = d + 3 * n;
     device_batch_.seq_info = d + 3 * n + n_logits;
     device_batch_.block_tables = d + 3 * n + n_logits + 4 * n_seqs;
-    device_batch_.decode_tokens = device_batch_.block_tables + n_table;
+    device_batch_.prompt_length = device_batch_.block_tables + n_table;
+    device_batch_.decode_tokens = device_batch_.prompt_length + n_seqs;
     device_batch_.prefill_tiles = device_batch_.decode_tokens + decode_tokens.size();
     device_batch_.n_decode_tokens = static_cast<int32_t>(decode_tokens.size());
     device_batch_.n_prefill_tiles = static_cast<int32_t>(prefill_tiles.size() / 3);
@@ -308,7 +314,7 @@ void GpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
 
 void GpuBackend::rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) {
     assert(batch_ != nullptr && x.ne[2] == batch_->n_tokens());
-    launch_rope(f32(x), x.ne[0], x.ne[1], x.ne[2], device_batch_.positions, params,
+    launch_rope(f32(x), x.ne[0], x.ne[1], x.ne[2], device_batch_, params,
                 freq_factors.empty() ? nullptr : f32(freq_factors), stream_);
 }
 
@@ -335,9 +341,25 @@ void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, te
     launch_swiglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
 }
 
+void GpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
+    launch_geglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
+}
+
+void GpuBackend::moe_ffn(const tensor::Tensor&, const tensor::Tensor&, const MoeFfn&, tensor::Tensor&,
+                         std::span<const RowRun>) {
+    throw_error("gpu", "op moe_ffn (mixture of experts) is not implemented on the GPU; use --device cpu");
+}
+
 void GpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
     assert(y.n_elements() == x.n_elements());
     launch_add(f32(y), f32(x), y.n_elements(), stream_);
+}
+
+void GpuBackend::scale(tensor::Tensor& x, float factor) { launch_scale(f32(x), factor, x.n_elements(), stream_); }
+
+void GpuBackend::softcap(tensor::Tensor& x, float cap) {
+    assert(cap > 0.0f);
+    launch_softcap(f32(x), cap, x.n_elements(), stream_);
 }
 
 void GpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {

@@ -53,7 +53,14 @@ public:
     void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
                    const AttentionShape& shape) override;
     void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    void geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
+    // Not implemented on the GPU: supports(Op::MoeFfn, ...) is false, so models with experts are
+    // refused at load ("op moe_ffn ... on gpu"); calling it throws.
+    void moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe, tensor::Tensor& out,
+                 std::span<const RowRun> runs) override;
     void add(tensor::Tensor& y, const tensor::Tensor& x) override;
+    void scale(tensor::Tensor& x, float factor) override;
+    void softcap(tensor::Tensor& x, float cap) override;
     void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) override;
 
 private:

@@ -1,0 +1,112 @@
+// The families added after llama/qwen (make-model shapes tiny-gemma2, tiny-gemma3, tiny-phi3,
+// tiny-mixtral, tiny-qwen2moe, tiny-qwen3moe) through the binary: greedy `generate` alone equals
+// the same prompt inside `batch` at several --batch-tokens (batch invariance with sliding windows,
+// soft-caps, LongRoPE and expert routing; prompts longer than the windows), on quantized and F16
+// weights; `inspect` reports their hyper-parameters.
+#include "common/test_paths.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace rocmforge::test {
+namespace {
+
+std::string temp_path(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+struct FamilyCase {
+    std::string shape, type;
+};
+
+void PrintTo(const FamilyCase& c, std::ostream* os) { *os << c.shape << "_" << c.type; }
+
+class ArchFamilyTest : public testing::TestWithParam<FamilyCase> {};
+
+TEST_P(ArchFamilyTest, GreedyBatchEqualsGenerateAlone) {
+    const auto& c = GetParam();
+    const auto model = temp_path(c.shape + "-" + c.type + ".gguf");
+    const auto made = run_command(rocmforge_binary() + " make-model --shape " + c.shape + " --type " + c.type +
+                                  " --seed 5 -o " + model, true);
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    // From 2 to ~40 tokens: shorter and longer than the 8-position sliding window.
+    const std::vector<std::string> prompts{"Hi", "The quick brown fox", "Once upon a time there was a dog.",
+                                           "A longer prompt, with punctuation; and numbers 12345 and more words.",
+                                           "x y z"};
+    const int n_gen = 12;
+    std::vector<std::vector<int32_t>> alone;
+    for (const auto& p : prompts) {
+        const auto cmd = rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) + " --temp 0 -n " +
+                         std::to_string(n_gen) + " -t 2 --json";
+        const auto r = run_command(cmd);
+        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+        alone.push_back(nlohmann::json::parse(r.output).at("tokens").get<std::vector<int32_t>>());
+        ASSERT_EQ(alone.back().size(), static_cast<size_t>(n_gen)) << r.output;
+    }
+    std::string lines;
+    for (const auto& p : prompts) lines += p + "\n";
+    const auto file = temp_path(c.shape + "_prompts.txt");
+    std::ofstream(file) << lines;
+    for (int batch_tokens : {5, 16, 2048}) {
+        const auto cmd = rocmforge_binary() + " batch -m " + model + " -f " + file + " --temp 0 -n " +
+                         std::to_string(n_gen) + " --parallel 5 --batch-tokens " + std::to_string(batch_tokens) +
+                         " -t 2 --json";
+        const auto r = run_command(cmd);
+        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+        std::istringstream out(r.output);
+        size_t index = 0;
+        for (std::string line; std::getline(out, line); ++index) {
+            ASSERT_LT(index, prompts.size()) << line;
+            const auto j = nlohmann::json::parse(line);
+            EXPECT_EQ(j.at("tokens").get<std::vector<int32_t>>(), alone[index])
+                << c.shape << " " << c.type << " prompt " << index << ", --batch-tokens " << batch_tokens;
+        }
+        EXPECT_EQ(index, prompts.size());
+    }
+    std::filesystem::remove(file);
+    std::filesystem::remove(model);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ArchFamilyTest,
+                         testing::Values(FamilyCase{"tiny-gemma2", "q8_0"}, FamilyCase{"tiny-gemma2", "f16"},
+                                         FamilyCase{"tiny-gemma3", "q4_K"}, FamilyCase{"tiny-phi3", "q8_0"},
+                                         FamilyCase{"tiny-mixtral", "q4_0"}, FamilyCase{"tiny-qwen2moe", "q8_0"},
+                                         FamilyCase{"tiny-qwen3moe", "f16"}),
+                         [](const auto& info) { return test_name_from(info.param.shape + "_" + info.param.type); });
+
+// inspect shows the keys that change the graph: window and soft-caps.
+TEST(ArchFamilyInspect, GemmaReportsWindowAndSoftcaps) {
+    const auto model = temp_path("inspect-gemma2.gguf");
+    ASSERT_EQ(run_command(rocmforge_binary() + " make-model --shape tiny-gemma2 --type f16 -o " + model).exit_code, 0);
+    const auto r = run_command(rocmforge_binary() + " inspect " + model + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j.at("architecture"), "gemma2");
+    const auto& hp = j.at("hyperparameters");
+    EXPECT_EQ(hp.at("attention.sliding_window"), 8);
+    EXPECT_EQ(hp.at("attn_logit_softcapping"), 50.0);
+    EXPECT_EQ(hp.at("final_logit_softcapping"), 30.0);
+    std::filesystem::remove(model);
+}
+
+TEST(ArchFamilyInspect, MoeReportsExperts) {
+    const auto model = temp_path("inspect-qwen2moe.gguf");
+    ASSERT_EQ(run_command(rocmforge_binary() + " make-model --shape tiny-qwen2moe --type f16 -o " + model).exit_code, 0);
+    const auto r = run_command(rocmforge_binary() + " inspect " + model + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    const auto& hp = j.at("hyperparameters");
+    EXPECT_EQ(hp.at("expert_count"), 4);
+    EXPECT_EQ(hp.at("expert_used_count"), 2);
+    EXPECT_EQ(hp.at("expert_shared_feed_forward_length"), 512);
+    std::filesystem::remove(model);
+}
+
+}  // namespace
+}  // namespace rocmforge::test
