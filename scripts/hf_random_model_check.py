@@ -94,7 +94,7 @@ def permute_for_normal_rope(w, n_head):
     equals HF's rotate_half: per head, rows (0..d/2, d/2..d) interleave as (0, d/2, 1, d/2+1, ...)."""
     rows = w.shape[0]
     split = w.reshape(n_head, 2, rows // n_head // 2, *w.shape[1:])
-    return split.transpose(0, 2, 1, *range(3, w.ndim + 1)).reshape(w.shape)
+    return split.transpose(0, 2, 1, *range(3, split.ndim)).reshape(w.shape)
 
 
 def expert_tensors(state, n_layers, n_expert, ff, hidden):

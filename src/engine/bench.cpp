@@ -99,10 +99,17 @@ BenchResult run_bench(const model::Model& model, const BenchOptions& o) {
     using clock = std::chrono::steady_clock;
     BenchResult r;
 
-    // One untimed warm-up step (page in the mapping, grow buffers).
+    // Untimed warm-up (page in the mapping, grow buffers, let the GPU's GEMM library pick and load
+    // its kernels for this prompt size): one decode step, and one prompt when pp is measured.
     {
         const int32_t t = token(rng);
         runner.eval(seq, std::span<const int32_t>(&t, 1), backend::RowClass::Decode, 1, logits);
+        if (o.n_prompt > 0) {
+            restart();
+            std::vector<int32_t> warm(static_cast<size_t>(o.n_prompt));
+            for (auto& w : warm) w = token(rng);
+            runner.eval(seq, warm, backend::RowClass::Prefill, 1, logits);
+        }
     }
     if (o.n_prompt > 0) {
         std::vector<double> rates;

@@ -71,25 +71,46 @@ ROCMFORGE_AVX2 inline float dot_avx2(const float* a, const float* b, int64_t n) 
     return _mm_cvtss_f32(lo);
 }
 
+// out[0, 8 kVec) = Σ_p (scores[p - first] · inv_sum) · v_p[offset..] over positions [first, end),
+// the accumulators in registers; per element the same operations, in the same order, as the
+// generic loop in attend_one_avx2.
+template <int kVec>
+ROCMFORGE_AVX2 void weighted_v_sum(const KvRows& kv, int64_t first, int64_t end, int64_t offset, const float* scores,
+                                   float inv_sum, float* out) {
+    __m256 acc[kVec];
+    for (int j = 0; j < kVec; ++j) acc[j] = _mm256_setzero_ps();
+    kv.for_each_row(first, end, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
+        const __m256 weight = _mm256_set1_ps(scores[p - first] * inv_sum);
+        const float* v_row = kv.v + row * kv.row_stride + offset;
+        for (int j = 0; j < kVec; ++j) acc[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + 8 * j), acc[j]);
+    });
+    for (int j = 0; j < kVec; ++j) _mm256_storeu_ps(out + 8 * j, acc[j]);
+}
+
 // Same as attend_one; precondition head_dim % 8 == 0.
 ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head,
                                     const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
     const int64_t first = first_key(n_keys, s), n_seen = n_keys - first;
+    const int64_t offset = kv_head * s.head_dim;
     scores.resize(static_cast<size_t>(n_seen));
     float max_score = -INFINITY;
-    for (int64_t i = 0; i < n_seen; ++i) {
-        scores[i] = final_score(dot_avx2(q_head, kv.k_row(first + i) + kv_head * s.head_dim, s.head_dim), s);
-        max_score = std::max(max_score, scores[i]);
-    }
+    kv.for_each_row(first, n_keys, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
+        const float score = final_score(dot_avx2(q_head, kv.k + row * kv.row_stride + offset, s.head_dim), s);
+        scores[static_cast<size_t>(p - first)] = score;
+        max_score = std::max(max_score, score);
+    });
     const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
+    // out = Σ_p (score_p · inv_sum) · v_p, keys in order for every element.
+    if (s.head_dim == 64) return weighted_v_sum<8>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
+    if (s.head_dim == 128) return weighted_v_sum<16>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
     std::fill_n(out_head, s.head_dim, 0.0f);
-    for (int64_t i = 0; i < n_seen; ++i) {
-        const __m256 weight = _mm256_set1_ps(scores[i] * inv_sum);
-        const float* v_row = kv.v_row(first + i) + kv_head * s.head_dim;
+    kv.for_each_row(first, n_keys, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
+        const __m256 weight = _mm256_set1_ps(scores[static_cast<size_t>(p - first)] * inv_sum);
+        const float* v_row = kv.v + row * kv.row_stride + offset;
         for (int64_t d = 0; d < s.head_dim; d += 8)
             _mm256_storeu_ps(out_head + d,
                              _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
-    }
+    });
 }
 #endif
 

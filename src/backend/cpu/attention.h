@@ -7,6 +7,7 @@
 #include "backend/backend_types.h"
 #include "util/thread_pool.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -25,6 +26,16 @@ struct KvRows {
     int64_t row(int64_t p) const { return block_table ? block_table[p / block_size] * block_size + p % block_size : p; }
     const float* k_row(int64_t p) const { return k + row(p) * row_stride; }
     const float* v_row(int64_t p) const { return v + row(p) * row_stride; }
+    // f(p, row(p)) for positions [first, end) in order, with one division per block, not per key.
+    template <typename F>
+    void for_each_row(int64_t first, int64_t end, F&& f) const {
+        for (int64_t p = first; p < end;) {
+            const int64_t b = block_table ? p / block_size : 0;
+            const int64_t base = block_table ? block_table[b] * block_size - b * block_size : 0;
+            const int64_t stop = block_table ? std::min(end, (b + 1) * block_size) : end;
+            for (; p < stop; ++p) f(p, base + p);
+        }
+    }
 };
 
 // One sequence of a batched attention call: its queries are tokens [token_begin, + n_tokens) of
