@@ -1,4 +1,4 @@
-// Interleaved Q4_0/Q8_0/Q4_K decode layout (backend/cpu/interleaved_weights.h) and its multi-row
+// Interleaved Q4_0/Q8_0/Q4_K/Q6_K decode layout (backend/cpu/interleaved_weights.h) and its multi-row
 // kernels (interleaved_gemv.h), on fresh random inputs:
 //  - the scalar reference kernel against an independent double-precision dot of the dequantized
 //    plain rows (tolerance 1e-5 of sum |w * a|: only the f32 accumulation differs);
@@ -190,7 +190,7 @@ TEST_P(InterleavedWeights, BackendMatmulIsBatchInvariantAndMatchesReference) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K),
+INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
 
 }  // namespace
