@@ -1,7 +1,7 @@
-// Decode GEMV bench: W·x for one token with W a 256 MiB Q4_0 or Q8_0 matrix (k = 4096, far larger
-// than the caches), once with the plain rows (vec_dot per row) and once with the interleaved
-// layout (interleaved_gemv.h), alternating, best of R wall-clock runs each. Prints GB/s of weight
-// bytes next to the same threads' measured read bandwidth (the ceiling).
+// Decode GEMV bench: W·x for one token with W a 256 MiB Q4_0, Q8_0, Q4_K or Q6_K matrix (k = 4096,
+// far larger than the caches), once with the plain rows (vec_dot per row) and once with the
+// interleaved layout (interleaved_gemv.h), alternating, best of R wall-clock runs each. Prints GB/s
+// of weight bytes next to the same threads' measured read bandwidth (the ceiling).
 // usage: rocmforge_interleaved_gemv_bench [THREADS=2] [REPEATS=5]
 #include "backend/cpu/interleaved_weights.h"
 #include "backend/cpu/matmul.h"
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
     rocmforge::ThreadPool pool(threads);
     const double read_gb_s = rocmforge::measure_read_bandwidth(pool, kWeightBytes, repeats);
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0}) run(type, pool, repeats, read_gb_s);
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+        run(type, pool, repeats, read_gb_s);
     return 0;
 }

@@ -1,11 +1,12 @@
-// Interleaved Q4_0/Q8_0/Q4_K decode layout (backend/cpu/interleaved_weights.h) and its multi-row
+// Interleaved Q4_0/Q8_0/Q4_K/Q6_K decode layout (backend/cpu/interleaved_weights.h) and its multi-row
 // kernels (interleaved_gemv.h), on fresh random inputs:
 //  - the scalar reference kernel against an independent double-precision dot of the dequantized
 //    plain rows (tolerance 1e-5 of sum |w * a|: only the f32 accumulation differs);
 //  - every SIMD target this CPU supports against the reference, bit for bit, for 1..4 tokens;
 //  - the repacked copy dequantizes to exactly the plain rows (odd row counts, tail rows);
-//  - matmul on an interleaved weight (CpuBackend::upload_weight) gives each token's row the same
-//    bits whether it runs alone or among other decode tokens, and agrees with matmul_reference.
+//  - matmul on an interleaved weight gives each token's row the same bits whether it runs alone or
+//    among other decode tokens, and agrees with matmul_reference; CpuBackend::upload_weight
+//    repacks exactly the types of interleave_at_load.
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/dequantize_row.h"
 #include "backend/cpu/interleaved_gemv.h"
@@ -155,17 +156,17 @@ TEST_P(InterleavedWeights, SimdKernelsEqualTheReferenceBitForBitOnEveryTarget) {
     EXPECT_GT(tested_targets, 0);
 }
 
-// Through the backend: upload_weight repacks, matmul's decode rows are batch invariant and
-// agree with the reference matmul; odd row counts exercise the tail rows and thread splits.
-TEST_P(InterleavedWeights, BackendMatmulIsBatchInvariantAndMatchesReference) {
+// matmul_rows on an interleaved weight: decode rows are batch invariant and agree with the
+// reference matmul; odd row counts exercise the tail rows and thread splits.
+TEST_P(InterleavedWeights, MatmulIsBatchInvariantAndMatchesReference) {
     std::mt19937 rng(std::random_device{}());
     for (int threads : {1, 2, 3}) {
         CpuBackend backend(threads);
         for (int64_t n_rows : {8, 13, 67}) {
             const int64_t k = blocks(7);
             const auto plain = make_weight(GetParam(), k, n_rows, rng);
-            const auto w = backend.upload_weight(plain.t);
-            ASSERT_EQ(w.layout, tensor::Layout::Interleaved8);
+            auto bytes = interleave(plain.t);
+            const auto w = interleaved_view(plain.t, bytes.data());
             const int64_t n_tokens = 9;
             const auto x = random_values(k * n_tokens, rng, 1.0f);
             std::vector<float> batched(n_rows * n_tokens, NAN), reference(n_rows * n_tokens, NAN);
@@ -190,7 +191,21 @@ TEST_P(InterleavedWeights, BackendMatmulIsBatchInvariantAndMatchesReference) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K),
+TEST_P(InterleavedWeights, UploadWeightRepacksTheTypesOfInterleaveAtLoad) {
+    std::mt19937 rng(std::random_device{}());
+    CpuBackend backend(2);
+    const auto plain = make_weight(GetParam(), blocks(3), 11, rng);
+    const auto w = backend.upload_weight(plain.t);
+    EXPECT_EQ(w.layout == tensor::Layout::Interleaved8, interleave_at_load(GetParam()));
+    std::vector<float> expected(blocks(3)), got(blocks(3));
+    for (int64_t r = 0; r < 11; ++r) {
+        dequantize_row(plain.t, r, expected.data());
+        dequantize_row(w, r, got.data());
+        ASSERT_EQ(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)), 0) << "row " << r;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
 
 }  // namespace

@@ -78,7 +78,7 @@ tensor::Buffer CpuBackend::alloc(size_t bytes) {
 
 tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
     const bool matrix = host.ne[2] == 1 && host.ne[3] == 1 && host.ne[1] >= kInterleavedRows;
-    if (!matrix || !has_interleaved_layout(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
+    if (!matrix || !interleave_at_load(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
         return host;
     const size_t bytes = tensor::tensor_bytes(host.dtype, host.ne);
     void* copy = allocate_huge_page_aligned(bytes);

@@ -3,7 +3,7 @@
 // times 1..kInterleavedGemvMaxTokens activation rows.
 //   y[t][8 * g + r] = dot(row r of group g, act[t])   for g < n_groups, r < 8, t < n_tokens
 // groups: the first of n_groups consecutive groups of k values (k a multiple of the block size);
-// act[t]: the row in the type's vec_dot_type (Q4_0, Q8_0: BlockQ8_0; Q4_K: BlockQ8_K) with codes
+// act[t]: the row in the type's vec_dot_type (Q4_0, Q8_0: BlockQ8_0; Q4_K, Q6_K: BlockQ8_K) with codes
 // in [-127, 127] (quant_traits(Q8_*).from_float gives that).
 //
 // Every output is computed with exactly these operations, in this order, whatever the kernel
@@ -17,6 +17,11 @@
 //     isum = sum_s sc_s * sum_{j in s} q_ij * a_ij;  msum = sum_s m_s * (bsum_2s + bsum_2s+1)  (exact)
 //     acc = fma(float(isum), float(d_i) * da_i, acc);  macc = fma(float(msum), float(dmin_i) * da_i, macc)
 //   y = acc - macc
+// Q6_K (256-element super-blocks i, 16 sub-blocks s of 16 with int8 scale sc_s, codes q in [0, 63]):
+//   acc = 0.0f;  per super-block i:
+//     isum = sum_s sc_s * sum_{j in s} q_ij * a_ij  -  32 * sum_s sc_s * bsum_s               (exact)
+//     acc = fma(float(isum), float(d_i) * da_i, acc)
+//   y = acc
 // so every kernel gives the reference's result bit for bit.
 #include "gguf/ggml_type.h"
 

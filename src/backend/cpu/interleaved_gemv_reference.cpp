@@ -72,6 +72,43 @@ void gemv_reference_q4_k(int64_t k, const BlockQ4_Kx8* groups, int64_t n_groups,
     }
 }
 
+// Code (0..63) of element e of row r: low 4 bits from ql, high 2 bits from qh, in the Q6_K order
+// (halves of 128; in a half, quarter c of 32 elements takes nibble c / 2 of ql[32 * (c % 2) + j]
+// and bits 2c, 2c + 1 of qh[j]).
+int q6_k_code(const BlockQ6_Kx8& b, int r, int e) {
+    const int h = e / 128, c = (e % 128) / 32, j = e % 32;
+    const uint8_t l = b.ql[r][64 * h + 32 * (c % 2) + j];
+    const int low = c < 2 ? (l & 0x0F) : (l >> 4);
+    const int high = (b.qh[r][32 * h + j] >> (2 * c)) & 3;
+    return low | (high << 4);
+}
+
+void gemv_reference_q6_k(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups, const void* const* act,
+                         int n_tokens, float* const* y) {
+    const int64_t nb = k / quant::kQK_K;
+    for (int t = 0; t < n_tokens; ++t) {
+        const auto* a = static_cast<const quant::BlockQ8_K*>(act[t]);
+        for (int64_t g = 0; g < n_groups; ++g) {
+            const BlockQ6_Kx8* blocks = groups + g * nb;
+            for (int r = 0; r < kInterleavedRows; ++r) {
+                float acc = 0.0f;
+                for (int64_t i = 0; i < nb; ++i) {
+                    int32_t isum = 0, offset = 0;
+                    for (int s = 0; s < 16; ++s) {
+                        int32_t dot = 0;
+                        for (int j = 0; j < 16; ++j) dot += q6_k_code(blocks[i], r, 16 * s + j) * a[i].qs[16 * s + j];
+                        isum += blocks[i].scales[r][s] * dot;
+                        offset += blocks[i].scales[r][s] * a[i].bsums[s];
+                    }
+                    isum -= 32 * offset;
+                    acc = std::fma(static_cast<float>(isum), quant::half_to_float(blocks[i].d[r]) * a[i].d, acc);
+                }
+                y[t][g * kInterleavedRows + r] = acc;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* groups, int64_t n_groups,
@@ -82,9 +119,11 @@ void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* grou
             return gemv_reference(k, static_cast<const BlockQ4_0x8*>(groups), n_groups, act, n_tokens, y);
         case gguf::GgmlType::Q8_0:
             return gemv_reference(k, static_cast<const BlockQ8_0x8*>(groups), n_groups, act, n_tokens, y);
-        default:
-            assert(type == gguf::GgmlType::Q4_K);
+        case gguf::GgmlType::Q4_K:
             return gemv_reference_q4_k(k, static_cast<const BlockQ4_Kx8*>(groups), n_groups, act, n_tokens, y);
+        default:
+            assert(type == gguf::GgmlType::Q6_K);
+            return gemv_reference_q6_k(k, static_cast<const BlockQ6_Kx8*>(groups), n_groups, act, n_tokens, y);
     }
 }
 

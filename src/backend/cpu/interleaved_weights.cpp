@@ -11,8 +11,10 @@ namespace rocmforge::backend::cpu {
 using gguf::GgmlType;
 
 bool has_interleaved_layout(GgmlType type) {
-    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
+    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K;
 }
+
+bool interleave_at_load(GgmlType type) { return has_interleaved_layout(type) && type != GgmlType::Q4_K; }
 
 size_t interleaved_group_bytes(GgmlType type, int64_t k) {
     assert(has_interleaved_layout(type));
@@ -38,6 +40,12 @@ void put_row(const quant::BlockQ4_K& plain, int r, BlockQ4_Kx8& group) {
     std::memcpy(group.scales[r], plain.scales, sizeof(plain.scales));
     std::memcpy(group.qs[r], plain.qs, sizeof(plain.qs));
 }
+void put_row(const quant::BlockQ6_K& plain, int r, BlockQ6_Kx8& group) {
+    group.d[r] = plain.d;
+    std::memcpy(group.scales[r], plain.scales, sizeof(plain.scales));
+    std::memcpy(group.ql[r], plain.ql, sizeof(plain.ql));
+    std::memcpy(group.qh[r], plain.qh, sizeof(plain.qh));
+}
 void get_row(const BlockQ4_0x8& group, int r, quant::BlockQ4_0& plain) {
     plain.d = group.d[r];
     std::memcpy(plain.qs, group.qs[q4_0x8_slot(r)], sizeof(plain.qs));
@@ -51,6 +59,13 @@ void get_row(const BlockQ4_Kx8& group, int r, quant::BlockQ4_K& plain) {
     plain.dmin = group.dmin[r];
     std::memcpy(plain.scales, group.scales[r], sizeof(plain.scales));
     std::memcpy(plain.qs, group.qs[r], sizeof(plain.qs));
+}
+
+void get_row(const BlockQ6_Kx8& group, int r, quant::BlockQ6_K& plain) {
+    plain.d = group.d[r];
+    std::memcpy(plain.scales, group.scales[r], sizeof(plain.scales));
+    std::memcpy(plain.ql, group.ql[r], sizeof(plain.ql));
+    std::memcpy(plain.qh, group.qh[r], sizeof(plain.qh));
 }
 
 template <class Plain, class Group>
@@ -82,7 +97,8 @@ void interleave_groups(const tensor::Tensor& src, void* dst, int64_t group_begin
         switch (src.dtype) {
             case GgmlType::Q4_0: interleave_group<quant::BlockQ4_0>(src, g, static_cast<BlockQ4_0x8*>(out)); break;
             case GgmlType::Q8_0: interleave_group<quant::BlockQ8_0>(src, g, static_cast<BlockQ8_0x8*>(out)); break;
-            default: interleave_group<quant::BlockQ4_K>(src, g, static_cast<BlockQ4_Kx8*>(out)); break;
+            case GgmlType::Q4_K: interleave_group<quant::BlockQ4_K>(src, g, static_cast<BlockQ4_Kx8*>(out)); break;
+            default: interleave_group<quant::BlockQ6_K>(src, g, static_cast<BlockQ6_Kx8*>(out)); break;
         }
     }
 }
@@ -127,7 +143,8 @@ void dequantize_interleaved_row(const tensor::Tensor& w, int64_t row, float* dst
     switch (w.dtype) {
         case GgmlType::Q4_0: return dequantize_group_row<quant::BlockQ4_0, BlockQ4_0x8>(w, g, r, dst);
         case GgmlType::Q8_0: return dequantize_group_row<quant::BlockQ8_0, BlockQ8_0x8>(w, g, r, dst);
-        default: return dequantize_group_row<quant::BlockQ4_K, BlockQ4_Kx8>(w, g, r, dst);
+        case GgmlType::Q4_K: return dequantize_group_row<quant::BlockQ4_K, BlockQ4_Kx8>(w, g, r, dst);
+        default: return dequantize_group_row<quant::BlockQ6_K, BlockQ6_Kx8>(w, g, r, dst);
     }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The decode layout of Q4_0, Q8_0 and Q4_K weights on the CPU (tensor::Layout::Interleaved8): the
+// The decode layout of Q4_0, Q8_0, Q4_K and Q6_K weights on the CPU (tensor::Layout::Interleaved8): the
 // blocks of 8 consecutive rows are interleaved, so a multi-row kernel streams one contiguous range
 // and gets 8 rows' scales with one load. A weight W [k, n_rows] (k a multiple of the block size)
 // is stored as
@@ -43,8 +43,21 @@ struct BlockQ4_Kx8 {
 };
 static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(quant::BlockQ4_K));
 
-// True for the types that have an interleaved layout and kernels (Q4_0, Q8_0, Q4_K).
+// Block column i of 8 Q6_K rows: the fields of BlockQ6_K, row r at index r of each array.
+struct BlockQ6_Kx8 {
+    uint16_t d[8];
+    int8_t scales[8][quant::kQK_K / 16];
+    uint8_t ql[8][quant::kQK_K / 2];
+    uint8_t qh[8][quant::kQK_K / 4];
+};
+static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(quant::BlockQ6_K));
+
+// True for the types that have an interleaved layout and kernels (Q4_0, Q8_0, Q4_K, Q6_K).
 bool has_interleaved_layout(gguf::GgmlType type);
+// True for the types the CPU backend repacks at load: those whose 8-row kernel measured faster
+// than the per-row vec_dot (bench/interleaved_gemv_bench). Not Q4_K: its 8-row kernel decodes the
+// 6-bit scales of 8 rows in scalar code and measured slower (6.5 vs 7.4 GB/s on a Zen 3 VM).
+bool interleave_at_load(gguf::GgmlType type);
 
 // Bytes of one group (8 rows of k values) of `type`.
 size_t interleaved_group_bytes(gguf::GgmlType type, int64_t k);

@@ -51,9 +51,11 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
         static const InterleavedGemvFn gemv_q4_0 = interleaved_gemv(gguf::GgmlType::Q4_0);
         static const InterleavedGemvFn gemv_q8_0 = interleaved_gemv(gguf::GgmlType::Q8_0);
         static const InterleavedGemvFn gemv_q4_k = interleaved_gemv(gguf::GgmlType::Q4_K);
+        static const InterleavedGemvFn gemv_q6_k = interleaved_gemv(gguf::GgmlType::Q6_K);
         const InterleavedGemvFn gemv = w.dtype == gguf::GgmlType::Q4_0   ? gemv_q4_0
                                        : w.dtype == gguf::GgmlType::Q8_0 ? gemv_q8_0
-                                                                         : gemv_q4_k;
+                                       : w.dtype == gguf::GgmlType::Q4_K ? gemv_q4_k
+                                                                         : gemv_q6_k;
         for (int64_t t0 = 0; t0 < n_tokens; t0 += kInterleavedGemvMaxTokens) {
             const int n = static_cast<int>(std::min<int64_t>(kInterleavedGemvMaxTokens, n_tokens - t0));
             const void* a[kInterleavedGemvMaxTokens];
