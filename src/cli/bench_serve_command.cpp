@@ -85,9 +85,8 @@ void add_bench_serve_command(CLI::App& app) {
             for (int64_t i = 0; i < load.requests; ++i)
                 load.prompts.push_back(make_prompt(*tok, text, index++, o->prompt_tokens));
             const auto r = server::run_load(load);
-            const double mean_prompt =
-                r.requests > r.errors ? static_cast<double>(r.prompt_tokens) / static_cast<double>(r.requests - r.errors)
-                                      : 0.0;
+            const int64_t n_ok = r.requests - r.errors;
+            const double mean_prompt = n_ok > 0 ? static_cast<double>(r.prompt_tokens) / static_cast<double>(n_ok) : 0.0;
             if (o->json) {
                 levels.push_back({{"concurrency", r.concurrency}, {"requests", r.requests}, {"errors", r.errors},
                                   {"first_error", r.first_error}, {"prompt_tokens_mean", mean_prompt},

@@ -32,7 +32,10 @@ PositionLogprobs position_logprobs(std::span<const float> logits, int32_t token,
     };
     std::partial_sort(ids.begin(), ids.begin() + n_top, ids.end(), more_likely);
     out.top.reserve(static_cast<size_t>(n_top));
-    for (int32_t i = 0; i < n_top; ++i) out.top.push_back({ids[static_cast<size_t>(i)], logprob(ids[static_cast<size_t>(i)])});
+    for (int32_t i = 0; i < n_top; ++i) {
+        const int32_t id = ids[static_cast<size_t>(i)];
+        out.top.push_back({id, logprob(id)});
+    }
     return out;
 }
 

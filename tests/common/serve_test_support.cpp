@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 namespace rocmforge::test {
 
@@ -61,6 +63,18 @@ int64_t metric(const std::string& text, const std::string& name) {
         if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
     ADD_FAILURE() << "no metric " << name;
     return -1;
+}
+
+void expect_kv_returns_to_idle(const ServerProcess& server, const std::string& extra_args) {
+    int64_t used = -1, running = -1;
+    for (int i = 0; i < 500 && (used != 0 || running != 0); ++i) {
+        const auto m = server.request("GET", "/metrics", "", extra_args).body;
+        used = metric(m, "rocmforge_kv_blocks_used");
+        running = metric(m, "rocmforge_requests_running");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(used, 0) << "KV blocks still used";
+    EXPECT_EQ(running, 0) << "requests still running";
 }
 
 }  // namespace rocmforge::test

@@ -23,5 +23,8 @@ std::vector<std::string> sse_payloads(const std::string& body);
 void expect_error(const HttpResult& r, int status, const std::string& param, const std::string& message_part = "");
 // The value of an unlabelled (or fully labelled) metric line "NAME VALUE" in Prometheus text.
 int64_t metric(const std::string& text, const std::string& name);
+// Polls /metrics (up to 10 s) until no request runs and no KV block is used; a failure otherwise.
+// extra_args: curl arguments, e.g. the API key header.
+void expect_kv_returns_to_idle(const ServerProcess& server, const std::string& extra_args = "");
 
 }  // namespace rocmforge::test

@@ -99,12 +99,7 @@ TEST(ChatPage, SendsAMessageAndStreamsTheAnswer) {
     ASSERT_FALSE(stopped.is_null());
     EXPECT_NE(browser.script("return document.getElementById('stats').textContent;").get<std::string>().find("stopped"),
               std::string::npos);
-    int64_t used = -1;
-    for (int i = 0; i < 200 && used != 0; ++i) {
-        used = metric(server.request("GET", "/metrics", "", auth).body, "rocmforge_kv_blocks_used");
-        std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_EQ(used, 0);
+    expect_kv_returns_to_idle(server, auth);
     EXPECT_EQ(server.stop(), 0);
 }
 

@@ -236,15 +236,7 @@ TEST_F(ServeTest, DroppedStreamsReturnKvUsageToIdle) {
                         server_->url("/v1/completions"));
         }));
     for (auto& c : clients) c.get();
-    int64_t used = -1, running = -1;
-    for (int i = 0; i < 500 && (used != 0 || running != 0); ++i) {
-        const auto m = server_->request("GET", "/metrics").body;
-        used = metric(m, "rocmforge_kv_blocks_used");
-        running = metric(m, "rocmforge_requests_running");
-        std::this_thread::sleep_for(20ms);
-    }
-    EXPECT_EQ(used, 0);
-    EXPECT_EQ(running, 0);
+    expect_kv_returns_to_idle(*server_);
     const auto m = server_->request("GET", "/metrics").body;
     EXPECT_GE(metric(m, "rocmforge_requests_total{status=\"cancelled\"}"), 16);
     EXPECT_NE(m.find("# TYPE rocmforge_time_to_first_token_seconds histogram"), std::string::npos);
@@ -269,15 +261,7 @@ TEST_F(ServeTest, DroppedNonStreamingRequestsAreCancelledAndFreeKv) {
         }));
     }
     for (auto& c : clients) c.get();
-    int64_t used = -1, running = -1;
-    for (int i = 0; i < 500 && (used != 0 || running != 0); ++i) {
-        const auto m = server_->request("GET", "/metrics").body;
-        used = metric(m, "rocmforge_kv_blocks_used");
-        running = metric(m, "rocmforge_requests_running");
-        std::this_thread::sleep_for(20ms);
-    }
-    EXPECT_EQ(used, 0);
-    EXPECT_EQ(running, 0);
+    expect_kv_returns_to_idle(*server_);
     EXPECT_EQ(cancelled() - before, 16) << "every dropped request is cancelled, none runs to its end";
 }
 

@@ -190,5 +190,46 @@ TEST(EngineLoop, RefusesRequestsThatCanNeverRunNamingTheField) {
     EXPECT_EQ(h->snapshot().tokens.size(), 2u);
 }
 
+// Logprobs ride along with the tokens: one entry per generated token, for the token generated,
+// greedy picks the first alternative, and a request that did not ask gets none.
+TEST(EngineLoop, LogprobsFollowEveryTokenOnlyWhenAsked) {
+    const auto f = load();
+    const auto ps = prompts(f, 3);
+    EngineOptions eo;
+    eo.runner.n_ctx = 256;
+    eo.runner.max_sequences = 3;
+    EngineLoop engine(*f.model, *f.text, eo);
+    RequestParams greedy_lp{ps[0], greedy(6)};
+    greedy_lp.top_logprobs = 4;
+    RequestParams sampled_lp{ps[1], greedy(6)};
+    sampled_lp.options.sampler.temperature = 1.5f;
+    sampled_lp.options.sampler.top_k = 0;
+    sampled_lp.options.sampler.seed = 7;
+    sampled_lp.top_logprobs = 0;
+    auto a = engine.submit(greedy_lp);
+    auto b = engine.submit(sampled_lp);
+    auto c = engine.submit({ps[2], greedy(6)});
+    const auto sa = a->wait(), sb = b->wait(), sc = c->wait();
+    ASSERT_EQ(sa.logprobs.size(), sa.tokens.size());
+    ASSERT_EQ(sb.logprobs.size(), sb.tokens.size());
+    EXPECT_TRUE(sc.logprobs.empty());
+    for (size_t i = 0; i < sa.tokens.size(); ++i) {
+        const auto& lp = sa.logprobs[i];
+        EXPECT_EQ(lp.chosen.token, sa.tokens[i]);
+        ASSERT_EQ(lp.top.size(), 4u);
+        EXPECT_EQ(lp.top[0].token, lp.chosen.token);
+        EXPECT_EQ(lp.top[0].logprob, lp.chosen.logprob);
+        for (size_t k = 1; k < 4; ++k) EXPECT_LE(lp.top[k].logprob, lp.top[k - 1].logprob);
+    }
+    for (size_t i = 0; i < sb.tokens.size(); ++i) {
+        EXPECT_EQ(sb.logprobs[i].chosen.token, sb.tokens[i]);
+        EXPECT_LE(sb.logprobs[i].chosen.logprob, 0.0f);
+        EXPECT_TRUE(sb.logprobs[i].top.empty());
+    }
+    RequestParams too_many{ps[0], greedy(1)};
+    too_many.top_logprobs = 21;
+    EXPECT_THROW(engine.submit(too_many), Error);
+}
+
 }  // namespace
 }  // namespace rocmforge::engine
