@@ -79,11 +79,15 @@ ROCMFORGE_AVX2 void weighted_v_sum(const KvRows& kv, int64_t first, int64_t end,
                                    float inv_sum, float* out) {
     __m256 acc[kVec];
     for (int j = 0; j < kVec; ++j) acc[j] = _mm256_setzero_ps();
-    kv.for_each_row(first, end, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
-        const __m256 weight = _mm256_set1_ps(scores[p - first] * inv_sum);
-        const float* v_row = kv.v + row * kv.row_stride + offset;
-        for (int j = 0; j < kVec; ++j) acc[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + 8 * j), acc[j]);
-    });
+    for (int64_t p = first; p < end;) {
+        int64_t row = 0;
+        const int64_t n = kv.contiguous_run(p, end, &row);
+        for (int64_t i = 0; i < n; ++i, ++p) {
+            const __m256 weight = _mm256_set1_ps(scores[p - first] * inv_sum);
+            const float* v_row = kv.v + (row + i) * kv.row_stride + offset;
+            for (int j = 0; j < kVec; ++j) acc[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + 8 * j), acc[j]);
+        }
+    }
     for (int j = 0; j < kVec; ++j) _mm256_storeu_ps(out + 8 * j, acc[j]);
 }
 
@@ -94,23 +98,31 @@ ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const KvRows& kv, float
     const int64_t offset = kv_head * s.head_dim;
     scores.resize(static_cast<size_t>(n_seen));
     float max_score = -INFINITY;
-    kv.for_each_row(first, n_keys, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
-        const float score = final_score(dot_avx2(q_head, kv.k + row * kv.row_stride + offset, s.head_dim), s);
-        scores[static_cast<size_t>(p - first)] = score;
-        max_score = std::max(max_score, score);
-    });
+    for (int64_t p = first; p < n_keys;) {
+        int64_t row = 0;
+        const int64_t n = kv.contiguous_run(p, n_keys, &row);
+        for (int64_t i = 0; i < n; ++i, ++p) {
+            const float score = final_score(dot_avx2(q_head, kv.k + (row + i) * kv.row_stride + offset, s.head_dim), s);
+            scores[static_cast<size_t>(p - first)] = score;
+            max_score = std::max(max_score, score);
+        }
+    }
     const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
     // out = Σ_p (score_p · inv_sum) · v_p, keys in order for every element.
     if (s.head_dim == 64) return weighted_v_sum<8>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
     if (s.head_dim == 128) return weighted_v_sum<16>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
     std::fill_n(out_head, s.head_dim, 0.0f);
-    kv.for_each_row(first, n_keys, [&](int64_t p, int64_t row) ROCMFORGE_AVX2 {
-        const __m256 weight = _mm256_set1_ps(scores[static_cast<size_t>(p - first)] * inv_sum);
-        const float* v_row = kv.v + row * kv.row_stride + offset;
-        for (int64_t d = 0; d < s.head_dim; d += 8)
-            _mm256_storeu_ps(out_head + d,
-                             _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
-    });
+    for (int64_t p = first; p < n_keys;) {
+        int64_t row = 0;
+        const int64_t n = kv.contiguous_run(p, n_keys, &row);
+        for (int64_t i = 0; i < n; ++i, ++p) {
+            const __m256 weight = _mm256_set1_ps(scores[static_cast<size_t>(p - first)] * inv_sum);
+            const float* v_row = kv.v + (row + i) * kv.row_stride + offset;
+            for (int64_t d = 0; d < s.head_dim; d += 8)
+                _mm256_storeu_ps(out_head + d,
+                                 _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
+        }
+    }
 }
 #endif
 

@@ -26,15 +26,16 @@ struct KvRows {
     int64_t row(int64_t p) const { return block_table ? block_table[p / block_size] * block_size + p % block_size : p; }
     const float* k_row(int64_t p) const { return k + row(p) * row_stride; }
     const float* v_row(int64_t p) const { return v + row(p) * row_stride; }
-    // f(p, row(p)) for positions [first, end) in order, with one division per block, not per key.
-    template <typename F>
-    void for_each_row(int64_t first, int64_t end, F&& f) const {
-        for (int64_t p = first; p < end;) {
-            const int64_t b = block_table ? p / block_size : 0;
-            const int64_t base = block_table ? block_table[b] * block_size - b * block_size : 0;
-            const int64_t stop = block_table ? std::min(end, (b + 1) * block_size) : end;
-            for (; p < stop; ++p) f(p, base + p);
+    // The positions [p, p + n) with n = the returned count (<= end - p) lie in consecutive rows
+    // starting at *first_row: walk a range block by block with one division per block.
+    int64_t contiguous_run(int64_t p, int64_t end, int64_t* first_row) const {
+        if (!block_table) {
+            *first_row = p;
+            return end - p;
         }
+        const int64_t b = p / block_size, offset = p - b * block_size;
+        *first_row = block_table[b] * block_size + offset;
+        return std::min(end - p, block_size - offset);
     }
 };
 

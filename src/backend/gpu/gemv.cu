@@ -92,7 +92,16 @@ struct GemvTargets {
     int n;
 };
 
-// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
+// Global row `global` of the launch as (target, row within it); false past the last target.
+__device__ __forceinline__ bool find_row(const GemvTargets& targets, int64_t global, int64_t& row, int& target) {
+    if (global >= targets.row_end[targets.n - 1]) return false;
+    target = 0;
+    while (global >= targets.row_end[target]) ++target;
+    row = target > 0 ? global - targets.row_end[target - 1] : global;
+    return true;
+}
+
+// Split-layout Q4_0 / Q8_0 rows// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
 // one warp per row, one 32-element block per lane and step, quants read with 16-byte loads
 // (contiguous across the warp), integer dot products (dp4a), f32 accumulation per block:
 //   Q8_0: d_w * d_x * Σ q_w q_x;  Q4_0: d_w * d_x * (Σ c_w q_x - 8 Σ q_x) with c_w the 4-bit codes.
@@ -102,11 +111,10 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
                                                            const int8_t* xq, const float* xs) {
     constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
-    if (row >= targets.row_end[targets.n - 1]) return;  // whole warps leave; no block-wide barrier follows
+    int64_t row = 0;
     int target = 0;
-    while (row >= targets.row_end[target]) ++target;
-    if (target > 0) row -= targets.row_end[target - 1];
+    if (!find_row(targets, static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp, row, target))
+        return;  // whole warps leave; no block-wide barrier follows
     const int64_t n_out = targets.n_out[target];
     float* y = targets.y[target];
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
@@ -167,11 +175,10 @@ template <int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                             const int8_t* xq, const float* xs) {
     const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    int64_t row = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp;
-    if (row >= targets.row_end[targets.n - 1]) return;  // whole warps leave; no block-wide barrier follows
+    int64_t row = 0;
     int target = 0;
-    while (row >= targets.row_end[target]) ++target;
-    if (target > 0) row -= targets.row_end[target - 1];
+    if (!find_row(targets, static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp, row, target))
+        return;  // whole warps leave; no block-wide barrier follows
     const int64_t n_out = targets.n_out[target];
     float* y = targets.y[target];
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_x_blocks = k / 32, n_units = k / 64;

@@ -5,6 +5,18 @@
 
 namespace rocmforge::backend::gpu {
 
+// out[0..8) = to_float of the 8 16-bit values at p; PRECOND: p 16-byte aligned.
+template <float (*to_float)(uint16_t)>
+__device__ __forceinline__ void load8_16bit(const uint16_t* p, float* out) {
+    const uint4 u = *reinterpret_cast<const uint4*>(p);
+    const uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        out[2 * j] = to_float(static_cast<uint16_t>(words[j] & 0xFFFFu));
+        out[2 * j + 1] = to_float(static_cast<uint16_t>(words[j] >> 16));
+    }
+}
+
 template <gguf::GgmlType T>
 struct KvElement;
 template <>
@@ -22,30 +34,14 @@ template <>
 struct KvElement<gguf::GgmlType::F16> {
     using Storage = uint16_t;
     static __device__ __forceinline__ float load(Storage v) { return half_bits_to_float(v); }
-    static __device__ __forceinline__ void load8(const Storage* p, float* out) {
-        const uint4 u = *reinterpret_cast<const uint4*>(p);
-        const uint32_t words[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            out[2 * j] = half_bits_to_float(static_cast<uint16_t>(words[j] & 0xFFFFu));
-            out[2 * j + 1] = half_bits_to_float(static_cast<uint16_t>(words[j] >> 16));
-        }
-    }
+    static __device__ __forceinline__ void load8(const Storage* p, float* out) { load8_16bit<half_bits_to_float>(p, out); }
     static __device__ __forceinline__ Storage store(float v) { return float_to_half_bits(v); }
 };
 template <>
 struct KvElement<gguf::GgmlType::BF16> {
     using Storage = uint16_t;
     static __device__ __forceinline__ float load(Storage v) { return bf16_bits_to_float(v); }
-    static __device__ __forceinline__ void load8(const Storage* p, float* out) {
-        const uint4 u = *reinterpret_cast<const uint4*>(p);
-        const uint32_t words[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            out[2 * j] = bf16_bits_to_float(static_cast<uint16_t>(words[j] & 0xFFFFu));
-            out[2 * j + 1] = bf16_bits_to_float(static_cast<uint16_t>(words[j] >> 16));
-        }
-    }
+    static __device__ __forceinline__ void load8(const Storage* p, float* out) { load8_16bit<bf16_bits_to_float>(p, out); }
     static __device__ __forceinline__ Storage store(float v) { return float_to_bf16_bits(v); }
 };
 
