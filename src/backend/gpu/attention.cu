@@ -298,14 +298,15 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
                     block_size, shape.scale, shape.softcap, shape.window, batch};
     const auto s = static_cast<gpuStream_t>(stream);
-    const dim3 grid(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(n_listed), static_cast<unsigned>(max_splits));
+    const auto n_heads = static_cast<unsigned>(shape.n_heads);
+    const dim3 grid(n_heads, static_cast<unsigned>(n_listed), static_cast<unsigned>(max_splits));
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;
         if (n_listed > 0)
             attention_kernel<T><<<grid, kThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
         if (tiles)
-            attention_tile_kernel<T><<<dim3(static_cast<unsigned>(shape.n_heads), static_cast<unsigned>(batch.n_prefill_tiles)),
-                                       kTileThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
+            attention_tile_kernel<T><<<dim3(n_heads, static_cast<unsigned>(batch.n_prefill_tiles)), kTileThreads, 0, s>>>(
+                a, static_cast<const S*>(k), static_cast<const S*>(v));
     });
     if (!ok) throw_gpu_error("attention", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();

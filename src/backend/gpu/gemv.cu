@@ -287,10 +287,12 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
         GemvTargets shifted = targets;
         for (int i = 0; i < targets.n; ++i) shifted.y[i] = ys[i] + t * ws[i].n_rows;
         const dim3 grid(ceil_div(rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
+        const int8_t* q = xq.q + t * k;
+        const float* scales = xq.scales + t * (k / 16);
         if constexpr (T == GgmlType::Q4_K)
-            gemv_q4k_kernel<NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
+            gemv_q4k_kernel<NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, q, scales);
         else
-            gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, xq.q + t * k, xq.scales + t * (k / 16));
+            gemv_q8_kernel<T, NT><<<grid, kThreads, 0, s>>>(shifted, ws[0].row_bytes, k, q, scales);
         GPU_CHECK_LAUNCH();
     });
 }

@@ -281,8 +281,8 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
     for (const auto& run : runs) {
         const float* xr = f32(x) + run.begin * k;
         if (run.row_class == RowClass::Prefill) split_input(xr, k, run.count);
-        const bool wants_q8 = run.row_class == RowClass::Decode &&
-                              std::any_of(tasks.begin(), tasks.end(), [](const MatmulTask& t) { return gemv_reads_q8(view_of(*t.w)); });
+        const auto reads_q8 = [](const MatmulTask& t) { return gemv_reads_q8(view_of(*t.w)); };
+        const bool wants_q8 = run.row_class == RowClass::Decode && std::any_of(tasks.begin(), tasks.end(), reads_q8);
         const Q8Activations xq = wants_q8 ? quantize_input(xr, k, run.count) : Q8Activations{};
         if (wants_q8 && fuse_decode_gemv(tasks, run, xq)) continue;
         for (const auto& task : tasks) {
