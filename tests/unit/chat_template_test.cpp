@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -183,16 +182,15 @@ TEST(ChatTemplate, RunawayTemplatesAreBoundedErrors) {
         {"replace", "{{ ('x' * 1000000) | replace('x', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') }}", "16 MiB"},
         {"total bytes", "{% for i in range(100000) %}{% set s = 'x' * 10000 %}{% endfor %}", "in all"},
     };
+    // Each case must end in the bound's error: a runaway template that slipped past the bounds
+    // would hang here until ctest's timeout (no wall-clock assertion: sanitizer builds are slow).
     for (const auto& c : cases) {
-        const auto start = std::chrono::steady_clock::now();
         try {
             render_chat_template(c.source, ChatTemplateInputs{});
             ADD_FAILURE() << c.name << ": expected an error";
         } catch (const Error& e) {
             EXPECT_NE(std::string(e.what()).find(c.message_part), std::string::npos) << c.name << ": " << e.what();
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        EXPECT_LT(seconds, 10.0) << c.name;
     }
     // Within the bounds, loops still run: 100 x 100 iterations are fine.
     EXPECT_EQ(render_chat_template("{% for a in range(100) %}{% for b in range(100) %}{% endfor %}{% endfor %}ok",
