@@ -64,6 +64,17 @@ struct FloatRowDot {
     }
 };
 
+// y[(t0 + t) * n_out + row] = the warp's sum of acc[t], for each of the NT tokens.
+template <int NT>
+__device__ __forceinline__ void store_row_sums(const float* acc, int lane, float* y, int64_t t0, int64_t n_out,
+                                               int64_t row) {
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+        const float total = warp_sum(acc[t]);
+        if (lane == 0) y[(t0 + t) * n_out + row] = total;
+    }
+}
+
 // PRECOND: blockDim.x == kThreads; gridDim.y * NT tokens starting at x, y.
 template <typename Dot, int NT>
 __global__ void __launch_bounds__(kThreads) gemv_kernel(const uint8_t* w, size_t row_bytes, int64_t k, int64_t n_out,
@@ -74,11 +85,7 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const uint8_t* w, size_t
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT;
     float acc[NT] = {};
     Dot::template run<NT>(w + row * row_bytes, x + t0 * k, k, lane, acc);
-#pragma unroll
-    for (int t = 0; t < NT; ++t) {
-        const float sum = warp_sum(acc[t]);
-        if (lane == 0) y[(t0 + t) * n_out + row] = sum;
-    }
+    store_row_sums<NT>(acc, lane, y, t0, n_out, row);
 }
 
 // Up to kMaxGemvTargets matrices of one type and k, multiplied by the same x in one launch: global
@@ -92,13 +99,21 @@ struct GemvTargets {
     int n;
 };
 
-// Global row `global` of the launch as (target, row within it); false past the last target.
-__device__ __forceinline__ bool find_row(const GemvTargets& targets, int64_t global, int64_t& row, int& target) {
-    if (global >= targets.row_end[targets.n - 1]) return false;
-    target = 0;
-    while (global >= targets.row_end[target]) ++target;
-    row = target > 0 ? global - targets.row_end[target - 1] : global;
-    return true;
+// This warp's row of the launch: its target's weight row, output and row index; valid = false
+// past the last target (the whole warp then leaves; no block-wide barrier follows).
+struct GemvRow {
+    const uint8_t* w;  // the row's bytes
+    float* y;
+    int64_t n_out, row;
+    bool valid;
+};
+__device__ __forceinline__ GemvRow locate_row(const GemvTargets& targets, size_t row_bytes) {
+    const int64_t global = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + threadIdx.x / WARP_SIZE;
+    if (global >= targets.row_end[targets.n - 1]) return GemvRow{nullptr, nullptr, 0, 0, false};
+    int i = 0;
+    while (global >= targets.row_end[i]) ++i;
+    const int64_t row = i > 0 ? global - targets.row_end[i - 1] : global;
+    return GemvRow{targets.w[i] + row * row_bytes, targets.y[i], targets.n_out[i], row, true};
 }
 
 // Split-layout Q4_0 / Q8_0 rows// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
@@ -110,15 +125,11 @@ template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                            const int8_t* xq, const float* xs) {
     constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
-    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    int64_t row = 0;
-    int target = 0;
-    if (!find_row(targets, static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp, row, target))
-        return;  // whole warps leave; no block-wide barrier follows
-    const int64_t n_out = targets.n_out[target];
-    float* y = targets.y[target];
+    const int lane = threadIdx.x % WARP_SIZE;
+    const GemvRow target = locate_row(targets, row_bytes);
+    if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
-    const uint8_t* quants = targets.w[target] + row * row_bytes;
+    const uint8_t* quants = target.w;
     const auto* scales = reinterpret_cast<const uint16_t*>(quants + n_blocks * kQuantBytes);
     xq += t0 * k;
     xs += t0 * n_blocks * 2;
@@ -159,11 +170,7 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
             acc[t] += dw * sx.x * sum;
         }
     }
-#pragma unroll
-    for (int t = 0; t < NT; ++t) {
-        const float sum = warp_sum(acc[t]);
-        if (lane == 0) y[(t0 + t) * n_out + row] = sum;
-    }
+    store_row_sums<NT>(acc, lane, target.y, t0, target.n_out, target.row);
 }
 
 // Q4_K rows (GGUF layout: 144-byte blocks of 256, 16-byte aligned) against int8 activations: one
@@ -174,15 +181,11 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
 template <int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                             const int8_t* xq, const float* xs) {
-    const int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
-    int64_t row = 0;
-    int target = 0;
-    if (!find_row(targets, static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + warp, row, target))
-        return;  // whole warps leave; no block-wide barrier follows
-    const int64_t n_out = targets.n_out[target];
-    float* y = targets.y[target];
+    const int lane = threadIdx.x % WARP_SIZE;
+    const GemvRow target = locate_row(targets, row_bytes);
+    if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_x_blocks = k / 32, n_units = k / 64;
-    const uint8_t* row_ptr = targets.w[target] + row * row_bytes;
+    const uint8_t* row_ptr = target.w;
     xq += t0 * k;
     xs += t0 * n_x_blocks * 2;
     float acc[NT] = {};
@@ -236,11 +239,7 @@ __global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets,
                               dmin * static_cast<float>(mn[1]) * sx.w);
         }
     }
-#pragma unroll
-    for (int t = 0; t < NT; ++t) {
-        const float sum = warp_sum(acc[t]);
-        if (lane == 0) y[(t0 + t) * n_out + row] = sum;
-    }
+    store_row_sums<NT>(acc, lane, target.y, t0, target.n_out, target.row);
 }
 
 // Tokens [t, n_tokens) (fewer than 8) as groups of 4, 2, 1.
