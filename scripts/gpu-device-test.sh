@@ -5,7 +5,8 @@
 #   CARRY_DIR/gpu-device-test.sh run                      (there) gpu tests, then benches; logs in $OUT
 # device call: command ".gpucarry/gpu-device-test.sh run", carry [".gpucarry"]
 # Environment (run): GPU_BENCH_TYPES (default "q4_0 q8_0 q4_K f16"), GPU_BENCH_BATCHES (bench --batch
-# sizes on 7B Q4_0, default "1 8 32 64"), GPU_NCU=0 skips the ncu kernel profile.
+# sizes on 7B Q4_0, default "1 8 32 64"), GPU_NCU=0 skips the ncu kernel profile, GPU_BENCH_EAGER=1
+# also measures decode with ROCMFORGE_GPU_GRAPHS=0 (no step graphs).
 set -euo pipefail
 
 case "${1:-}" in
@@ -43,6 +44,10 @@ case "${1:-}" in
     for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
       "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
       bench -m "/tmp/7b-$type.gguf" -p 512 -n 128 -r 2
+      if [ "${GPU_BENCH_EAGER:-0}" = 1 ]; then  # the same decode without step graphs, for comparison
+        echo "ROCMFORGE_GPU_GRAPHS=0:" | tee -a "$out/bench.txt"
+        ROCMFORGE_GPU_GRAPHS=0 bench -m "/tmp/7b-$type.gguf" -p 0 -n 128 -r 2
+      fi
       [ "$type" = q4_0 ] || rm -f "/tmp/7b-$type.gguf"
     done
     # Where a decode step's time goes: per-kernel durations of ~2 decode steps (ncu replays each

@@ -9,6 +9,7 @@
 #include "backend/batch.h"
 #include "tensor/tensor.h"
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -88,6 +89,36 @@ public:
     virtual void softcap(tensor::Tensor& x, float cap) = 0;
     // Copies the K/V of every layer from block src to block dst (copy on write of a shared block).
     virtual void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) = 0;
+
+    // Fused ops: the same results as the ops they combine; a backend overrides them where one
+    // launch cuts memory traffic or launches.
+    // x += delta, then y = rms_norm(x) * weight. y may alias delta.
+    virtual void add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight,
+                              tensor::Tensor& y, float eps) {
+        add(x, delta);
+        rms_norm(x, weight, y, eps);
+    }
+    // rope(q), rope(k), then kv_store of k and v. q: [head_dim, n_heads, n_tokens], k: [head_dim,
+    // n_kv_heads, n_tokens], v: [head_dim * n_kv_heads, n_tokens].
+    virtual void rope_kv_store(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v, const RopeParams& params,
+                               const tensor::Tensor& freq_factors, KvStorage& kv, int64_t layer) {
+        rope(q, params, freq_factors);
+        rope(k, params, freq_factors);
+        kv_store(kv, layer, k.reshaped({k.ne[0] * k.ne[1], k.ne[2], 1, 1}), v);
+    }
+
+    // Runs `ops`, the device work of one forward step (called after begin_batch). A backend may
+    // record the work once per batch shape and replay the recording on later steps of the same
+    // shape and the same `buffers` (GPU graphs): `ops` must issue the same work for batches of the
+    // same shape on the same buffers, reading per-step values (positions, block tables, lengths)
+    // only through begin_batch's data. buffers: identifies the memory the ops use (e.g. the
+    // workspace and the KV storage).
+    virtual void run_step(std::span<const void* const> buffers, const std::function<void()>& ops) {
+        (void)buffers;
+        ops();
+    }
+    // Steps run_step replayed from a recording so far (0 where nothing is recorded).
+    virtual int64_t steps_replayed() const { return 0; }
 };
 
 }  // namespace rocmforge::backend

@@ -50,74 +50,85 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
     const float eps = static_cast<float>(h.rms_eps);
     const bool gelu = spec_->ffn_activation == FfnActivation::GeluTanh;
 
-    be.get_rows(weights_.token_embd, ids.token_ids, x);
-    if (spec_->embedding_scale) be.scale(x, std::sqrt(static_cast<float>(h.n_embd)));
-    for (int64_t il = 0; il < h.n_layers; ++il) {
-        const auto& l = weights_.layers[static_cast<size_t>(il)];
-        const bool sliding = h.is_sliding(il);
-        const auto& rope = sliding ? rope_local : rope_global;
-        // Attention block: x += [post_norm] Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
-        be.rms_norm(x, l.attn_norm, x_norm, eps);
-        const backend::MatmulTask qkv[] = {{&l.wq, &q}, {&l.wk, &k}, {&l.wv, &v}};
-        be.matmul_shared_input(qkv, x_norm, runs);
-        if (!l.bq.empty()) {
-            be.add_bias(q, l.bq);
-            be.add_bias(k, l.bk);
-            be.add_bias(v, l.bv);
-        }
-        if (!l.q_norm.empty()) {
-            be.rms_norm(q_head_rows, l.q_norm, q_head_rows, eps);
-            be.rms_norm(k_head_rows, l.k_norm, k_head_rows, eps);
-        }
-        be.rope(q_heads, rope, weights_.rope_freq_factors);
-        be.rope(k_heads, rope, weights_.rope_freq_factors);
-        be.kv_store(kv, il, k, v);
-        be.attention(kv, il, q_heads, attn, sliding ? attn_local : attn_global);
-        be.matmul(l.wo, attn, x_norm, runs);
-        if (!l.post_attn_norm.empty()) be.rms_norm(x_norm, l.post_attn_norm, x_norm, eps);
-        be.add(x, x_norm);
-
-        be.rms_norm(x, l.ffn_norm, x_norm, eps);
-        if (!l.ffn_gate_inp.empty()) {
-            // Mixture of experts: x += moe(n(x)), routed by the logits W_gate_inp·n(x).
-            auto router = ws.router.first_rows(n), ffn_out = ws.ffn_out.first_rows(n);
-            be.matmul(l.ffn_gate_inp, x_norm, router, runs);
-            backend::MoeFfn moe;
-            moe.gate = l.ffn_gate_exps;
-            moe.up = l.ffn_up_exps;
-            moe.down = l.ffn_down_exps;
-            moe.n_used = h.n_expert_used;
-            moe.norm_weights = h.expert_weights_norm;
-            if (!l.ffn_gate_shexp.empty()) {
-                moe.shared_gate = &l.ffn_gate_shexp;
-                moe.shared_up = &l.ffn_up_shexp;
-                moe.shared_down = &l.ffn_down_shexp;
-                moe.shared_gate_inp = &l.ffn_gate_inp_shexp;
-            }
-            be.moe_ffn(x_norm, router, moe, ffn_out, runs);
-            be.add(x, ffn_out);
-            continue;
-        }
-        // Feed-forward block: x += [post_norm] W_down · (act(W_gate·n(x)) * W_up·n(x)), act = silu or gelu
-        const backend::MatmulTask gate_up[] = {{&l.ffn_gate, &gate}, {&l.ffn_up, &up}};
-        be.matmul_shared_input(gate_up, x_norm, runs);
-        if (gelu)
-            be.geglu(gate, up, gate);
-        else
-            be.swiglu(gate, up, gate);
-        be.matmul(l.ffn_down, gate, x_norm, runs);
-        if (!l.post_ffn_norm.empty()) be.rms_norm(x_norm, l.post_ffn_norm, x_norm, eps);
-        be.add(x, x_norm);
-    }
-
-    // Logits of the requested rows only: gather their hidden states, norm, output matmul.
     auto logits = ws.logits.first_rows(n_logits);
-    if (n_logits == 0) return logits;
-    auto hidden = ws.x_norm.first_rows(n_logits);
-    be.get_rows(x, ids.logit_rows, hidden);
-    be.rms_norm(hidden, weights_.output_norm, hidden, eps);
-    be.matmul(weights_.output, hidden, logits, batch.logit_runs());
-    if (h.final_softcap > 0) be.softcap(logits, static_cast<float>(h.final_softcap));
+    const void* const buffers[] = {ws.x.data, kv.k.empty() ? nullptr : kv.k[0].data};
+    be.run_step(buffers, [&] {
+        be.get_rows(weights_.token_embd, ids.token_ids, x);
+        if (spec_->embedding_scale) be.scale(x, std::sqrt(static_cast<float>(h.n_embd)));
+        // x_norm holds a block's output not yet added to x: the add is fused with the next norm.
+        bool pending_add = false;
+        const auto norm_into = [&](const tensor::Tensor& weight) {
+            if (pending_add)
+                be.add_rms_norm(x, x_norm, weight, x_norm, eps);
+            else
+                be.rms_norm(x, weight, x_norm, eps);
+            pending_add = false;
+        };
+        for (int64_t il = 0; il < h.n_layers; ++il) {
+            const auto& l = weights_.layers[static_cast<size_t>(il)];
+            const bool sliding = h.is_sliding(il);
+            const auto& rope = sliding ? rope_local : rope_global;
+            // Attention block: x += [post_norm] Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
+            norm_into(l.attn_norm);
+            const backend::MatmulTask qkv[] = {{&l.wq, &q}, {&l.wk, &k}, {&l.wv, &v}};
+            be.matmul_shared_input(qkv, x_norm, runs);
+            if (!l.bq.empty()) {
+                be.add_bias(q, l.bq);
+                be.add_bias(k, l.bk);
+                be.add_bias(v, l.bv);
+            }
+            if (!l.q_norm.empty()) {
+                be.rms_norm(q_head_rows, l.q_norm, q_head_rows, eps);
+                be.rms_norm(k_head_rows, l.k_norm, k_head_rows, eps);
+            }
+            be.rope_kv_store(q_heads, k_heads, v, rope, weights_.rope_freq_factors, kv, il);
+            be.attention(kv, il, q_heads, attn, sliding ? attn_local : attn_global);
+            be.matmul(l.wo, attn, x_norm, runs);
+            if (!l.post_attn_norm.empty()) be.rms_norm(x_norm, l.post_attn_norm, x_norm, eps);
+            pending_add = true;
+
+            norm_into(l.ffn_norm);
+            if (!l.ffn_gate_inp.empty()) {
+                // Mixture of experts: x += moe(n(x)), routed by the logits W_gate_inp·n(x).
+                auto router = ws.router.first_rows(n), ffn_out = ws.ffn_out.first_rows(n);
+                be.matmul(l.ffn_gate_inp, x_norm, router, runs);
+                backend::MoeFfn moe;
+                moe.gate = l.ffn_gate_exps;
+                moe.up = l.ffn_up_exps;
+                moe.down = l.ffn_down_exps;
+                moe.n_used = h.n_expert_used;
+                moe.norm_weights = h.expert_weights_norm;
+                if (!l.ffn_gate_shexp.empty()) {
+                    moe.shared_gate = &l.ffn_gate_shexp;
+                    moe.shared_up = &l.ffn_up_shexp;
+                    moe.shared_down = &l.ffn_down_shexp;
+                    moe.shared_gate_inp = &l.ffn_gate_inp_shexp;
+                }
+                be.moe_ffn(x_norm, router, moe, ffn_out, runs);
+                be.add(x, ffn_out);
+                continue;
+            }
+            // Feed-forward block: x += [post_norm] W_down · (act(W_gate·n(x)) * W_up·n(x)), act = silu or gelu
+            const backend::MatmulTask gate_up[] = {{&l.ffn_gate, &gate}, {&l.ffn_up, &up}};
+            be.matmul_shared_input(gate_up, x_norm, runs);
+            if (gelu)
+                be.geglu(gate, up, gate);
+            else
+                be.swiglu(gate, up, gate);
+            be.matmul(l.ffn_down, gate, x_norm, runs);
+            if (!l.post_ffn_norm.empty()) be.rms_norm(x_norm, l.post_ffn_norm, x_norm, eps);
+            pending_add = true;
+        }
+        if (pending_add) be.add(x, x_norm);
+
+        // Logits of the requested rows only: gather their hidden states, norm, output matmul.
+        if (n_logits == 0) return;
+        auto hidden = ws.x_norm.first_rows(n_logits);
+        be.get_rows(x, ids.logit_rows, hidden);
+        be.rms_norm(hidden, weights_.output_norm, hidden, eps);
+        be.matmul(weights_.output, hidden, logits, batch.logit_runs());
+        if (h.final_softcap > 0) be.softcap(logits, static_cast<float>(h.final_softcap));
+    });
     return logits;
 }
 

@@ -234,6 +234,51 @@ TEST(GpuOps, MatmulSharedInputFusedDecode) {
     }
 }
 
+// The fused residual add + norm against the CPU's add then rms_norm (rows in registers and, at
+// 9216, the strided path; y aliasing delta as in the forward pass), and the int8 copy the norm and
+// the gated activation write for the next GEMV: the Q4_0 decode product of their output equals
+// the reference product of that output rounded to int8 by definition (int8_rounded).
+TEST(GpuOps, AddRmsNormSwigluInt8OutputFeedsTheGemv) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t rows = 5, n_out = 70;
+    const backend::RowRun run{0, rows, RowClass::Decode};
+    for (const int64_t n : {int64_t{512}, int64_t{9216}}) {
+        const std::array<int64_t, 4> ne{n, rows, 1, 1};
+        auto x = random_vector(rng, static_cast<size_t>(n * rows), 2.0f), delta = random_vector(rng, x.size());
+        auto w = random_vector(rng, static_cast<size_t>(n));
+        const auto wq = encode_matrix(GgmlType::Q4_0, random_vector(rng, static_cast<size_t>(n * n_out)), n, n_out);
+        const auto wq_host = tensor::make_tensor(GgmlType::Q4_0, {n, n_out, 1, 1}, const_cast<uint8_t*>(wq.data()));
+        const auto wq_dev = to_device(*gpu, GgmlType::Q4_0, {n, n_out, 1, 1}, wq.data());
+        const auto w_dev = to_device(*gpu, w, {n, 1, 1, 1});
+
+        auto expected_x = x, expected_y = delta;
+        auto cx = tensor::make_tensor(GgmlType::F32, ne, expected_x.data());
+        auto cy = tensor::make_tensor(GgmlType::F32, ne, expected_y.data());
+        cpu.add_rms_norm(cx, cy, tensor::make_tensor(GgmlType::F32, {n, 1, 1, 1}, w.data()), cy, 1e-5f);
+        auto xd = to_device(*gpu, x, ne), yd = to_device(*gpu, delta, ne);
+        auto out = poisoned(*gpu, {n_out, rows, 1, 1});
+        gpu->add_rms_norm(xd, yd, w_dev, yd, 1e-5f);
+        gpu->matmul(wq_dev, yd, out, std::span(&run, 1));
+        const auto y = to_host(*gpu, yd);
+        EXPECT_LE(rel_error(to_host(*gpu, xd), expected_x), 1e-7) << "sum n " << n << " seed " << seed;
+        EXPECT_LE(rel_error(y, expected_y), 1e-5) << "norm n " << n << " seed " << seed;
+        std::vector<float> expected_out(static_cast<size_t>(n_out * rows));
+        backend::cpu::matmul_reference(wq_host, int8_rounded(y).data(), rows, expected_out.data());
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected_out), 1e-5) << "gemv after norm n " << n << " seed " << seed;
+
+        auto gate = to_device(*gpu, x, ne);
+        const auto up = to_device(*gpu, delta, ne);
+        auto out2 = poisoned(*gpu, {n_out, rows, 1, 1});
+        gpu->swiglu(gate, up, gate);
+        gpu->matmul(wq_dev, gate, out2, std::span(&run, 1));
+        backend::cpu::matmul_reference(wq_host, int8_rounded(to_host(*gpu, gate)).data(), rows, expected_out.data());
+        EXPECT_LE(rel_error(to_host(*gpu, out2), expected_out), 1e-5) << "gemv after swiglu n " << n << " seed " << seed;
+    }
+}
+
 TEST(GpuOps, ElementwiseAddBiasSwiglu) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
@@ -364,6 +409,48 @@ TEST(GpuOps, RopeNormalAndNeoxWithFreqFactors) {
             EXPECT_LE(rel_error(to_host(*gpu, xd), expected), 1e-6)
                 << (style == backend::RopeStyle::Neox ? "neox" : "normal") << " factors " << factors << " seed " << seed;
         }
+}
+
+// rope of q and k and the K/V store in one launch against the CPU's three ops (partial rotation,
+// both styles, GQA, sequences at scattered blocks).
+TEST(GpuOps, RopeKvStoreFusedMatchesSeparateOps) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t block_size = 16, n_blocks = 64, head_dim = 64, n_heads = 4, n_kv = 2;
+    const auto pb = make_batch(rng, {{0, 9, 0}, {500, 1, 1}, {70, 4, 0}}, block_size, n_blocks);
+    const int64_t n = pb.batch.n_tokens();
+    const backend::KvStorageShape shape{1, n_blocks, block_size, head_dim * n_kv, GgmlType::F32};
+    for (const auto style : {backend::RopeStyle::Normal, backend::RopeStyle::Neox}) {
+        backend::RopeParams p;
+        p.n_rot = 48;  // dims 48..63 pass through
+        p.freq_base = 10000.0;
+        p.style = style;
+        auto q = random_vector(rng, static_cast<size_t>(head_dim * n_heads * n));
+        auto k = random_vector(rng, static_cast<size_t>(head_dim * n_kv * n));
+        auto v = random_vector(rng, k.size());
+        auto cpu_kv = cpu.alloc_kv_storage(shape);
+        auto gpu_kv = gpu->alloc_kv_storage(shape);
+        auto eq = q, ek = k;
+        auto cq = tensor::make_tensor(GgmlType::F32, {head_dim, n_heads, n, 1}, eq.data());
+        auto ck = tensor::make_tensor(GgmlType::F32, {head_dim, n_kv, n, 1}, ek.data());
+        cpu.begin_batch(pb.batch);
+        cpu.rope_kv_store(cq, ck, tensor::make_tensor(GgmlType::F32, {head_dim * n_kv, n, 1, 1}, v.data()), p,
+                          tensor::Tensor{}, cpu_kv, 0);
+        gpu->begin_batch(pb.batch);
+        auto qd = to_device(*gpu, q, {head_dim, n_heads, n, 1}), kd = to_device(*gpu, k, {head_dim, n_kv, n, 1});
+        gpu->rope_kv_store(qd, kd, to_device(*gpu, v, {head_dim * n_kv, n, 1, 1}), p, tensor::Tensor{}, gpu_kv, 0);
+        const char* name = style == backend::RopeStyle::Neox ? "neox" : "normal";
+        EXPECT_LE(rel_error(to_host(*gpu, qd), eq), 1e-6) << name << " q seed " << seed;
+        EXPECT_LE(rel_error(to_host(*gpu, kd), ek), 1e-6) << name << " k seed " << seed;
+        for (const bool is_k : {true, false}) {
+            const auto& ct = is_k ? cpu_kv.k[0] : cpu_kv.v[0];
+            const std::vector<float> expected(ct.data_as<float>(), ct.data_as<float>() + ct.n_elements());
+            EXPECT_LE(rel_error(to_host(*gpu, is_k ? gpu_kv.k[0] : gpu_kv.v[0]), expected), 1e-6)
+                << name << (is_k ? " stored k" : " stored v") << " seed " << seed;
+        }
+    }
 }
 
 // LongRoPE (phi3): short/long factor rows picked per sequence, cos/sin scaled by attn_factor.

@@ -279,8 +279,10 @@ bool attention_tiles_prefill(const AttentionShape& shape) {
     return shape.head_dim <= kTileMaxHeadDim && shape.head_dim % 8 == 0 && kTileThreads % shape.head_dim == 0;
 }
 
+int64_t attention_splits(int64_t max_keys) { return (max_keys + kKeysPerSplit - 1) / kKeysPerSplit; }
+
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys) {
-    const int64_t max_splits = (max_keys + kKeysPerSplit - 1) / kKeysPerSplit;
+    const int64_t max_splits = attention_splits(max_keys);
     return max_splits > 1 ? n_tokens * shape.n_heads * max_splits * (shape.head_dim + 2) : 0;
 }
 
@@ -292,7 +294,7 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
     const bool tiles = attention_tiles_prefill(shape) && batch.n_prefill_tiles > 0;
     const int n_listed = tiles ? batch.n_decode_tokens : batch.n_tokens;
-    const int max_splits = static_cast<int>((max_keys + kKeysPerSplit - 1) / kKeysPerSplit);
+    const int max_splits = static_cast<int>(attention_splits(max_keys));
     AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
                     static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,

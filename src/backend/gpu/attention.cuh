@@ -21,6 +21,8 @@ namespace rocmforge::backend::gpu {
 
 constexpr int64_t kMaxAttentionHeadDim = 256;
 
+// Key splits of the decode kernel's grid for max_keys (its launch shape depends only on this).
+int64_t attention_splits(int64_t max_keys);
 // Floats of the `partial` scratch launch_attention needs: max_keys = the largest positions[t] + 1.
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys);
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,

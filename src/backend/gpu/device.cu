@@ -83,6 +83,20 @@ EventHandle event_create() {
 void event_destroy(EventHandle event) noexcept { (void)gpuEventDestroy(as_event(event)); }
 void event_record(EventHandle event, StreamHandle stream) { GPU_CHECK(gpuEventRecord(as_event(event), as_stream(stream))); }
 void event_sync(EventHandle event) { GPU_CHECK(gpuEventSynchronize(as_event(event))); }
+void stream_begin_capture(StreamHandle stream) { GPU_CHECK(gpuStreamBeginCapture(as_stream(stream))); }
+GraphHandle stream_end_capture(StreamHandle stream) {
+    gpuGraph_t graph = nullptr;
+    GPU_CHECK(gpuStreamEndCapture(as_stream(stream), &graph));
+    gpuGraphExec_t exec = nullptr;
+    const gpuError_t status = gpuGraphInstantiate(&exec, graph);
+    (void)gpuGraphDestroy(graph);
+    if (status != gpuSuccess) throw_gpu_error("gpuGraphInstantiate", gpuGetErrorString(status), __FILE__, __LINE__);
+    return exec;
+}
+void graph_launch(GraphHandle graph, StreamHandle stream) {
+    GPU_CHECK(gpuGraphLaunch(static_cast<gpuGraphExec_t>(graph), as_stream(stream)));
+}
+void graph_destroy(GraphHandle graph) noexcept { (void)gpuGraphExecDestroy(static_cast<gpuGraphExec_t>(graph)); }
 float event_elapsed_ms(EventHandle start, EventHandle stop) {
     float ms = 0.0f;
     GPU_CHECK(gpuEventElapsedTime(&ms, as_event(start), as_event(stop)));

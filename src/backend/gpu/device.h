@@ -42,6 +42,14 @@ EventHandle event_create();
 void event_destroy(EventHandle event) noexcept;
 void event_record(EventHandle event, StreamHandle stream);
 void event_sync(EventHandle event);
+// Graphs: the work issued on `stream` between begin_capture and end_capture is recorded, not
+// run; end_capture returns it instantiated, and graph_launch replays it (same kernels, same
+// arguments and pointers) on a stream.
+using GraphHandle = void*;
+void stream_begin_capture(StreamHandle stream);
+GraphHandle stream_end_capture(StreamHandle stream);
+void graph_launch(GraphHandle graph, StreamHandle stream);
+void graph_destroy(GraphHandle graph) noexcept;
 // Milliseconds between two recorded and completed events.
 float event_elapsed_ms(EventHandle start, EventHandle stop);
 

@@ -1,4 +1,4 @@
-#include "backend/gpu/common.cuh"
+#include "backend/gpu/q8_block.cuh"
 #include "backend/gpu/elementwise.cuh"
 
 namespace rocmforge::backend::gpu {
@@ -16,19 +16,20 @@ __global__ void add_bias_kernel(float* y, const float* bias, int64_t n, int64_t 
     if (i < total) y[i] += bias[i % n];
 }
 
-__global__ void swiglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
-    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    const float g = gate[i];
-    out[i] = g / (1.0f + expf(-g)) * up[i];
+__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
+__device__ __forceinline__ float gelu_tanh_times(float g, float u) {
+    return 0.5f * g * (1.0f + tanhf(0.7978845608028654f * (g + 0.044715f * g * g * g))) * u;
 }
 
-__global__ void geglu_kernel(const float* gate, const float* up, float* out, int64_t n) {
+// out[i] = act(gate[i], up[i]); with q8 non-null also its int8 blocks (all threads reach the
+// shuffles of store_q8 before any leaves).
+template <float (*act)(float, float)>
+__global__ void gated_kernel(const float* gate, const float* up, float* out, int64_t n, int8_t* q8, float* scales) {
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    const float g = gate[i];
-    const float gelu = 0.5f * g * (1.0f + tanhf(0.7978845608028654f * (g + 0.044715f * g * g * g)));
-    out[i] = gelu * up[i];
+    const float value = i < n ? act(gate[i], up[i]) : 0.0f;
+    if (i < n) out[i] = value;
+    if (q8 != nullptr) store_q8(value, i, i < n, q8, scales);
 }
 
 __global__ void scale_kernel(float* x, float factor, int64_t n) {
@@ -57,15 +58,18 @@ void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, Str
     GPU_CHECK_LAUNCH();
 }
 
-void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream) {
+void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream, int8_t* q8,
+                   float* q8_scales) {
     if (n == 0) return;
-    swiglu_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n);
+    gated_kernel<silu_times><<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n, q8, q8_scales);
     GPU_CHECK_LAUNCH();
 }
 
-void launch_geglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream) {
+void launch_geglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream, int8_t* q8,
+                  float* q8_scales) {
     if (n == 0) return;
-    geglu_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n);
+    gated_kernel<gelu_tanh_times><<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n, q8,
+                                                                                             q8_scales);
     GPU_CHECK_LAUNCH();
 }
 

@@ -10,6 +10,7 @@
 #include "backend/gpu/memory_pool.h"
 #include "backend/gpu/rms_norm.cuh"
 #include "backend/gpu/rope.cuh"
+#include "backend/gpu/rope_kv_store.cuh"
 #include "backend/gpu/weight_layout.h"
 #include "backend/gpu/weight_types.h"
 #include "util/error.h"
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
 #include <cstring>
 
 namespace rocmforge::backend::gpu {
@@ -26,6 +28,7 @@ namespace {
 using gguf::GgmlType;
 
 constexpr size_t kStagingBytes = size_t{16} << 20;
+constexpr size_t kMaxGraphs = 64;  // recorded step shapes kept; more clear the cache
 
 float* f32(tensor::Tensor& t) {
     assert(t.dtype == GgmlType::F32 && t.device == tensor::Device::Gpu && t.is_contiguous());
@@ -58,6 +61,8 @@ GpuBackend::GpuBackend(int device_index) {
         staging_done_[i] = event_create();
     }
     batch_uploaded_ = event_create();
+    const char* graphs = std::getenv("ROCMFORGE_GPU_GRAPHS");
+    graphs_enabled_ = graphs == nullptr || std::string(graphs) != "0";
 }
 
 GpuBackend::~GpuBackend() {
@@ -65,6 +70,7 @@ GpuBackend::~GpuBackend() {
         stream_sync(stream_);
     } catch (...) {
     }
+    clear_graphs();
     gemm_.reset();
     for (int i = 0; i < 2; ++i) {
         pinned_free(staging_[i]);
@@ -90,6 +96,7 @@ bool GpuBackend::supports(Op op, GgmlType type) const {
 }
 
 tensor::Buffer GpuBackend::alloc(size_t bytes) {
+    ++buffers_generation_;  // new memory for ops: recorded graphs may point at what it replaces
     auto buffer = pool_alloc(bytes);
     memset_async(buffer.data(), 0, bytes, stream_);
     return buffer;
@@ -145,6 +152,7 @@ KvStorage GpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
 
 BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     batch_ = &batch;
+    forget_q8();
     const auto n = static_cast<size_t>(batch.n_tokens()), n_logits = static_cast<size_t>(batch.n_logit_rows());
     const size_t n_seqs = batch.sequences.size();
     size_t n_table = 0;
@@ -165,8 +173,9 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
             prefill_tiles.insert(prefill_tiles.end(), tile, tile + 3);
         }
     }
-    // Packed layout: ids | positions | token_seq | logit_rows | seq_info | block tables |
-    // prompt lengths | decode tokens | prefill tiles.
+    // Packed layout: ids | positions | token_seq | logit_rows | seq_info | prompt lengths |
+    // decode tokens | prefill tiles | block tables (last: every pointer before them depends only
+    // on the counts, so a recorded step graph stays valid while the tables grow).
     const size_t total = 3 * n + n_logits + 5 * n_seqs + n_table + decode_tokens.size() + prefill_tiles.size();
     const size_t bytes = std::max<size_t>(total, 1) * sizeof(int32_t);
     event_sync(batch_uploaded_);  // the previous step's copy has read the staging buffer
@@ -193,13 +202,13 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
         put(info, 4);
         table_offset += static_cast<int32_t>(s.block_table.size());
     }
-    for (const auto& s : batch.sequences) put(s.block_table.data(), s.block_table.size());
     for (const auto& s : batch.sequences) {
         const auto prompt_length = static_cast<int32_t>(s.prompt_length);
         put(&prompt_length, 1);
     }
     put(decode_tokens.data(), decode_tokens.size());
     put(prefill_tiles.data(), prefill_tiles.size());
+    for (const auto& s : batch.sequences) put(s.block_table.data(), s.block_table.size());
     copy_h2d_async(batch_device_.data(), batch_host_, at * sizeof(int32_t), stream_);
     event_record(batch_uploaded_, stream_);
 
@@ -209,10 +218,10 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     device_batch_.token_seq = d + 2 * n;
     device_batch_.logit_rows = d + 3 * n;
     device_batch_.seq_info = d + 3 * n + n_logits;
-    device_batch_.block_tables = d + 3 * n + n_logits + 4 * n_seqs;
-    device_batch_.prompt_length = device_batch_.block_tables + n_table;
+    device_batch_.prompt_length = d + 3 * n + n_logits + 4 * n_seqs;
     device_batch_.decode_tokens = device_batch_.prompt_length + n_seqs;
     device_batch_.prefill_tiles = device_batch_.decode_tokens + decode_tokens.size();
+    device_batch_.block_tables = device_batch_.prefill_tiles + prefill_tiles.size();
     device_batch_.n_decode_tokens = static_cast<int32_t>(decode_tokens.size());
     device_batch_.n_prefill_tiles = static_cast<int32_t>(prefill_tiles.size() / 3);
     device_batch_.n_tokens = static_cast<int32_t>(n);
@@ -227,18 +236,49 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
 
 void GpuBackend::reserve(tensor::Buffer& buffer, size_t bytes) {
     if (buffer.bytes() >= bytes) return;
+    ++buffers_generation_;
     buffer = pool_alloc(bytes);  // the old range returns to the pool; later users are ordered on the stream
 }
 
 void GpuBackend::get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) {
     assert(ids.dtype == GgmlType::I32 && ids.device == tensor::Device::Gpu && out.ne[0] == table.ne[0] &&
            out.ne[1] >= ids.ne[0]);
+    forget_q8();
     launch_get_rows(view_of(table), ids.data_as<int32_t>(), ids.ne[0], f32(out), stream_);
 }
 
 void GpuBackend::rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) {
     assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
-    launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_);
+    RmsNormFusion fusion;
+    fusion.q8 = q8_output(f32(y), x.ne[0], x.n_rows(), &fusion.q8_scales);
+    launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_, fusion);
+}
+
+void GpuBackend::add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight,
+                              tensor::Tensor& y, float eps) {
+    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements() && delta.n_elements() == x.n_elements());
+    RmsNormFusion fusion;
+    fusion.delta = f32(delta);
+    fusion.q8 = q8_output(f32(y), x.ne[0], x.n_rows(), &fusion.q8_scales);
+    launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_, fusion);
+}
+
+int8_t* GpuBackend::q8_output(const float* x, int64_t k, int64_t rows, float** scales) {
+    forget_q8();
+    *scales = nullptr;
+    if (k % 32 != 0) return nullptr;
+    reserve(x_q8_, static_cast<size_t>(k * rows));
+    reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
+    q8_copy_ = Q8Copy{x, k, rows};
+    *scales = static_cast<float*>(x_q8_scales_.data());
+    return static_cast<int8_t*>(x_q8_.data());
+}
+
+bool GpuBackend::q8_of(const float* x, int64_t k, int64_t begin, int64_t rows, Q8Activations& out) const {
+    if (q8_copy_.x != x || q8_copy_.k != k || begin + rows > q8_copy_.rows) return false;
+    out.q = static_cast<const int8_t*>(x_q8_.data()) + begin * k;
+    out.scales = static_cast<const float*>(x_q8_scales_.data()) + begin * (k / 32) * 2;
+    return true;
 }
 
 void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
@@ -249,6 +289,7 @@ void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
 }
 
 Q8Activations GpuBackend::quantize_input(const float* x, int64_t k, int64_t rows) {
+    forget_q8();  // x_q8_ is overwritten
     reserve(x_q8_, static_cast<size_t>(k * rows));
     reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
     launch_quantize_q8(x, k, rows, static_cast<int8_t*>(x_q8_.data()), static_cast<float*>(x_q8_scales_.data()), stream_);
@@ -283,7 +324,8 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
         if (run.row_class == RowClass::Prefill) split_input(xr, k, run.count);
         const auto reads_q8 = [](const MatmulTask& t) { return gemv_reads_q8(view_of(*t.w)); };
         const bool wants_q8 = run.row_class == RowClass::Decode && std::any_of(tasks.begin(), tasks.end(), reads_q8);
-        const Q8Activations xq = wants_q8 ? quantize_input(xr, k, run.count) : Q8Activations{};
+        Q8Activations xq;
+        if (wants_q8 && !q8_of(f32(x), k, run.begin, run.count, xq)) xq = quantize_input(xr, k, run.count);
         if (wants_q8 && fuse_decode_gemv(tasks, run, xq)) continue;
         for (const auto& task : tasks) {
             assert(task.w->ne[0] == k && task.y->ne[0] == task.w->ne[1]);
@@ -294,6 +336,7 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
                 gemm_rows(*task.w, yr, run.count);
         }
     }
+    forget_q8();  // the outputs may overwrite the input the int8 copy was made of
 }
 
 bool GpuBackend::fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRun& run, const Q8Activations& xq) {
@@ -309,17 +352,20 @@ bool GpuBackend::fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRu
 }
 
 void GpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
+    forget_q8();
     launch_add_bias(f32(y), f32(bias), y.ne[0], y.n_rows(), stream_);
 }
 
 void GpuBackend::rope(tensor::Tensor& x, const RopeParams& params, const tensor::Tensor& freq_factors) {
     assert(batch_ != nullptr && x.ne[2] == batch_->n_tokens());
+    forget_q8();
     launch_rope(f32(x), x.ne[0], x.ne[1], x.ne[2], device_batch_, params,
                 freq_factors.empty() ? nullptr : f32(freq_factors), stream_);
 }
 
 void GpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) {
     assert(batch_ != nullptr && k.ne[0] == kv.shape.row_elements);
+    forget_q8();
     const auto l = static_cast<size_t>(layer);
     launch_kv_store(f32(k), f32(v), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.row_elements,
                     kv.shape.block_size, device_batch_, stream_);
@@ -328,6 +374,7 @@ void GpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k,
 void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
                            const AttentionShape& shape) {
     assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens());
+    forget_q8();
     const auto l = static_cast<size_t>(layer);
     int64_t max_keys = 0;
     for (const auto& seq : batch_->sequences) max_keys = std::max(max_keys, seq.n_past + seq.n_tokens);
@@ -338,31 +385,42 @@ void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
 }
 
 void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
-    launch_swiglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
+    float* scales = nullptr;
+    int8_t* q8 = q8_output(f32(out), out.ne[0], out.n_rows(), &scales);
+    launch_swiglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_, q8, scales);
 }
 
 void GpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
-    launch_geglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
+    float* scales = nullptr;
+    int8_t* q8 = q8_output(f32(out), out.ne[0], out.n_rows(), &scales);
+    launch_geglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_, q8, scales);
 }
 
 void GpuBackend::moe_ffn(const tensor::Tensor&, const tensor::Tensor&, const MoeFfn&, tensor::Tensor&,
                          std::span<const RowRun>) {
+    graphs_enabled_ = false;  // a host round trip for the routing could not be recorded
     throw_error("gpu", "op moe_ffn (mixture of experts) is not implemented on the GPU; use --device cpu");
 }
 
 void GpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
     assert(y.n_elements() == x.n_elements());
+    forget_q8();
     launch_add(f32(y), f32(x), y.n_elements(), stream_);
 }
 
-void GpuBackend::scale(tensor::Tensor& x, float factor) { launch_scale(f32(x), factor, x.n_elements(), stream_); }
+void GpuBackend::scale(tensor::Tensor& x, float factor) {
+    forget_q8();
+    launch_scale(f32(x), factor, x.n_elements(), stream_);
+}
 
 void GpuBackend::softcap(tensor::Tensor& x, float cap) {
     assert(cap > 0.0f);
+    forget_q8();
     launch_softcap(f32(x), cap, x.n_elements(), stream_);
 }
 
 void GpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {
+    forget_q8();
     const int64_t bs = kv.shape.block_size;
     for (int64_t l = 0; l < kv.shape.n_layers; ++l)
         for (auto* t : {&kv.k[static_cast<size_t>(l)], &kv.v[static_cast<size_t>(l)]}) {
@@ -370,6 +428,71 @@ void GpuBackend::copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) {
             const size_t block_bytes = static_cast<size_t>(bs) * t->nb[1];
             copy_d2d_async(base + dst * block_bytes, base + src * block_bytes, block_bytes, stream_);
         }
+}
+
+void GpuBackend::rope_kv_store(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v, const RopeParams& params,
+                               const tensor::Tensor& freq_factors, KvStorage& kv, int64_t layer) {
+    assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens() && k.ne[0] * k.ne[1] == kv.shape.row_elements);
+    forget_q8();
+    const auto l = static_cast<size_t>(layer);
+    launch_rope_kv_store(f32(q), f32(k), f32(v), q.ne[0], q.ne[1], k.ne[1], params,
+                         freq_factors.empty() ? nullptr : f32(freq_factors), kv.k[l].data, kv.v[l].data,
+                         kv.shape.dtype, kv.shape.block_size, device_batch_, stream_);
+}
+
+void GpuBackend::clear_graphs() {
+    for (auto& g : graphs_) graph_destroy(g.graph);
+    graphs_.clear();
+    seen_once_.clear();
+}
+
+void GpuBackend::run_step(std::span<const void* const> buffers, const std::function<void()>& ops) {
+    assert(batch_ != nullptr);
+    bool decode_only = graphs_enabled_ && buffers.size() <= 2;
+    int64_t max_keys = 0;
+    for (const auto& seq : batch_->sequences) {
+        decode_only = decode_only && seq.row_class == RowClass::Decode;
+        max_keys = std::max(max_keys, seq.n_past + seq.n_tokens);
+    }
+    if (!decode_only) return ops();
+    StepKey key;
+    key.n_tokens = batch_->n_tokens();
+    key.n_seqs = static_cast<int64_t>(batch_->sequences.size());
+    key.n_logits = batch_->n_logit_rows();
+    key.max_splits = attention_splits(max_keys);
+    std::copy(buffers.begin(), buffers.end(), key.buffers);
+    if (graphs_generation_ != buffers_generation_) {
+        clear_graphs();
+        graphs_generation_ = buffers_generation_;
+    }
+    for (const auto& g : graphs_)
+        if (g.key == key) {
+            graph_launch(g.graph, stream_);
+            ++graph_replays_;
+            return;
+        }
+    if (std::find(seen_once_.begin(), seen_once_.end(), key) == seen_once_.end()) {
+        seen_once_.push_back(key);  // the first time eagerly: it sizes the scratch buffers
+        return ops();
+    }
+    if (graphs_.size() >= kMaxGraphs) clear_graphs();
+    stream_begin_capture(stream_);
+    try {
+        ops();
+    } catch (...) {
+        try {
+            graph_destroy(stream_end_capture(stream_));
+        } catch (...) {
+        }
+        throw;
+    }
+    const GraphHandle graph = stream_end_capture(stream_);
+    graph_launch(graph, stream_);
+    if (graphs_generation_ != buffers_generation_ || !graphs_enabled_) {
+        graph_destroy(graph);  // it points at scratch replaced while recording; freed after it runs
+        return;
+    }
+    graphs_.push_back(StepGraph{key, graph});
 }
 
 }  // namespace rocmforge::backend::gpu

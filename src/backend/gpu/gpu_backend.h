@@ -62,6 +62,15 @@ public:
     void scale(tensor::Tensor& x, float factor) override;
     void softcap(tensor::Tensor& x, float cap) override;
     void copy_kv_block(KvStorage& kv, int32_t src, int32_t dst) override;
+    void add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight, tensor::Tensor& y,
+                      float eps) override;
+    void rope_kv_store(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v, const RopeParams& params,
+                       const tensor::Tensor& freq_factors, KvStorage& kv, int64_t layer) override;
+    // Steps of Decode rows only are recorded as a graph the second time their shape (tokens,
+    // sequences, logit rows, attention splits) and buffers are seen, and replayed from then on.
+    // Off with ROCMFORGE_GPU_GRAPHS=0.
+    void run_step(std::span<const void* const> buffers, const std::function<void()>& ops) override;
+    int64_t steps_replayed() const override { return graph_replays_; }
 
 private:
     // y rows [0, rows) of one Prefill run; x_hi/x_lo already hold the f16 halves of its x rows.
@@ -73,8 +82,38 @@ private:
     Q8Activations quantize_input(const float* x, int64_t k, int64_t rows);
     // Decode rows of every task in one GEMV launch when their weights allow it (gemv_can_fuse).
     bool fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRun& run, const Q8Activations& xq);
-    // Device scratch of at least `bytes` in *buffer (grown, never shrunk).
+    // Device scratch of at least `bytes` in *buffer (grown, never shrunk; growing invalidates
+    // the recorded graphs).
     void reserve(tensor::Buffer& buffer, size_t bytes);
+    // x_q8_ / x_q8_scales_ as the int8 output of an op writing x ([k, rows] f32), recorded so the
+    // GEMV that reads x next uses it instead of quantizing (q8_of); null when k % 32 != 0.
+    int8_t* q8_output(const float* x, int64_t k, int64_t rows, float** scales);
+    // The int8 copy of x rows [begin, begin + rows) when the op just before wrote one.
+    bool q8_of(const float* x, int64_t k, int64_t begin, int64_t rows, Q8Activations& out) const;
+    // Every op but the GEMV's consumers calls it: an int8 copy is valid only for the next op.
+    void forget_q8() { q8_copy_ = Q8Copy{}; }
+    void clear_graphs();
+
+    struct Q8Copy {
+        const float* x = nullptr;
+        int64_t k = 0, rows = 0;
+    };
+    Q8Copy q8_copy_;
+
+    struct StepKey {
+        int64_t n_tokens = 0, n_seqs = 0, n_logits = 0, max_splits = 0;
+        const void* buffers[2] = {nullptr, nullptr};
+        bool operator==(const StepKey&) const = default;
+    };
+    struct StepGraph {
+        StepKey key;
+        GraphHandle graph = nullptr;
+    };
+    std::vector<StepGraph> graphs_;
+    std::vector<StepKey> seen_once_;  // shapes run eagerly once (their scratch is sized)
+    uint64_t buffers_generation_ = 0, graphs_generation_ = 0;
+    bool graphs_enabled_ = true;
+    int64_t graph_replays_ = 0;
 
     DeviceInfo info_;
     StreamHandle stream_ = nullptr;

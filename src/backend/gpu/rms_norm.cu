@@ -1,4 +1,4 @@
-#include "backend/gpu/common.cuh"
+#include "backend/gpu/q8_block.cuh"
 #include "backend/gpu/rms_norm.cuh"
 
 #include <algorithm>
@@ -8,13 +8,17 @@ namespace {
 
 // One block per row. Each thread first loads all its elements (up to kPerThread, independent
 // loads in flight), then the block reduces once. PRECOND: blockDim.x a multiple of 64, at most
-// 1024; n <= blockDim.x * kPerThread for the register path, else the strided loop.
+// 1024; n <= blockDim.x * kPerThread for the register path, else the strided loops. Element i of
+// a row is handled by thread i % blockDim.x in both paths, so each aligned group of 32 lanes
+// holds one 32-value block for the q8 output.
 constexpr int kPerThread = 8;
 
-__global__ void rms_norm_kernel(const float* x, const float* weight, float* y, int64_t n, float eps) {
+__global__ void rms_norm_kernel(float* x, const float* weight, float* y, int64_t n, float eps, RmsNormFusion f) {
     __shared__ float scratch[32];
-    const float* xr = x + blockIdx.x * n;
+    float* xr = x + blockIdx.x * n;
+    const float* dr = f.delta == nullptr ? nullptr : f.delta + blockIdx.x * n;
     float* yr = y + blockIdx.x * n;
+    const int64_t row_base = static_cast<int64_t>(blockIdx.x) * n;
     float v[kPerThread], w[kPerThread];  // w loaded with x, so one memory latency covers both
     const bool in_registers = n <= static_cast<int64_t>(blockDim.x) * kPerThread;
     float sum_sq = 0.0f;
@@ -24,10 +28,21 @@ __global__ void rms_norm_kernel(const float* x, const float* weight, float* y, i
             const int64_t i = threadIdx.x + static_cast<int64_t>(j) * blockDim.x;
             v[j] = i < n ? xr[i] : 0.0f;
             w[j] = i < n ? weight[i] : 0.0f;
+            if (dr != nullptr && i < n) {
+                v[j] += dr[i];
+                xr[i] = v[j];
+            }
             sum_sq += v[j] * v[j];
         }
     } else {
-        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum_sq += xr[i] * xr[i];
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float value = xr[i];
+            if (dr != nullptr) {
+                value += dr[i];
+                xr[i] = value;
+            }
+            sum_sq += value * value;
+        }
     }
     sum_sq = block_sum(sum_sq, scratch);
     const float scale = rsqrtf(sum_sq / static_cast<float>(n) + eps);
@@ -35,22 +50,33 @@ __global__ void rms_norm_kernel(const float* x, const float* weight, float* y, i
 #pragma unroll
         for (int j = 0; j < kPerThread; ++j) {
             const int64_t i = threadIdx.x + static_cast<int64_t>(j) * blockDim.x;
-            if (i < n) yr[i] = v[j] * scale * w[j];
+            const float out = v[j] * scale * w[j];
+            if (i < n) yr[i] = out;
+            if (f.q8 != nullptr) store_q8(i < n ? out : 0.0f, row_base + i, i < n, f.q8, f.q8_scales);
         }
     } else {
-        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = xr[i] * scale * weight[i];
+        // Same trip count on every thread: the q8 shuffles need whole groups.
+        for (int64_t base = 0; base < n; base += blockDim.x) {
+            const int64_t i = base + threadIdx.x;
+            const float out = i < n ? xr[i] * scale * weight[i] : 0.0f;
+            if (i < n) yr[i] = out;
+            if (f.q8 != nullptr) store_q8(out, row_base + i, i < n, f.q8, f.q8_scales);
+        }
     }
 }
 
 }  // namespace
 
 void launch_rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t n_rows, float eps,
-                     StreamHandle stream) {
+                     StreamHandle stream, const RmsNormFusion& fusion) {
     if (n_rows == 0) return;
+    if (fusion.q8 != nullptr && n % 32 != 0)
+        throw_gpu_error("rms_norm", "int8 output needs rows of a multiple of 32 values", __FILE__, __LINE__);
     // Enough threads that a row of up to 8192 fits in registers, in multiples of 64 (any wave size).
     const int64_t threads = std::clamp<int64_t>((n + kPerThread - 1) / kPerThread + 63, 64, 1024) / 64 * 64;
+    // x is written only with a delta (documented in the header).
     rms_norm_kernel<<<static_cast<unsigned>(n_rows), static_cast<unsigned>(threads), 0,
-                      static_cast<gpuStream_t>(stream)>>>(x, weight, y, n, eps);
+                      static_cast<gpuStream_t>(stream)>>>(const_cast<float*>(x), weight, y, n, eps, fusion);
     GPU_CHECK_LAUNCH();
 }
 

@@ -39,6 +39,14 @@ using gpuDeviceProp = cudaDeviceProp;
 #define gpuEventSynchronize cudaEventSynchronize
 #define gpuEventElapsedTime cudaEventElapsedTime
 #define gpuDeviceSynchronize cudaDeviceSynchronize
+using gpuGraph_t = cudaGraph_t;
+using gpuGraphExec_t = cudaGraphExec_t;
+#define gpuStreamBeginCapture(stream) cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed)
+#define gpuStreamEndCapture cudaStreamEndCapture
+#define gpuGraphInstantiate(exec, graph) cudaGraphInstantiate(exec, graph, 0)
+#define gpuGraphLaunch cudaGraphLaunch
+#define gpuGraphDestroy cudaGraphDestroy
+#define gpuGraphExecDestroy cudaGraphExecDestroy
 
 // Warp shuffle over all lanes of the warp (WARP_SIZE lanes).
 #define gpu_shfl_xor(value, mask) __shfl_xor_sync(0xffffffffu, value, mask)

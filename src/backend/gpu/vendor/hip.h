@@ -39,6 +39,14 @@ using gpuDeviceProp = hipDeviceProp_t;
 #define gpuEventSynchronize hipEventSynchronize
 #define gpuEventElapsedTime hipEventElapsedTime
 #define gpuDeviceSynchronize hipDeviceSynchronize
+using gpuGraph_t = hipGraph_t;
+using gpuGraphExec_t = hipGraphExec_t;
+#define gpuStreamBeginCapture(stream) hipStreamBeginCapture(stream, hipStreamCaptureModeRelaxed)
+#define gpuStreamEndCapture hipStreamEndCapture
+#define gpuGraphInstantiate(exec, graph) hipGraphInstantiate(exec, graph, nullptr, nullptr, 0)
+#define gpuGraphLaunch hipGraphLaunch
+#define gpuGraphDestroy hipGraphDestroy
+#define gpuGraphExecDestroy hipGraphExecDestroy
 
 // Warp shuffle over all lanes of the wavefront (WARP_SIZE lanes; HIP shuffles take no mask).
 #define gpu_shfl_xor(value, mask) __shfl_xor(value, mask)
