@@ -7,7 +7,7 @@ namespace rocmforge::backend::gpu {
 namespace {
 
 constexpr int kThreads = 128;  // keys per chunk; also the output dims one pass covers
-constexpr int kDimsPerThread = static_cast<int>(kMaxAttentionHeadDim) / kThreads;
+constexpr int kDimsPerLane = static_cast<int>(kMaxAttentionHeadDim) / WARP_SIZE;
 
 struct AttentionArgs {
     const float* q;
@@ -46,6 +46,7 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     __shared__ float p_sh[kThreads];
     __shared__ int64_t slot_sh[kThreads];
     __shared__ float scratch[32];
+    __shared__ float warp_acc_sh[kThreads / WARP_SIZE][kMaxAttentionHeadDim];
     const int h = blockIdx.x, listed = blockIdx.y, split = blockIdx.z, tid = threadIdx.x;
     const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int seq = a.batch.token_seq[t];
@@ -60,7 +61,11 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     for (int d = tid; d < a.head_dim; d += kThreads) q_sh[d] = q[d];
     __syncthreads();
 
-    float m = -INFINITY, l = 0.0f, acc[kDimsPerThread] = {};
+    // P·V: warp w takes the chunk's keys w, w + n_warps, ...; lane holds dims lane + i * WARP_SIZE.
+    // The warps' sums are added in warp order at the end (a fixed order for every batch).
+    const int lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
+    constexpr int kWarps = kThreads / WARP_SIZE;
+    float m = -INFINITY, l = 0.0f, acc[kDimsPerLane] = {};
     for (int64_t c0 = key_begin; c0 < n_keys; c0 += kThreads) {
         const int64_t j = c0 + tid;
         float s = -INFINITY;
@@ -92,32 +97,37 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
         l = l * correction + chunk_sum;
         const int n_chunk = static_cast<int>(n_keys - c0 < kThreads ? n_keys - c0 : kThreads);
 #pragma unroll
-        for (int i = 0; i < kDimsPerThread; ++i) {
-            const int d = tid + i * kThreads;
-            if (d >= a.head_dim) continue;
-            float sum = acc[i] * correction;
-#pragma unroll 16
-            for (int jj = 0; jj < n_chunk; ++jj) sum += p_sh[jj] * KV::load(v[slot_sh[jj] * a.row_elements + kv_offset + d]);
-            acc[i] = sum;
+        for (int i = 0; i < kDimsPerLane; ++i) acc[i] *= correction;
+#pragma unroll 4
+        for (int jj = warp; jj < n_chunk; jj += kWarps) {
+            const float pj = p_sh[jj];
+            const auto* vr = v + slot_sh[jj] * a.row_elements + kv_offset;
+#pragma unroll
+            for (int i = 0; i < kDimsPerLane; ++i) {
+                const int d = lane + i * WARP_SIZE;
+                if (d < a.head_dim) acc[i] += pj * KV::load(vr[d]);
+            }
         }
         m = m_new;
         __syncthreads();  // p_sh and slot_sh are rewritten by the next chunk
     }
-    if (n_splits == 1) {
-        float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
 #pragma unroll
-        for (int i = 0; i < kDimsPerThread; ++i) {
-            const int d = tid + i * kThreads;
-            if (d < a.head_dim) out[d] = acc[i] / l;
-        }
-        return;
+    for (int i = 0; i < kDimsPerLane; ++i) {
+        const int d = lane + i * WARP_SIZE;
+        if (d < a.head_dim) warp_acc_sh[warp][d] = acc[i];
     }
+    __syncthreads();
     float* part = a.partial + ((static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits + split) * (a.head_dim + 2);
-    if (tid == 0) part[0] = m, part[1] = l;
+    float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
+    if (n_splits > 1 && tid == 0) part[0] = m, part[1] = l;
+    for (int d = tid; d < a.head_dim; d += kThreads) {
+        float sum = 0.0f;
 #pragma unroll
-    for (int i = 0; i < kDimsPerThread; ++i) {
-        const int d = tid + i * kThreads;
-        if (d < a.head_dim) part[2 + d] = acc[i];
+        for (int w = 0; w < kWarps; ++w) sum += warp_acc_sh[w][d];
+        if (n_splits == 1)
+            out[d] = sum / l;
+        else
+            part[2 + d] = sum;
     }
 }
 

@@ -34,7 +34,7 @@ __global__ void split_f16_kernel(const float* x, uint16_t* hi, uint16_t* lo, int
     if (i >= n) return;
     const uint16_t h = float_to_half_bits(x[i]);
     hi[i] = h;
-    lo[i] = float_to_half_bits(x[i] - half_bits_to_float(h));
+    if (lo != nullptr) lo[i] = float_to_half_bits(x[i] - half_bits_to_float(h));
 }
 
 }  // namespace

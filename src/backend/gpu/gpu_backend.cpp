@@ -63,6 +63,8 @@ GpuBackend::GpuBackend(int device_index) {
     batch_uploaded_ = event_create();
     const char* graphs = std::getenv("ROCMFORGE_GPU_GRAPHS");
     graphs_enabled_ = graphs == nullptr || std::string(graphs) != "0";
+    const char* prefill = std::getenv("ROCMFORGE_GPU_PREFILL");
+    prefill_lo_half_ = prefill != nullptr && std::string(prefill) == "f16x2";
 }
 
 GpuBackend::~GpuBackend() {
@@ -284,8 +286,9 @@ bool GpuBackend::q8_of(const float* x, int64_t k, int64_t begin, int64_t rows, Q
 void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
     const size_t bytes = static_cast<size_t>(k * rows) * sizeof(uint16_t);
     reserve(x_hi_, bytes);
-    reserve(x_lo_, bytes);
-    launch_split_f16(x, static_cast<uint16_t*>(x_hi_.data()), static_cast<uint16_t*>(x_lo_.data()), k * rows, stream_);
+    if (prefill_lo_half_) reserve(x_lo_, bytes);
+    launch_split_f16(x, static_cast<uint16_t*>(x_hi_.data()),
+                     prefill_lo_half_ ? static_cast<uint16_t*>(x_lo_.data()) : nullptr, k * rows, stream_);
 }
 
 Q8Activations GpuBackend::quantize_input(const float* x, int64_t k, int64_t rows) {
@@ -307,7 +310,7 @@ void GpuBackend::gemm_rows(const tensor::Tensor& w, float* y, int64_t rows) {
         w16 = static_cast<const uint16_t*>(w_f16_.data());
     }
     gemm_->f16(w16, static_cast<const uint16_t*>(x_hi_.data()), y, k, n_out, rows, false);
-    gemm_->f16(w16, static_cast<const uint16_t*>(x_lo_.data()), y, k, n_out, rows, true);
+    if (prefill_lo_half_) gemm_->f16(w16, static_cast<const uint16_t*>(x_lo_.data()), y, k, n_out, rows, true);
 }
 
 void GpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,

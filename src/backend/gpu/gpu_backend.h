@@ -5,8 +5,9 @@
 // steps. KV storage F16 (default of the CLI on the GPU), BF16 or F32.
 //
 // Matmul rows by class: Decode → GEMV with weights dequantized in registers (gemv.cuh); Prefill
-// → the weight dequantized to f16 (F16 weights used as they are) and the activations split into
-// two f16 halves, then two f16 GEMMs with f32 accumulation (gemm.cuh).
+// → the weight dequantized to f16 (F16 weights used as they are) and the activations rounded to
+// f16, an f16 GEMM with f32 accumulation (gemm.cuh); ROCMFORGE_GPU_PREFILL=f16x2 adds a second
+// GEMM on the activations' rounding error (hi + lo halves, near-f32 activations).
 #include "backend/backend.h"
 #include "backend/gpu/device.h"
 #include "backend/gpu/device_batch.h"
@@ -75,7 +76,8 @@ public:
 private:
     // y rows [0, rows) of one Prefill run; x_hi/x_lo already hold the f16 halves of its x rows.
     void gemm_rows(const tensor::Tensor& w, float* y, int64_t rows);
-    // Splits x rows [0, rows) ([k, rows] f32) into x_hi_/x_lo_.
+    // Rounds x rows [0, rows) ([k, rows] f32) to f16 in x_hi_, and their rounding error to x_lo_ when
+    // the prefill uses both halves.
     void split_input(const float* x, int64_t k, int64_t rows);
     // x rows [0, rows) ([k, rows] f32, k % 32 == 0) as int8 blocks in x_q8_/x_q8_scales_, for the
     // GEMV of split-layout weights.
@@ -113,6 +115,9 @@ private:
     std::vector<StepKey> seen_once_;  // shapes run eagerly once (their scratch is sized)
     uint64_t buffers_generation_ = 0, graphs_generation_ = 0;
     bool graphs_enabled_ = true;
+    // Prefill GEMM on the activations rounded to f16 (as llama.cpp's cuBLAS path); with
+    // ROCMFORGE_GPU_PREFILL=f16x2 also on the rounding error's f16 (hi + lo, ~22 bits, a second GEMM).
+    bool prefill_lo_half_ = false;
     int64_t graph_replays_ = 0;
 
     DeviceInfo info_;

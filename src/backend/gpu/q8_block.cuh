@@ -33,4 +33,29 @@ __device__ __forceinline__ void store_q8(float value, int64_t i, bool in_range, 
     }
 }
 
+// The same for 4 consecutive values per lane, elements i0..i0+3 (i0 % 4 == 0): a block of 32 is an
+// aligned group of 8 lanes, and every lane of the group calls it.
+__device__ __forceinline__ void store_q8_x4(const float* v, int64_t i0, bool in_range, int8_t* q, float* scales) {
+    float amax = fmaxf(fmaxf(fabsf(v[0]), fabsf(v[1])), fmaxf(fabsf(v[2]), fabsf(v[3])));
+#pragma unroll
+    for (int offset = 4; offset > 0; offset /= 2) amax = fmaxf(amax, gpu_shfl_xor(amax, offset));
+    const float d = amax / 127.0f;
+    int qv[4], sum = 0;
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+        qv[c] = d == 0.0f ? 0 : static_cast<int>(rintf(v[c] / d));
+        sum += qv[c];
+    }
+#pragma unroll
+    for (int offset = 4; offset > 0; offset /= 2) sum += gpu_shfl_xor(sum, offset);
+    if (!in_range) return;
+    const uint32_t packed = (static_cast<uint32_t>(qv[0]) & 0xFFu) | ((static_cast<uint32_t>(qv[1]) & 0xFFu) << 8) |
+                            ((static_cast<uint32_t>(qv[2]) & 0xFFu) << 16) | (static_cast<uint32_t>(qv[3]) << 24);
+    *reinterpret_cast<uint32_t*>(q + i0) = packed;
+    if (i0 % 32 == 0) {
+        scales[i0 / 16] = d;
+        scales[i0 / 16 + 1] = static_cast<float>(sum);
+    }
+}
+
 }  // namespace rocmforge::backend::gpu
