@@ -7,7 +7,9 @@
 # Environment (run): GPU_BENCH_TYPES (default "q4_0 q8_0 q4_K f16"), GPU_BENCH_BATCHES (bench --batch
 # sizes on 7B Q4_0, default "1 8 32 64"), GPU_NCU=0 skips the ncu kernel profile, GPU_BENCH_EAGER=1
 # also measures decode with ROCMFORGE_GPU_GRAPHS=0 (no step graphs), GPU_PREFILL_F16=1 also prefill
-# with ROCMFORGE_GPU_PREFILL=f16 (one f16 GEMM), GPU_PPL=0 skips the perplexity comparison.
+# with ROCMFORGE_GPU_PREFILL=f16 (one f16 GEMM), GPU_PPL=0 skips the perplexity comparison,
+# GPU_SERVE=1 runs scripts/bench-serve.sh on 7B Q4_0 (serve --parallel 64, concurrency 1/8/32/64),
+# GPU_MEM=0 skips the peak device memory check (7B Q4_0, 4096 KV positions).
 set -euo pipefail
 
 case "${1:-}" in
@@ -78,6 +80,24 @@ case "${1:-}" in
       for b in ${GPU_BENCH_BATCHES:-1 8 32 64}; do
         bench -m /tmp/7b-q4_0.gguf --batch "$b" -p 128 -n 128 -r 1 | tail -1
       done
+    fi
+    if [ "${GPU_MEM:-1}" = 1 ] && [ -f /tmp/7b-q4_0.gguf ]; then  # peak device memory, 7B Q4_0, 4096 KV positions
+      (while sleep 0.05; do nvidia-smi --query-compute-apps=used_memory --format=csv,noheader,nounits; done) \
+        > /tmp/mem.txt 2>/dev/null &
+      poller=$!
+      "$carry/bin/rocmforge" generate --device gpu -m /tmp/7b-q4_0.gguf -c 4096 -n 64 --temp 0 \
+        -p "Once upon a time" > /dev/null 2>&1
+      kill "$poller"
+      weights_mib=$(( $(stat -c %s /tmp/7b-q4_0.gguf) / 1048576 ))
+      kv_mib=$(( 2 * 32 * 4096 * 4096 * 2 / 1048576 ))  # K and V, 32 layers, 4096 positions, 4096 dims, f16
+      echo "peak device memory $(sort -n /tmp/mem.txt | tail -1) MiB; file (weights) $weights_mib MiB +" \
+        "KV $kv_mib MiB = $((weights_mib + kv_mib)) MiB (+10%: $(( (weights_mib + kv_mib) * 11 / 10 )) MiB)" \
+        | tee -a "$out/memory.txt"
+    fi
+    if [ "${GPU_SERVE:-0}" = 1 ] && [ -f /tmp/7b-q4_0.gguf ]; then  # serving: issue 11's workload on the GPU
+      ROCMFORGE="$carry/bin/rocmforge" THREADS=16 PARALLEL=64 CTX=512 \
+        "$carry/../scripts/bench-serve.sh" /tmp/7b-q4_0.gguf "$carry/shared/models/wp-val.txt" 2>&1 \
+        | tee -a "$out/serve.txt"
     fi
     if [ "${GPU_NCU:-1}" = 1 ] && command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
       timeout 180 ncu --clock-control none --launch-skip 3000 --launch-count 60 --print-summary per-kernel \
