@@ -84,8 +84,7 @@ std::string GpuBackend::description() const {
 }
 
 bool GpuBackend::supports(Op op, GgmlType type) const {
-    if (op == Op::MoeFfn) return false;  // no GPU kernel yet
-    if (op == Op::Matmul || op == Op::GetRows) return is_gpu_weight_type(type);
+    if (op == Op::Matmul || op == Op::GetRows || op == Op::MoeFfn) return is_gpu_weight_type(type);
     return type == GgmlType::F32;
 }
 
@@ -343,11 +342,6 @@ void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, te
 
 void GpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
     launch_geglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_);
-}
-
-void GpuBackend::moe_ffn(const tensor::Tensor&, const tensor::Tensor&, const MoeFfn&, tensor::Tensor&,
-                         std::span<const RowRun>) {
-    throw_error("gpu", "op moe_ffn (mixture of experts) is not implemented on the GPU; use --device cpu");
 }
 
 void GpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
