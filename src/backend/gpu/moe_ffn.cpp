@@ -1,13 +1,15 @@
 // GpuBackend::moe_ffn: the CPU op's algorithm (backend/cpu/moe.h) on the device. The router
-// logits come to the host (one stream sync per MoE layer) and are routed there by
-// route_token, so the GPU picks exactly the CPU's experts and weights. Then per row class and
-// expert: the rows routed to it are gathered, run through gate/up (one matmul_shared_input),
-// swiglu and down with the existing GEMV (Decode) / GEMM (Prefill) launchers, and scattered to
-// their (token, rank) slot; one kernel sums each token's slots in rank order plus the gated
-// shared expert. A row's result depends only on its input and row class (batch invariance), as
-// the matmul launchers guarantee per row.
+// logits come to the host (one stream sync per MoE layer) and are routed there by route_token
+// (backend/moe_routing.h), so the GPU picks exactly the CPU's experts and weights. Then per row
+// class and expert: the rows routed to it are gathered, run through gate/up (one
+// matmul_shared_input), swiglu and down with the existing GEMV (Decode) / GEMM (Prefill)
+// launchers, and scattered to their (token, rank) slot; one kernel sums each token's slots in rank
+// order plus the gated shared expert (its gate's logit by a per-row dot product kernel). A row's
+// result depends only on its input and row class (batch invariance), as the matmul launchers
+// guarantee per row.
 #include "backend/gpu/gpu_backend.h"
 #include "backend/gpu/moe_rows.cuh"
+#include "util/error.h"
 
 #include <algorithm>
 #include <cassert>
@@ -105,12 +107,19 @@ void GpuBackend::moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_l
         reserve(s.shared_out, floats(n_embd * n_tokens));
         reserve(s.shared_score, floats(n_tokens));
         auto sg = device_view(s.shared_gate, n_ff_sh, n_tokens), su = device_view(s.shared_up, n_ff_sh, n_tokens);
-        auto so = device_view(s.shared_out, n_embd, n_tokens), score = device_view(s.shared_score, 1, n_tokens);
+        auto so = device_view(s.shared_out, n_embd, n_tokens);
         const MatmulTask tasks[] = {{moe.shared_gate, &sg}, {moe.shared_up, &su}};
         matmul_shared_input(tasks, x, runs);
         swiglu(sg, su, sg);
         matmul(*moe.shared_down, sg, so, runs);
-        matmul(*moe.shared_gate_inp, x, score, runs);
+        // Its gate's logit by a dot product per row: the GEMM of a one-column weight (cuBLAS) gives
+        // a row different bits depending on the number of rows.
+        if (moe.shared_gate_inp->dtype != gguf::GgmlType::F32 || moe.shared_gate_inp->ne[1] != 1)
+            throw_error("gpu", "moe_ffn: the shared expert gate must be f32 [n_embd, 1], got {} [{}, {}]",
+                        gguf::ggml_type_name(moe.shared_gate_inp->dtype), moe.shared_gate_inp->ne[0],
+                        moe.shared_gate_inp->ne[1]);
+        launch_moe_gate_score(f32_data(x), moe.shared_gate_inp->data_as<float>(), n_embd, n_tokens,
+                              f32_ptr(s.shared_score), stream_);
     }
     launch_moe_combine(f32_ptr(s.expert_out), static_cast<const float*>(s.weights_dev.data()), k,
                        shared ? f32_ptr(s.shared_out) : nullptr, shared ? f32_ptr(s.shared_score) : nullptr, n_embd,

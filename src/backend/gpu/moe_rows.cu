@@ -19,6 +19,21 @@ __global__ void scatter_rows_kernel(const float* y, int64_t n, const int32_t* sl
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dst[i] = y[r * n + i];
 }
 
+// PRECOND: blockDim.x == kThreads. Strided partial sums, then a fixed tree over shared memory.
+__global__ void gate_score_kernel(const float* x, const float* w, int64_t n, float* score) {
+    __shared__ float partial[kThreads];
+    const int64_t t = blockIdx.x;
+    float sum = 0.0f;
+    for (int64_t i = threadIdx.x; i < n; i += kThreads) sum += w[i] * x[t * n + i];
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int half = kThreads / 2; half > 0; half /= 2) {
+        if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) score[t] = partial[0];
+}
+
 // One thread per output element; the sum runs in the CPU op's order (ranks, then the shared expert).
 __global__ void combine_kernel(const float* expert_out, const float* weights, int64_t k, const float* shared_out,
                                const float* shared_score, int64_t n, int64_t total, float* out) {
@@ -46,6 +61,13 @@ void launch_moe_scatter_rows(const float* y, int64_t n, const int32_t* slots, in
                              StreamHandle stream) {
     if (n_rows == 0 || n == 0) return;
     scatter_rows_kernel<<<static_cast<unsigned>(n_rows), kThreads, 0, as_stream(stream)>>>(y, n, slots, out);
+    GPU_CHECK_LAUNCH();
+}
+
+void launch_moe_gate_score(const float* x, const float* w, int64_t n, int64_t n_tokens, float* score,
+                           StreamHandle stream) {
+    if (n_tokens == 0) return;
+    gate_score_kernel<<<static_cast<unsigned>(n_tokens), kThreads, 0, as_stream(stream)>>>(x, w, n, score);
     GPU_CHECK_LAUNCH();
 }
 
