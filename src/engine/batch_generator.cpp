@@ -22,10 +22,17 @@ struct Running {
 
 // KV blocks a request may hold at most: prompt + generated tokens within the context, plus one
 // copied block.
-int64_t worst_case_blocks(const BatchRequest& r, int64_t n_ctx, int64_t block_size) {
-    const int64_t positions =
-        std::min(n_ctx, static_cast<int64_t>(r.prompt.size()) + std::max<int64_t>(r.options.max_tokens, 0));
-    return (positions + block_size - 1) / block_size + 1;
+// Blocks a request holds at most at once. With a release window W (ModelRunner::
+// kv_release_window) a sequence keeps the blocks of its last W positions plus the one partly
+// before them, and a step of up to batch_tokens positions adds its blocks before the release.
+int64_t worst_case_blocks(const BatchRequest& r, const ModelRunner& runner, int64_t block_size) {
+    const int64_t positions = std::min(runner.n_ctx(), static_cast<int64_t>(r.prompt.size()) +
+                                                           std::max<int64_t>(r.options.max_tokens, 0));
+    const int64_t all = (positions + block_size - 1) / block_size + 1;
+    const int64_t window = runner.kv_release_window();
+    if (window <= 0) return all;
+    const int64_t step = std::min(positions, runner.batch_tokens());
+    return std::min(all, (window + step + block_size - 1) / block_size + 3);
 }
 
 }  // namespace
@@ -68,9 +75,9 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
         } else if (static_cast<int64_t>(requests[i].prompt.size()) > runner.n_ctx()) {
             fail(i, fmt::format("request {}: the prompt is {} tokens but the context holds {} (raise -c)", i,
                                 requests[i].prompt.size(), runner.n_ctx()));
-        } else if (worst_case_blocks(requests[i], runner.n_ctx(), block_size) > kv.pool().n_blocks()) {
+        } else if (worst_case_blocks(requests[i], runner, block_size) > kv.pool().n_blocks()) {
             fail(i, fmt::format("request {}: needs up to {} KV blocks, the pool has {} (raise --kv-size)", i,
-                                worst_case_blocks(requests[i], runner.n_ctx(), block_size), kv.pool().n_blocks()));
+                                worst_case_blocks(requests[i], runner, block_size), kv.pool().n_blocks()));
         } else {
             waiting.push_back(i);
         }
@@ -85,7 +92,7 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
         // Admit while a slot is free and the pool can hold the request's worst case.
         while (!waiting.empty() && static_cast<int64_t>(running.size()) < parallel) {
             const auto& req = requests[waiting.front()];
-            const int64_t worst = worst_case_blocks(req, runner.n_ctx(), block_size);
+            const int64_t worst = worst_case_blocks(req, runner, block_size);
             if (reserved_blocks + worst > kv.pool().n_blocks()) break;
             Running r;
             r.index = waiting.front();

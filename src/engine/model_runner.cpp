@@ -51,6 +51,19 @@ KvSizing size_kv(const model::Model& model, const RunnerOptions& o) {
     return s;
 }
 
+// Attention kernels start their key loop at the first visible key rounded down to their key
+// tile (CPU 16, GPU 32 keys) and read, without using, the keys before it: blocks are released
+// only this many positions past the window, so every row a kernel reads is still held.
+constexpr int64_t kKeyTileMargin = 64;
+
+// Blocks can leave the pool early only when no layer needs them: every layer slides.
+int64_t release_window(const model::ModelHparams& h) {
+    if (h.sliding_window <= 0 || h.n_layers < 1) return 0;
+    for (int64_t layer = 0; layer < h.n_layers; ++layer)
+        if (!h.is_sliding(layer)) return 0;
+    return h.sliding_window + kKeyTileMargin;
+}
+
 }  // namespace
 
 ModelRunner::ModelRunner(const model::Model& model, const RunnerOptions& o)
@@ -59,6 +72,7 @@ ModelRunner::ModelRunner(const model::Model& model, const RunnerOptions& o)
     const auto sizing = size_kv(model, o);
     n_ctx_ = sizing.n_ctx;
     kv_ = kv::KvCacheManager(sizing.n_blocks, o.block_size, o.prefix_cache);
+    kv_release_window_ = release_window(model.hparams());
     storage_ = model.backend().alloc_kv_storage(model.kv_shape(sizing.n_blocks, o.block_size, o.kv_type));
     workspace_ = model.make_workspace(o.batch_tokens, o.max_logit_rows > 0 ? o.max_logit_rows : o.max_sequences);
     log::debug("KV pool: {} blocks of {} positions ({} positions, {:.1f} MiB {}), context {} per sequence; workspace "
@@ -103,7 +117,10 @@ void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& lo
                             c.prompt_length);
     }
     const auto out = model_.forward(batch_, storage_, workspace_);
-    for (const auto& c : chunks) kv_.append(c.seq, c.tokens);
+    for (const auto& c : chunks) {
+        kv_.append(c.seq, c.tokens);
+        if (kv_release_window_ > 0) kv_.release_out_of_window(c.seq, kv_release_window_);
+    }
     tokens_computed_ += n_tokens;
     logits.resize(static_cast<size_t>(out.n_elements()));
     if (!logits.empty()) model_.backend().copy_to_host(out, logits.data());

@@ -56,8 +56,13 @@ public:
 
     // Whether the pool can take the chunk sizes of a step (blocks free or evictable).
     bool can_reserve(std::span<const StepChunk> chunks) const;
+    // The window after which blocks are released (every layer slides; KvCacheManager::
+    // release_out_of_window), or 0 when some layer attends to the whole context.
+    int64_t kv_release_window() const { return kv_release_window_; }
+
     // Runs one step: reserves blocks (copying shared blocks first), runs the forward pass, records
-    // the tokens in each sequence. logits (host): [n_vocab, sum of n_logits], chunks in order.
+    // the tokens in each sequence and, with a release window, releases blocks no query sees any
+    // more. logits (host): [n_vocab, sum of n_logits], chunks in order.
     // Throws rocmforge::Error when a sequence would pass n_ctx, the step exceeds batch_tokens or
     // max_logit_rows, or the pool is out of blocks (check can_reserve first).
     void step(std::span<const StepChunk> chunks, std::vector<float>& logits);
@@ -77,6 +82,7 @@ private:
     backend::Batch batch_;
     std::vector<kv::BlockCopy> copies_;
     int64_t tokens_computed_ = 0;
+    int64_t kv_release_window_ = 0;
 };
 
 // True when every value is finite (logits of a healthy model).

@@ -40,9 +40,10 @@ int32_t KvCacheManager::create_sequence() { return new_sequence_slot(); }
 
 void KvCacheManager::release_blocks_from(Sequence& s, size_t first) {
     while (s.blocks.size() > first) {
-        pool_.release(s.blocks.back());
+        if (s.blocks.size() > s.n_released) pool_.release(s.blocks.back());
         s.blocks.pop_back();
     }
+    s.n_released = std::min(s.n_released, s.blocks.size());
 }
 
 void KvCacheManager::free_sequence(int32_t seq) {
@@ -62,7 +63,9 @@ int32_t KvCacheManager::fork(int32_t seq) {
     const auto n_used = static_cast<size_t>((static_cast<int64_t>(parent.tokens.size()) + bs - 1) / bs);
     assert(n_used <= parent.blocks.size());
     c.blocks.assign(parent.blocks.begin(), parent.blocks.begin() + static_cast<std::ptrdiff_t>(n_used));
-    for (int32_t b : c.blocks) pool_.retain(b);
+    c.n_released = std::min(parent.n_released, n_used);
+    c.window = parent.window;
+    for (size_t i = c.n_released; i < c.blocks.size(); ++i) pool_.retain(c.blocks[i]);
     c.tokens = parent.tokens;
     c.hashes = parent.hashes;
     return child;
@@ -171,10 +174,27 @@ void KvCacheManager::truncate(int32_t seq, int64_t n) {
     if (n < 0 || n > length)
         throw_error("kv cache", "cannot truncate sequence {} of {} positions to {}", seq, length, n);
     const int64_t bs = pool_.block_size();
+    if (n > 0 && n + 1 - s.window < static_cast<int64_t>(s.n_released) * bs)
+        throw_error("kv cache", "cannot truncate sequence {} to {} positions: the blocks before position {} were "
+                    "released out of the sliding window", seq, n, static_cast<int64_t>(s.n_released) * bs);
     s.tokens.resize(static_cast<size_t>(n));
     s.hashes.resize(static_cast<size_t>(n / bs));
     release_blocks_from(s, static_cast<size_t>((n + bs - 1) / bs));
 }
+
+int64_t KvCacheManager::release_out_of_window(int32_t seq, int64_t window) {
+    Sequence& s = get(seq);
+    if (window < 1) throw_error("kv cache", "sliding window must be >= 1, got {}", window);
+    const int64_t first_visible = static_cast<int64_t>(s.tokens.size()) + 1 - window;
+    s.window = window;
+    if (first_visible <= 0) return 0;
+    const auto n_dead = std::min(static_cast<size_t>(first_visible / pool_.block_size()), s.blocks.size());
+    int64_t released = 0;
+    for (; s.n_released < n_dead; ++s.n_released, ++released) pool_.release(s.blocks[s.n_released]);
+    return released;
+}
+
+int64_t KvCacheManager::n_released_blocks(int32_t seq) const { return static_cast<int64_t>(get(seq).n_released); }
 
 int64_t KvCacheManager::length(int32_t seq) const { return static_cast<int64_t>(get(seq).tokens.size()); }
 

@@ -32,8 +32,9 @@ public:
     // Releases all its blocks, last block first, so that under LRU eviction a cached prefix loses
     // its tail before its head. Full hashed blocks stay cached until evicted.
     void free_sequence(int32_t seq);
-    // A new sequence sharing seq's blocks that hold positions [0, length) (ref + 1 each) and its
-    // token list. Blocks reserved beyond ceil(length / block_size) are not shared.
+    // A new sequence sharing seq's blocks that hold positions [0, length) (ref + 1 each, except
+    // blocks released out of the window, which the child does not hold either) and its token
+    // list. Blocks reserved beyond ceil(length / block_size) are not shared.
     int32_t fork(int32_t seq);
 
     // For an empty sequence (length 0, no blocks): attaches cached full blocks matching the
@@ -60,8 +61,20 @@ public:
     void append(int32_t seq, std::span<const int32_t> tokens);
     // Forgets positions >= n (0 <= n <= length) and releases the blocks past
     // ceil(n / block_size), last first. A kept partial block that is hashed or shared is copied
-    // by the next reserve.
+    // by the next reserve. Throws rocmforge::Error when the blocks a query at position n would
+    // read were released by release_out_of_window (n = 0 is always allowed).
     void truncate(int32_t seq, int64_t n);
+
+    // Sliding window on every layer (a query at position q sees keys (q - window, q]): releases
+    // the sequence's blocks that hold only positions no later query sees, i.e. positions
+    // < length + 1 - window, oldest first, and returns how many it released. Their block-table
+    // entries keep the old ids (in range, but the block may be handed to another sequence):
+    // readers must not use positions before length(seq) + 1 - window, which attention with that
+    // window never does. A model with any global (full-attention) layer must not call this.
+    // Throws rocmforge::Error when window < 1.
+    int64_t release_out_of_window(int32_t seq, int64_t window);
+    // Leading block-table entries released by release_out_of_window.
+    int64_t n_released_blocks(int32_t seq) const;
 
     // Positions written.
     int64_t length(int32_t seq) const;
@@ -81,6 +94,8 @@ private:
         std::vector<int32_t> blocks;     // block table
         std::vector<int32_t> tokens;     // [length]
         std::vector<BlockHash> hashes;   // [length / block_size]
+        size_t n_released = 0;           // leading blocks released out of the sliding window
+        int64_t window = 0;              // the window they were released for
     };
 
     Sequence& get(int32_t seq);
@@ -89,6 +104,7 @@ private:
     // Index of the block that must be copied before position length is written, or -1.
     int64_t block_to_copy(const Sequence& s, int64_t n_new) const;
     int64_t new_blocks_needed(const Sequence& s, int64_t n_new) const;
+    // Releases the held blocks of s past index first, last first; drops released entries too.
     void release_blocks_from(Sequence& s, size_t first);
 
     BlockPool pool_;

@@ -80,6 +80,40 @@ INSTANTIATE_TEST_SUITE_P(Families, ArchFamilyTest,
                                          FamilyCase{"tiny-qwen3moe", "f16"}),
                          [](const auto& info) { return test_name_from(info.param.shape + "_" + info.param.type); });
 
+// tiny-phi3 slides on every layer (window 12): KV blocks that no later query sees are released,
+// so two 244-position generations run through a 144-position pool (which could not hold even
+// one of them whole; without the release `batch` refuses them) and give the tokens of
+// `generate` with the default pool.
+TEST(ArchFamilySlidingWindow, KvBlocksOutsideEveryWindowAreReleased) {
+    const auto model = temp_path("release-phi3.gguf");
+    ASSERT_EQ(run_command(rocmforge_binary() + " make-model --shape tiny-phi3 --type f16 --seed 5 -o " + model).exit_code,
+              0);
+    const std::vector<std::string> prompts{"Hi", "x y z"};
+    const int n_gen = 240;
+    std::vector<std::vector<int32_t>> alone;
+    for (const auto& p : prompts) {
+        const auto r = run_command(rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) +
+                                   " --temp 0 -n " + std::to_string(n_gen) + " -t 2 --json");
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+        alone.push_back(nlohmann::json::parse(r.output).at("tokens").get<std::vector<int32_t>>());
+        ASSERT_EQ(alone.back().size(), static_cast<size_t>(n_gen)) << "the test needs generations past the pool size";
+    }
+    const auto file = temp_path("release_prompts.txt");
+    std::ofstream(file) << prompts[0] << "\n" << prompts[1] << "\n";
+    const auto r = run_command(rocmforge_binary() + " batch -m " + model + " -f " + file + " --temp 0 -n " +
+                               std::to_string(n_gen) + " -t 2 --json --kv-size 144 --batch-tokens 4 --parallel 2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::istringstream out(r.output);
+    size_t index = 0;
+    for (std::string line; std::getline(out, line); ++index) {
+        ASSERT_LT(index, prompts.size()) << line;
+        EXPECT_EQ(nlohmann::json::parse(line).at("tokens").get<std::vector<int32_t>>(), alone[index]) << line;
+    }
+    EXPECT_EQ(index, prompts.size());
+    std::filesystem::remove(file);
+    std::filesystem::remove(model);
+}
+
 // inspect shows the keys that change the graph: window and soft-caps.
 TEST(ArchFamilyInspect, GemmaReportsWindowAndSoftcaps) {
     const auto model = temp_path("inspect-gemma2.gguf");

@@ -104,31 +104,22 @@ INSTANTIATE_TEST_SUITE_P(Golden, GpuModelGolden,
 // The families with their own ops (gemma2/3: soft-caps, GeGLU, sliding window, local rope base;
 // phi3: LongRoPE, window on every layer; chatglm: partial rotary in pairs) on synthetic F16
 // models: prompt logits on the GPU vs the CPU, for a prompt longer than their windows (8, 12)
-// and phi3's original context (16). Models with experts are refused on the GPU, naming the op.
-TEST(GpuModel, NewFamiliesMatchCpuAndMoeIsRefused) {
+// and phi3's original context (16); and the mixture-of-experts families (mixtral: softmax then
+// top-2; qwen2moe: shared expert; qwen3moe: renormalized top-2).
+TEST(GpuModel, NewFamiliesMatchCpu) {
     std::string why;
     if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
     ThreadPool pool(2);
     std::vector<int32_t> prompt;
     for (int32_t i = 0; i < 24; ++i) prompt.push_back(1 + (i * 37) % 250);
-    for (const char* shape : {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-chatglm", "tiny-qwen2moe"}) {
+    for (const char* shape : {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-chatglm", "tiny-mixtral", "tiny-qwen2moe",
+                              "tiny-qwen3moe"}) {
         const auto path = (std::filesystem::temp_directory_path() /
                            ("rocmforge_gpu_" + std::to_string(::getpid()) + "_" + shape + ".gguf")).string();
         model::SyntheticModelOptions options;
         options.shape = shape;
         options.type = gguf::GgmlType::F16;
         model::write_synthetic_model(options, path, pool);
-        if (std::string(shape) == "tiny-qwen2moe") {
-            try {
-                engine::load_model(path, engine::DeviceChoice::Gpu, 1);
-                ADD_FAILURE() << "a model with experts loaded on the GPU";
-            } catch (const Error& e) {
-                EXPECT_NE(std::string(e.what()).find("op moe_ffn is not implemented on gpu"), std::string::npos)
-                    << e.what();
-            }
-            std::filesystem::remove(path);
-            continue;
-        }
         // Near-f32 prefill activations (hi + lo f16 halves), so that 1e-4 checks the families' ops
         // rather than the default f16 rounding of the activations (~5e-4 on these models).
         ::setenv("ROCMFORGE_GPU_PREFILL", "f16x2", 1);

@@ -544,6 +544,77 @@ TEST(KvCacheManager, InvalidArgumentsThrow) {
 // Random create/attach/append/fork/truncate/free against a simulated device: each block holds the
 // token ids written into it, copies are applied as the engine would, and every live sequence must
 // read back its own tokens through its block table after every step.
+// Sliding window 6 over blocks of 4: after `length` positions the next query (at position length)
+// sees keys [length - 5, length], so blocks wholly before length - 5 are released.
+TEST(KvCacheManager, ReleaseOutOfWindowFreesOnlyBlocksNoQuerySees) {
+    KvCacheManager m(16, 4);
+    const int32_t s = m.create_sequence();
+    reserve_and_append(m, s, iota_tokens(10));  // blocks 0, 1, 2; first visible key 5
+    EXPECT_EQ(m.pool().n_free(), 13);
+    EXPECT_EQ(m.release_out_of_window(s, 6), 1);  // block 0 holds 0..3
+    EXPECT_EQ(m.n_released_blocks(s), 1);
+    EXPECT_EQ(m.pool().ref_count(0), 0);
+    EXPECT_EQ(m.pool().n_free(), 14);
+    EXPECT_EQ(to_vector(m.block_table(s)), (std::vector<int32_t>{0, 1, 2}));  // old ids stay, in range
+    EXPECT_EQ(m.release_out_of_window(s, 6), 0);
+    reserve_and_append(m, s, {10, 11});  // length 12, first visible 7: block 1 (4..7) still seen
+    EXPECT_EQ(m.release_out_of_window(s, 6), 0);
+    reserve_and_append(m, s, {12});  // length 13, first visible 8
+    EXPECT_EQ(m.release_out_of_window(s, 6), 1);
+    EXPECT_EQ(m.pool().ref_count(1), 0);
+    EXPECT_EQ(m.pool().ref_count(2), 1);
+    EXPECT_EQ(m.length(s), 13);
+    // A window wider than the sequence releases nothing.
+    const int32_t t = m.create_sequence();
+    reserve_and_append(m, t, iota_tokens(9));
+    EXPECT_EQ(m.release_out_of_window(t, 100), 0);
+    m.free_sequence(s);
+    m.free_sequence(t);
+    EXPECT_EQ(m.pool().n_free(), 16);
+    EXPECT_EQ(m.pool().n_referenced(), 0);
+    expect_kv_error([&] { m.release_out_of_window(m.create_sequence(), 0); }, "window");
+}
+
+TEST(KvCacheManager, ForkTruncateAndFreeSkipReleasedBlocks) {
+    KvCacheManager m(16, 4, /*prefix_cache=*/false);
+    const int32_t s = m.create_sequence();
+    reserve_and_append(m, s, iota_tokens(14));  // blocks 0..3; window 6: first visible 9
+    EXPECT_EQ(m.release_out_of_window(s, 6), 2);
+    const int32_t child = m.fork(s);
+    EXPECT_EQ(m.n_released_blocks(child), 2);
+    EXPECT_EQ(m.pool().ref_count(0), 0);
+    EXPECT_EQ(m.pool().ref_count(2), 2);
+    EXPECT_EQ(m.pool().ref_count(3), 2);
+    // Position 13 needs keys from 8: block 2 on. Truncating to 12 would need key 7 (block 1, gone).
+    expect_kv_error([&] { m.truncate(child, 12); }, "sliding window");
+    m.truncate(child, 13);
+    EXPECT_EQ(m.pool().ref_count(3), 2);  // still covers position 12
+    m.truncate(child, 0);                 // always allowed: the sequence starts over
+    EXPECT_EQ(m.n_released_blocks(child), 0);
+    EXPECT_TRUE(m.block_table(child).empty());
+    EXPECT_EQ(m.pool().ref_count(2), 1);
+    m.free_sequence(s);
+    m.free_sequence(child);
+    EXPECT_EQ(m.pool().n_free(), 16);
+    EXPECT_EQ(m.pool().n_referenced(), 0);
+}
+
+TEST(KvCacheManager, ReleasedFullBlocksStayInThePrefixCache) {
+    KvCacheManager m(16, 4);
+    const int32_t s = m.create_sequence();
+    const auto tokens = iota_tokens(13, 100);
+    reserve_and_append(m, s, tokens);
+    EXPECT_EQ(m.release_out_of_window(s, 4), 2);  // first visible 10: blocks 0, 1
+    EXPECT_TRUE(m.pool().has_hash(0));
+    EXPECT_EQ(m.pool().ref_count(0), 0);
+    // Another request with the same prompt reuses them (hashed content is immutable).
+    const int32_t t = m.create_sequence();
+    EXPECT_EQ(m.attach_cached_prefix(t, tokens), 12);
+    EXPECT_EQ(to_vector(m.block_table(t)), (std::vector<int32_t>{0, 1, 2}));
+    EXPECT_EQ(m.pool().ref_count(0), 1);
+    EXPECT_EQ(m.pool().ref_count(2), 2);
+}
+
 TEST(KvCacheManager, RandomOperationsKeepInvariants) {
     constexpr int64_t kBlocks = 24;
     constexpr int64_t kBlockSize = 4;

@@ -4,6 +4,7 @@
 // the weighted sum per token in rank order: a row's result depends only on its own input and row
 // class (batch invariance).
 #include "backend/backend_types.h"
+#include "backend/moe_routing.h"
 #include "util/thread_pool.h"
 
 #include <cstdint>
@@ -12,14 +13,8 @@
 
 namespace rocmforge::backend::cpu {
 
-struct ExpertChoice {
-    int32_t expert = 0;
-    float weight = 0.0f;
-};
-
-// The k experts of highest softmax(logits) probability, best first (ties: lower index), with their
-// probabilities as weights, divided by the weights' sum when `normalize`. logits: [n_expert].
-void route_token(const float* logits, int64_t n_expert, int64_t k, bool normalize, ExpertChoice* out);
+using backend::ExpertChoice;
+using backend::route_token;
 
 // Scratch kept across calls (no allocation per step once sized).
 struct MoeScratch {

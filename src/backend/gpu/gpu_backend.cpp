@@ -92,8 +92,7 @@ std::string GpuBackend::description() const {
 }
 
 bool GpuBackend::supports(Op op, GgmlType type) const {
-    if (op == Op::MoeFfn) return false;  // no GPU kernel yet
-    if (op == Op::Matmul || op == Op::GetRows) return is_gpu_weight_type(type);
+    if (op == Op::Matmul || op == Op::GetRows || op == Op::MoeFfn) return is_gpu_weight_type(type);
     return type == GgmlType::F32;
 }
 
@@ -397,12 +396,6 @@ void GpuBackend::geglu(const tensor::Tensor& gate, const tensor::Tensor& up, ten
     float* scales = nullptr;
     int8_t* q8 = q8_output(f32(out), out.ne[0], out.n_rows(), &scales);
     launch_geglu(f32(gate), f32(up), f32(out), gate.n_elements(), stream_, q8, scales);
-}
-
-void GpuBackend::moe_ffn(const tensor::Tensor&, const tensor::Tensor&, const MoeFfn&, tensor::Tensor&,
-                         std::span<const RowRun>) {
-    graphs_enabled_ = false;  // a host round trip for the routing could not be recorded
-    throw_error("gpu", "op moe_ffn (mixture of experts) is not implemented on the GPU; use --device cpu");
 }
 
 void GpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {

@@ -11,6 +11,7 @@
 #include "backend/backend.h"
 #include "backend/gpu/device.h"
 #include "backend/gpu/device_batch.h"
+#include "backend/gpu/moe_scratch.h"
 #include "backend/gpu/quantize_q8.cuh"
 
 #include <memory>
@@ -55,8 +56,7 @@ public:
                    const AttentionShape& shape) override;
     void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
     void geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
-    // Not implemented on the GPU: supports(Op::MoeFfn, ...) is false, so models with experts are
-    // refused at load ("op moe_ffn ... on gpu"); calling it throws.
+    // moe_ffn.cpp: routing on the host (one stream sync), expert products by the matmul launchers.
     void moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe, tensor::Tensor& out,
                  std::span<const RowRun> runs) override;
     void add(tensor::Tensor& y, const tensor::Tensor& x) override;
@@ -141,6 +141,7 @@ private:
     // Prefill scratch: a weight as f16, the activations as f16 halves.
     tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
     std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
+    MoeScratch moe_scratch_;
 };
 
 }  // namespace rocmforge::backend::gpu
