@@ -210,15 +210,19 @@ TEST(GpuOps, MatmulDecodeAndPrefillRowsEveryWeightType) {
 
 // Decode rows long enough that every lane takes several blocks (k = 4352: 136 blocks, 16-byte
 // rows, the int8 kernel) and rows whose split layout is not 16-byte aligned (k = 800: the generic
-// element reader), for the split-layout types, Q4_K (k = 4352 only) and F16.
+// element reader), for the split-layout types, Q4_K (k = 4352 only) and F16; and the generic
+// reader's types at both lengths where their blocks fit (k = 800: 25 blocks of 32, rows of odd
+// byte length for MXFP4's 17-byte blocks; k = 4352: 17 blocks of 256).
 TEST(GpuOps, MatmulDecodeLongAndUnalignedRows) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     const int64_t n_out = 45, n_tokens = 3;
     for (const int64_t k : {int64_t{4352}, int64_t{800}})
-        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::F16}) {
-            if (type == GgmlType::Q4_K && k % 256 != 0) continue;  // 256-element blocks
+        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::F16, GgmlType::Q4_1,
+                                GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q2_K,
+                                GgmlType::Q3_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS}) {
+            if (k % gguf::ggml_type_info(type).block_size != 0) continue;  // 256-element blocks at k = 800
             const auto bytes = encode_matrix(type, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
             const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
             const auto host_w = tensor::make_tensor(type, {k, n_out, 1, 1}, const_cast<uint8_t*>(bytes.data()));
