@@ -342,20 +342,11 @@ void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, i
         case GgmlType::BF16:
             return vec_ok ? launch_float<FloatRowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s)
                           : launch_float<RowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q8_0: return launch_float<RowDot<GgmlType::Q8_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_0: return launch_float<RowDot<GgmlType::Q4_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_K: return launch_float<RowDot<GgmlType::Q4_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q6_K: return launch_float<RowDot<GgmlType::Q6_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_1: return launch_float<RowDot<GgmlType::Q4_1>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q5_0: return launch_float<RowDot<GgmlType::Q5_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q5_1: return launch_float<RowDot<GgmlType::Q5_1>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::IQ4_NL: return launch_float<RowDot<GgmlType::IQ4_NL>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::MXFP4: return launch_float<RowDot<GgmlType::MXFP4>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q2_K: return launch_float<RowDot<GgmlType::Q2_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q3_K: return launch_float<RowDot<GgmlType::Q3_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q5_K: return launch_float<RowDot<GgmlType::Q5_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::IQ4_XS: return launch_float<RowDot<GgmlType::IQ4_XS>>(w, x, n_tokens, y, warp_size, s);
-        default: throw_gpu_error("gemv", "weight type without a GPU kernel", __FILE__, __LINE__);
+        default: {  // every other type: f32 activations, the weights read element by element
+            const bool ok = dispatch_weight_type(
+                w.type, [&]<GgmlType T>() { launch_float<RowDot<T>>(w, x, n_tokens, y, warp_size, s); });
+            if (!ok) throw_gpu_error("gemv", "weight type without a GPU kernel", __FILE__, __LINE__);
+        }
     }
 }
 
