@@ -1,13 +1,15 @@
 #pragma once
 // Where each element's code and sub-block scale live inside the 256-element blocks.
-// Element e (0..255) of a block, in row order. Used by the reference kernels and quantizers;
-// the SIMD kernels follow the same layout with vector shuffles.
+// Element e (0..255) of a block, in row order. Used by the reference kernels and quantizers and
+// (the ROCMFORGE_HOST_DEVICE ones) by the GPU element readers; the SIMD kernels follow the same
+// layout with vector shuffles.
 #include "quant/block_types.h"
+#include "quant/host_device.h"
 
 namespace rocmforge::quant::layout {
 
 // Q4_K / Q5_K 6-bit scale and min of sub-block s (0..7) from the 12 packed bytes.
-inline void k4_scale_min(const uint8_t* packed, int s, int* scale, int* min) {
+ROCMFORGE_HOST_DEVICE inline void k4_scale_min(const uint8_t* packed, int s, int* scale, int* min) {
     if (s < 4) {
         *scale = packed[s] & 63;
         *min = packed[s + 4] & 63;
@@ -25,7 +27,7 @@ inline void k4_pack_scale_min(const int* scale, const int* min, uint8_t* packed)
 }
 
 // Q3_K signed scale of sub-block s (0..15), in [-32,31].
-inline int q3k_scale(const uint8_t* packed, int s) {
+ROCMFORGE_HOST_DEVICE inline int q3k_scale(const uint8_t* packed, int s) {
     const int low = s < 8 ? (packed[s] & 0xF) : (packed[s - 8] >> 4);
     const int high = (packed[8 + s % 4] >> (2 * (s / 4))) & 3;
     return (low | (high << 4)) - 32;
@@ -40,27 +42,27 @@ inline void q3k_pack_scales(const int* scale, uint8_t* packed) {  // scale[s] in
 }
 
 // Q2_K / Q3_K: 2-bit field of element e (half h = e/128, field j = (e%128)/32, l = e%32).
-inline int q2_byte(int e) { return (e / 128) * 32 + e % 32; }
-inline int q2_shift(int e) { return 2 * ((e % 128) / 32); }
+ROCMFORGE_HOST_DEVICE inline int q2_byte(int e) { return (e / 128) * 32 + e % 32; }
+ROCMFORGE_HOST_DEVICE inline int q2_shift(int e) { return 2 * ((e % 128) / 32); }
 // Q3_K high bit: bit (e/32) of hmask[e%32].
-inline int q3_hbit_byte(int e) { return e % 32; }
-inline int q3_hbit_shift(int e) { return e / 32; }
+ROCMFORGE_HOST_DEVICE inline int q3_hbit_byte(int e) { return e % 32; }
+ROCMFORGE_HOST_DEVICE inline int q3_hbit_shift(int e) { return e / 32; }
 
 // Q4_K / Q5_K: low 4 bits in qs[(e/64)*32 + e%32], low nibble when (e%64) < 32.
-inline int q4k_byte(int e) { return (e / 64) * 32 + e % 32; }
-inline int q4k_shift(int e) { return (e % 64) < 32 ? 0 : 4; }
+ROCMFORGE_HOST_DEVICE inline int q4k_byte(int e) { return (e / 64) * 32 + e % 32; }
+ROCMFORGE_HOST_DEVICE inline int q4k_shift(int e) { return (e % 64) < 32 ? 0 : 4; }
 // Q5_K fifth bit: bit (e/32) of qh[e%32].
 
 // Q6_K: 4 low bits in ql, 2 high bits in qh. Quarter c = (e%128)/32, l = e%32.
-inline int q6k_ql_byte(int e) { return (e / 128) * 64 + e % 32 + (((e % 128) / 32) & 1) * 32; }
-inline int q6k_ql_shift(int e) { return ((e % 128) / 32) < 2 ? 0 : 4; }
-inline int q6k_qh_byte(int e) { return (e / 128) * 32 + e % 32; }
-inline int q6k_qh_shift(int e) { return 2 * ((e % 128) / 32); }
+ROCMFORGE_HOST_DEVICE inline int q6k_ql_byte(int e) { return (e / 128) * 64 + e % 32 + (((e % 128) / 32) & 1) * 32; }
+ROCMFORGE_HOST_DEVICE inline int q6k_ql_shift(int e) { return ((e % 128) / 32) < 2 ? 0 : 4; }
+ROCMFORGE_HOST_DEVICE inline int q6k_qh_byte(int e) { return (e / 128) * 32 + e % 32; }
+ROCMFORGE_HOST_DEVICE inline int q6k_qh_shift(int e) { return 2 * ((e % 128) / 32); }
 
 // IQ4_XS: sub-block b = e/32, r = e%32: qs[b*16 + r%16], low nibble when r < 16.
-inline int iq4xs_byte(int e) { return (e / 32) * 16 + e % 16; }
-inline int iq4xs_shift(int e) { return (e % 32) < 16 ? 0 : 4; }
-inline int iq4xs_scale(const BlockIQ4_XS& b, int s) {  // in [-32,31]
+ROCMFORGE_HOST_DEVICE inline int iq4xs_byte(int e) { return (e / 32) * 16 + e % 16; }
+ROCMFORGE_HOST_DEVICE inline int iq4xs_shift(int e) { return (e % 32) < 16 ? 0 : 4; }
+ROCMFORGE_HOST_DEVICE inline int iq4xs_scale(const BlockIQ4_XS& b, int s) {  // in [-32,31]
     return (((b.scales_l[s / 2] >> (4 * (s % 2))) & 0xF) | (((b.scales_h >> (2 * s)) & 3) << 4)) - 32;
 }
 

@@ -4,12 +4,14 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/matmul.h"
 #include "gpu/gpu_test_support.h"
+#include "quant/block_types.h"
 #include "quant/float_bits.h"
 #include "quant/quant_traits.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <numeric>
 
@@ -69,8 +71,11 @@ bool decode_rounds_activations(GgmlType type) {
     return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
 }
 
-const GgmlType kWeightTypes[] = {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0,
-                                 GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K};
+// Every type in backend/gpu/weight_types.h. The tests' k are multiples of 256 (K-quants, IQ4_XS).
+const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,    GgmlType::BF16,  GgmlType::Q8_0, GgmlType::Q4_0,
+                                 GgmlType::Q4_1, GgmlType::Q5_0,   GgmlType::Q5_1,  GgmlType::IQ4_NL,
+                                 GgmlType::MXFP4, GgmlType::Q2_K,  GgmlType::Q3_K,  GgmlType::Q4_K, GgmlType::Q5_K,
+                                 GgmlType::Q6_K, GgmlType::IQ4_XS};
 
 TEST(GpuOps, GetRowsEveryWeightType) {
     ROCMFORGE_REQUIRE_GPU(gpu);
@@ -91,6 +96,60 @@ TEST(GpuOps, GetRowsEveryWeightType) {
         auto out = poisoned(*gpu, {k, n_ids, 1, 1});
         gpu->get_rows(to_device(*gpu, type, {k, rows, 1, 1}, bytes.data()),
                       to_device(*gpu, GgmlType::I32, {n_ids, 1, 1, 1}, ids.data()), out);
+        EXPECT_LE(rel_error(to_host(*gpu, out), expected), 1e-6) << gguf::ggml_type_name(type) << " seed " << seed;
+    }
+}
+
+// Blocks of random bytes (every code, scale and bit pattern, not only what our quantizers emit),
+// with each block's f16 scale fields set to finite values, read by get_rows and compared with the
+// CPU's scalar reference dequantizer. Block byte offsets of the f16 fields from block_types.h.
+struct RandomBlockType {
+    GgmlType type;
+    std::vector<size_t> f16_offsets;
+};
+const RandomBlockType kRandomBlockTypes[] = {
+    {GgmlType::Q8_0, {offsetof(quant::BlockQ8_0, d)}},
+    {GgmlType::Q4_0, {offsetof(quant::BlockQ4_0, d)}},
+    {GgmlType::Q4_1, {offsetof(quant::BlockQ4_1, d), offsetof(quant::BlockQ4_1, m)}},
+    {GgmlType::Q5_0, {offsetof(quant::BlockQ5_0, d)}},
+    {GgmlType::Q5_1, {offsetof(quant::BlockQ5_1, d), offsetof(quant::BlockQ5_1, m)}},
+    {GgmlType::IQ4_NL, {offsetof(quant::BlockIQ4_NL, d)}},
+    {GgmlType::MXFP4, {}},  // E8M0 scale byte: any value but 255 (NaN) is finite, fixed below
+    {GgmlType::Q2_K, {offsetof(quant::BlockQ2_K, d), offsetof(quant::BlockQ2_K, dmin)}},
+    {GgmlType::Q3_K, {offsetof(quant::BlockQ3_K, d)}},
+    {GgmlType::Q4_K, {offsetof(quant::BlockQ4_K, d), offsetof(quant::BlockQ4_K, dmin)}},
+    {GgmlType::Q5_K, {offsetof(quant::BlockQ5_K, d), offsetof(quant::BlockQ5_K, dmin)}},
+    {GgmlType::Q6_K, {offsetof(quant::BlockQ6_K, d)}},
+    {GgmlType::IQ4_XS, {offsetof(quant::BlockIQ4_XS, d)}},
+};
+
+TEST(GpuOps, GetRowsRandomBlockBytesMatchReferenceDequantizer) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t k = 768, rows = 11;
+    std::uniform_real_distribution<float> scale(-2.0f, 2.0f);
+    for (const auto& [type, f16_offsets] : kRandomBlockTypes) {
+        const auto& traits = quant::reference_quant_traits(type);
+        const size_t row_bytes = quant::row_size(traits, k);
+        std::vector<uint8_t> bytes(row_bytes * rows);
+        for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+        for (size_t block = 0; block < bytes.size(); block += traits.type_size) {
+            for (const size_t off : f16_offsets) {
+                const uint16_t h = quant::float_to_half(scale(rng));
+                std::memcpy(&bytes[block + off], &h, 2);
+            }
+            // MXFP4: exponents around 2^0 keep values in a readable range; e = 0 (subnormal) included.
+            if (type == GgmlType::MXFP4) bytes[block] = static_cast<uint8_t>(rng() % 8 == 0 ? 0 : 120 + rng() % 16);
+        }
+        std::vector<float> expected(static_cast<size_t>(k * rows));
+        for (int64_t r = 0; r < rows; ++r) traits.to_float(bytes.data() + r * row_bytes, expected.data() + r * k, k);
+
+        std::vector<int32_t> ids(rows);
+        std::iota(ids.begin(), ids.end(), 0);
+        auto out = poisoned(*gpu, {k, rows, 1, 1});
+        gpu->get_rows(to_device(*gpu, type, {k, rows, 1, 1}, bytes.data()),
+                      to_device(*gpu, GgmlType::I32, {rows, 1, 1, 1}, ids.data()), out);
         EXPECT_LE(rel_error(to_host(*gpu, out), expected), 1e-6) << gguf::ggml_type_name(type) << " seed " << seed;
     }
 }
@@ -164,15 +223,19 @@ TEST(GpuOps, MatmulDecodeAndPrefillRowsEveryWeightType) {
 
 // Decode rows long enough that every lane takes several blocks (k = 4352: 136 blocks, 16-byte
 // rows, the int8 kernel) and rows whose split layout is not 16-byte aligned (k = 800: the generic
-// element reader), for the split-layout types, Q4_K (k = 4352 only) and F16.
+// element reader), for the split-layout types, Q4_K (k = 4352 only) and F16; and the generic
+// reader's types at both lengths where their blocks fit (k = 800: 25 blocks of 32, rows of odd
+// byte length for MXFP4's 17-byte blocks; k = 4352: 17 blocks of 256).
 TEST(GpuOps, MatmulDecodeLongAndUnalignedRows) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     const int64_t n_out = 45, n_tokens = 3;
     for (const int64_t k : {int64_t{4352}, int64_t{800}})
-        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::F16}) {
-            if (type == GgmlType::Q4_K && k % 256 != 0) continue;  // 256-element blocks
+        for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::F16, GgmlType::Q4_1,
+                                GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q2_K,
+                                GgmlType::Q3_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_XS}) {
+            if (k % gguf::ggml_type_info(type).block_size != 0) continue;  // 256-element blocks at k = 800
             const auto bytes = encode_matrix(type, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
             const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
             const auto host_w = tensor::make_tensor(type, {k, n_out, 1, 1}, const_cast<uint8_t*>(bytes.data()));

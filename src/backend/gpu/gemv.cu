@@ -342,11 +342,11 @@ void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, i
         case GgmlType::BF16:
             return vec_ok ? launch_float<FloatRowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s)
                           : launch_float<RowDot<GgmlType::BF16>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q8_0: return launch_float<RowDot<GgmlType::Q8_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_0: return launch_float<RowDot<GgmlType::Q4_0>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q4_K: return launch_float<RowDot<GgmlType::Q4_K>>(w, x, n_tokens, y, warp_size, s);
-        case GgmlType::Q6_K: return launch_float<RowDot<GgmlType::Q6_K>>(w, x, n_tokens, y, warp_size, s);
-        default: throw_gpu_error("gemv", "weight type without a GPU kernel", __FILE__, __LINE__);
+        default: {  // every other type: f32 activations, the weights read element by element
+            const bool ok = dispatch_weight_type(
+                w.type, [&]<GgmlType T>() { launch_float<RowDot<T>>(w, x, n_tokens, y, warp_size, s); });
+            if (!ok) throw_gpu_error("gemv", "weight type without a GPU kernel", __FILE__, __LINE__);
+        }
     }
 }
 

@@ -12,7 +12,9 @@ inline bool is_gpu_weight_type(gguf::GgmlType t) {
     using gguf::GgmlType;
     switch (t) {
         case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0: case GgmlType::Q4_0:
-        case GgmlType::Q4_K: case GgmlType::Q6_K:
+        case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::MXFP4:
+        case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+        case GgmlType::IQ4_XS:
             return true;
         default:
             return false;
