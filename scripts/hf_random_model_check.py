@@ -15,6 +15,7 @@ HF logits: relative error ||ours - ref|| / ||ref|| over all rows, and identical 
 Needs torch + transformers (the device machine has them). Exit status 1 if any model fails.
 
 usage: hf_random_model_check.py --rocmforge BIN --converter BIN [--work DIR] [--tolerance 1e-4]
+                                [--device auto|cpu|gpu]
                                 [--arch qwen2,qwen3,gemma2,gemma3,phi3,chatglm,mixtral,qwen2moe,qwen3moe]
 """
 import argparse
@@ -374,13 +375,14 @@ def check(args, arch, seed):
         with torch.no_grad():
             ref = model(torch.tensor([tokens])).logits[0].float().numpy()
         ours_path = os.path.join(out_dir, "ours.f32")
-        subprocess.run([args.rocmforge, "logits", "-m", gguf, "--tokens", " ".join(map(str, tokens)), "-o",
-                        ours_path], check=True)
+        subprocess.run([args.rocmforge, "logits", "-m", gguf, "--device", args.device, "--tokens",
+                        " ".join(map(str, tokens)), "-o", ours_path], check=True)
         ours = np.fromfile(ours_path, dtype="<f4").reshape(ref.shape)
         rel = float(np.linalg.norm(ours - ref) / np.linalg.norm(ref))
         argmax_same = bool((ours.argmax(-1) == ref.argmax(-1)).all())
         verdict = "PASS" if rel <= args.tolerance and argmax_same else "FAIL"
-        results.append({"arch": arch, "gguf_arch": GGUF_ARCH.get(arch, arch), "transformers": transformers.__version__,
+        results.append({"arch": arch, "gguf_arch": GGUF_ARCH.get(arch, arch), "device": args.device,
+                        "transformers": transformers.__version__,
                         "tokens": len(tokens), "rope_theta": rope_theta(config),
                         "sliding_window": getattr(config, "sliding_window", None), "rel_error": rel,
                         "argmax_identical": argmax_same, "tolerance": args.tolerance, "verdict": verdict})
@@ -393,6 +395,7 @@ def main():
     ap.add_argument("--converter", required=True)
     ap.add_argument("--work", default="/tmp/hf_random_model_check")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"], help="rocmforge logits --device")
     ap.add_argument("--arch", default="qwen2,qwen3,gemma2,gemma3,phi3,chatglm,mixtral,qwen2moe,qwen3moe")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
