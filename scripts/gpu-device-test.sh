@@ -23,11 +23,12 @@ case "${1:-}" in
       | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux|libpthread|libdl|librt|libcublas|libcublasLt|libcudart|libssl|libcrypto)[.-]' \
       | xargs -r cp -L -t "$carry/lib/"
     shared=$(cd "$(dirname "$0")/../../shared" 2>/dev/null && pwd || echo /work/shared)
-    # gzip -1 keeps the carry under the device tool's 64 MiB (wp-25M-f16: 50 -> 42 MB).
+    # gzip keeps the carry under the device tool's 64 MiB (wp-25M-f16: 50 -> 42 MB).
     gzip -1 -c "$shared"/models/wp-25M-f16.gguf > "$carry/shared/models/wp-25M-f16.gguf.gz"
     cp "$shared"/models/stories260K.gguf "$shared"/models/wp-val.txt "$carry/shared/models/"
     cp "$shared"/golden/model/wp-25M-f16.p* "$shared"/golden/model/stories260K.p* "$carry/shared/golden/model/"
     cp "$0" "$carry/gpu-device-test.sh"
+    gzip -9 "$carry"/bin/* "$carry"/lib/*  # the carry limit counts bytes on the wire uncompressed
     du -sh "$carry"
     ;;
   run)
@@ -37,7 +38,8 @@ case "${1:-}" in
     cublas=$(find / -xdev -name 'libcublas.so.13*' 2>/dev/null | head -1 || true)
     export LD_LIBRARY_PATH="$carry/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export ROCMFORGE_SHARED_DIR="$carry/shared"  # the tests' ../shared
-    for gz in "$carry"/shared/models/*.gz; do [ -f "$gz" ] && gunzip -f "$gz"; done
+    for gz in "$carry"/shared/models/*.gz "$carry"/bin/*.gz "$carry"/lib/*.gz; do [ -f "$gz" ] && gunzip -f "$gz"; done
+    chmod +x "$carry"/bin/*
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv || true
     set +e
     "$carry/bin/rocmforge_gpu_tests" 2>&1 | tee "$out/gpu_tests.txt" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |rel err|Failure|Expected|Which is|seed|error' | head -80
