@@ -46,6 +46,25 @@ std::vector<int32_t> greedy(const model::Model& model, const std::vector<int32_t
     return out;
 }
 
+// A synthetic model of `shape` with matrices of `type`, written to a temporary file; its path.
+std::string temp_synthetic_model(const std::string& shape, gguf::GgmlType type, ThreadPool& pool) {
+    const auto path = (std::filesystem::temp_directory_path() /
+                       ("rocmforge_gpu_" + std::to_string(::getpid()) + "_" + shape + ".gguf")).string();
+    model::SyntheticModelOptions options;
+    options.shape = shape;
+    options.type = type;
+    model::write_synthetic_model(options, path, pool);
+    return path;
+}
+
+// The model on the GPU, its backend created with the environment variable `name` set to `value`.
+engine::LoadedModel load_gpu_with_env(const std::string& path, const char* name, const char* value) {
+    ::setenv(name, value, 1);
+    auto loaded = engine::load_model(path, engine::DeviceChoice::Gpu, 1);
+    ::unsetenv(name);
+    return loaded;
+}
+
 struct GpuGoldenCase {
     std::string model, golden;
     double tolerance;  // ‖gpu − golden‖ / ‖golden‖ over all prompt rows (the CPU's tolerance)
@@ -114,17 +133,10 @@ TEST(GpuModel, NewFamiliesMatchCpu) {
     for (int32_t i = 0; i < 24; ++i) prompt.push_back(1 + (i * 37) % 250);
     for (const char* shape : {"tiny-gemma2", "tiny-gemma3", "tiny-phi3", "tiny-chatglm", "tiny-mixtral", "tiny-qwen2moe",
                               "tiny-qwen3moe"}) {
-        const auto path = (std::filesystem::temp_directory_path() /
-                           ("rocmforge_gpu_" + std::to_string(::getpid()) + "_" + shape + ".gguf")).string();
-        model::SyntheticModelOptions options;
-        options.shape = shape;
-        options.type = gguf::GgmlType::F16;
-        model::write_synthetic_model(options, path, pool);
+        const auto path = temp_synthetic_model(shape, gguf::GgmlType::F16, pool);
         // Near-f32 prefill activations (hi + lo f16 halves), so that 1e-4 checks the families' ops
         // rather than the default f16 rounding of the activations (~5e-4 on these models).
-        ::setenv("ROCMFORGE_GPU_PREFILL", "f16x2", 1);
-        auto gpu = engine::load_model(path, engine::DeviceChoice::Gpu, 1);
-        ::unsetenv("ROCMFORGE_GPU_PREFILL");
+        auto gpu = load_gpu_with_env(path, "ROCMFORGE_GPU_PREFILL", "f16x2");
         auto cpu = load_cpu_model(path);
         const auto logits = prompt_logits(*gpu.model, prompt);
         const auto cpu_logits = prompt_logits(*cpu, prompt);
@@ -191,15 +203,8 @@ TEST(GpuModel, GraphReplayMatchesOpByOp) {
     if (engine::make_gpu_backend(&why) == nullptr) GTEST_SKIP() << "skipped: no GPU (" << why << ")";
     ThreadPool pool(2);
     for (const char* shape : {"tiny", "tiny-gemma2"}) {
-        const auto path = (std::filesystem::temp_directory_path() /
-                           ("rocmforge_graph_" + std::to_string(::getpid()) + "_" + shape + ".gguf")).string();
-        model::SyntheticModelOptions options;
-        options.shape = shape;
-        options.type = gguf::GgmlType::Q4_0;
-        model::write_synthetic_model(options, path, pool);
-        ::setenv("ROCMFORGE_GPU_GRAPHS", "0", 1);
-        auto eager = engine::load_model(path, engine::DeviceChoice::Gpu, 1);
-        ::unsetenv("ROCMFORGE_GPU_GRAPHS");
+        const auto path = temp_synthetic_model(shape, gguf::GgmlType::Q4_0, pool);
+        auto eager = load_gpu_with_env(path, "ROCMFORGE_GPU_GRAPHS", "0");
         auto graphed = engine::load_model(path, engine::DeviceChoice::Gpu, 1);
         std::vector<std::vector<float>> step_logits[2];
         for (int run = 0; run < 2; ++run) {
