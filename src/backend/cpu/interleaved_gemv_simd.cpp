@@ -35,6 +35,10 @@ HWY_INLINE __m256i DotAccU8I8(__m256i acc, __m256i a, __m256i b) {
 #endif
 }
 
+// Keeps the running sum v in a register where it is: without it, GCC reassociates the block's
+// chain of integer adds into a tree whose partial sums spill out of the 16 AVX2 registers.
+HWY_INLINE void KeepInRegister(__m256i& v) { asm("" : "+x"(v)); }
+
 // The 4 bytes at p in every 32-bit lane.
 HWY_INLINE __m256i Broadcast4(const void* p) {
     int32_t v;
@@ -108,6 +112,7 @@ HWY_INLINE void TileQ4_0(int64_t nb, const BlockQ4_0x8* b, const quant::BlockQ8_
                 sum[t] = _mm256_add_epi16(
                     sum[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_maddubs_epi16(hi, a_hi)));
 #endif
+                KeepInRegister(sum[t]);
             }
         }
         for (int t = 0; t < NT; ++t) {
@@ -141,8 +146,10 @@ HWY_INLINE void TileQ8_0(int64_t nb, const BlockQ8_0x8* b, const quant::BlockQ8_
         for (int c = 0; c < quant::kQK4_0 / 4; ++c) {
             const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[c]));
             const __m256i abs_w = _mm256_abs_epi8(w);
-            for (int t = 0; t < NT; ++t)
+            for (int t = 0; t < NT; ++t) {
                 sum[t] = DotAccU8I8(sum[t], abs_w, _mm256_sign_epi8(Broadcast4(a[t][i].qs + 4 * c), w));
+                KeepInRegister(sum[t]);
+            }
         }
         for (int t = 0; t < NT; ++t) {
             const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[(info_t0 + t) * nb + i]));
