@@ -63,7 +63,8 @@ void run(GgmlType type, rocmforge::ThreadPool& pool, int64_t n_tokens, int64_t k
             best = std::max(best, gmac_s);
         }
     }
-    std::printf("%-5s %d threads, %lld tokens, %lld x %lld: f32 GEMM on plain rows %6.1f GMAC/s, interleaved integer %6.1f GMAC/s\n",
+    std::printf("%-5s %d threads, %lld tokens, %lld x %lld: f32 GEMM on plain rows %6.1f GMAC/s, "
+                "interleaved integer %6.1f GMAC/s\n",
                 traits.name, pool.size(), static_cast<long long>(n_tokens), static_cast<long long>(rows),
                 static_cast<long long>(k), best_plain, best_interleaved);
 }

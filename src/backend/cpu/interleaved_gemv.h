@@ -37,10 +37,10 @@ using InterleavedGemvFn = void (*)(int64_t k, const void* groups, int64_t n_grou
 void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* groups, int64_t n_groups,
                                 const void* const* act, int n_tokens, float* const* y);
 
-// The kernel of the best SIMD target of this CPU. The SIMD kernels tile several tokens x one group
-// in registers (each weight load serves the whole tile) and walk the groups in cache blocks of
-// ~128 KiB that stay in L2 while every token tile passes over them. (Highway dynamic dispatch; a test can force a
-// target with hwy::SetSupportedTargetsForTest). Type: one with has_interleaved_layout.
+// The kernel of the best SIMD target of this CPU (Highway dynamic dispatch; a test can force a
+// target with hwy::SetSupportedTargetsForTest). Type: one with has_interleaved_layout. The SIMD
+// kernels tile several tokens x one group in registers (each weight load serves the whole tile)
+// and walk the groups in cache blocks of ~128 KiB that stay in L2 while every token tile passes.
 InterleavedGemvFn interleaved_gemv(gguf::GgmlType type);
 
 }  // namespace rocmforge::backend::cpu

@@ -1,8 +1,8 @@
 // SIMD kernels of interleaved_gemv.h, compiled once per Highway target (foreach_target) and chosen
 // at run time (HWY_DYNAMIC_DISPATCH). x86 targets with 256-bit integer ops (AVX2, AVX3, AVX3_DL)
 // get the register-tiled, cache-blocked kernels below (AVX3_DL: vpdpbusd for the Q4_0 / Q8_0 byte
-// dot products); the others run
-// the scalar reference. Both give the reference's results bit for bit (see interleaved_gemv.h).
+// dot products); the others run the scalar reference. Both give the reference's results bit for
+// bit (see interleaved_gemv.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/interleaved_gemv_simd.cpp"
 #define HWY_WANT_AVX3_DL 1
