@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU speed checks on the device machine's CPU (AVX-512, VNNI, AMX; no GPU needed): the
-# interleaved decode kernels against their reference on the targets this machine lacks, the
-# decode GEMV bench, and 7B synthetic decode/prefill at 2 threads and all cores.
+# interleaved integer kernels against their reference on the targets this machine lacks, the
+# decode GEMV and prefill GEMM benches, and 7B synthetic decode/prefill at 2 threads and all cores.
 #   scripts/cpu-device-bench.sh pack [BASE_BINARY]   (here)  binaries + libs into .carry/
 #   scripts/cpu-device-bench.sh run                  (there) results in $OUT
 # device call: command "scripts/cpu-device-bench.sh run", carry [".carry"]
@@ -13,10 +13,12 @@ carry="$root/.carry"
 
 case "${1:-}" in
   pack)
-    # The binaries and libraries of device-test.sh, plus the GEMV bench (same libraries).
+    # The binaries and libraries of device-test.sh, plus the GEMV and GEMM benches (same libraries).
     "$root/scripts/device-test.sh" pack
-    cmake --build --preset release -j "$(nproc)" --target rocmforge_interleaved_gemv_bench
-    cp build/release/bench/rocmforge_interleaved_gemv_bench "$carry/bin/"
+    cmake --build --preset release -j "$(nproc)" --target rocmforge_interleaved_gemv_bench \
+      rocmforge_interleaved_gemm_bench
+    cp build/release/bench/rocmforge_interleaved_gemv_bench build/release/bench/rocmforge_interleaved_gemm_bench \
+      "$carry/bin/"
     if [[ -n "${2:-}" ]]; then cp "$2" "$carry/bin/rocmforge-base"; fi
     ;;
   run)
@@ -28,6 +30,7 @@ case "${1:-}" in
     "$carry/bin/rocmforge_unit_tests" --gtest_filter='*Interleaved*:*QuantSimd*' --gtest_brief=1 2>&1 | tail -30 \
       | tee "$out/unit_simd.txt"
     for t in 2 "$(nproc)"; do "$carry/bin/rocmforge_interleaved_gemv_bench" "$t" 5 | tee -a "$out/gemv.txt"; done
+    for t in 1 2 "$(nproc)"; do "$carry/bin/rocmforge_interleaved_gemm_bench" "$t" 64 | tee -a "$out/gemm.txt"; done
     model=/tmp/llama2-7b-q4_0.gguf
     [[ -f $model ]] || "$carry/bin/rocmforge" make-model --shape llama2-7b --type q4_0 -o "$model"
     for t in 2 "$(nproc)"; do

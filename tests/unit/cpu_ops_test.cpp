@@ -403,7 +403,7 @@ TEST(CpuOps, MatmulQuantizedMatchesReference) {
         for (int64_t n_tokens : {1, 3, 5, 13}) {
             auto x = random_vector(rng, size_t(k) * n_tokens);
             auto x_ref = x;
-            if (matmul_quantizes_activations(type, n_tokens)) {
+            if (matmul_quantizes_activations(w, n_tokens)) {
                 const auto& act = quant::quant_traits(traits.vec_dot_type);
                 std::vector<uint8_t> buf(quant::row_size(act, k));
                 for (int64_t t = 0; t < n_tokens; ++t) {

@@ -2,7 +2,7 @@
 // kernels (interleaved_gemv.h), on fresh random inputs:
 //  - the scalar reference kernel against an independent double-precision dot of the dequantized
 //    plain rows (tolerance 1e-5 of sum |w * a|: only the f32 accumulation differs);
-//  - every SIMD target this CPU supports against the reference, bit for bit, for 1..4 tokens;
+//  - every SIMD target this CPU supports against the reference, bit for bit, for 1..11 tokens;
 //  - the repacked copy dequantizes to exactly the plain rows (odd row counts, tail rows);
 //  - matmul on an interleaved weight gives each token's row the same bits whether it runs alone or
 //    among other decode tokens, and agrees with matmul_reference; CpuBackend::upload_weight
@@ -129,23 +129,22 @@ TEST_P(InterleavedWeights, SimdKernelsEqualTheReferenceBitForBitOnEveryTarget) {
         const InterleavedGemvFn gemv = interleaved_gemv(GetParam());
         ++tested_targets;
         for (int64_t k : {blocks(1), blocks(2), blocks(5), 4096 + blocks(1)}) {
-            for (int64_t n_groups : {1, 3}) {
+            for (int64_t n_groups : {1, 3, 9}) {  // 9 groups of the longest k: several cache blocks
                 const auto plain = make_weight(GetParam(), k, n_groups * 8, rng);
                 auto bytes = interleave(plain.t);
-                for (int n_tokens = 1; n_tokens <= kInterleavedGemvMaxTokens; ++n_tokens) {
+                for (int n_tokens : {1, 2, 3, 4, 5, 8, 11}) {
                     const auto acts = make_activations(GetParam(), k, n_tokens, rng);
                     const int64_t n_out = n_groups * 8;
                     std::vector<float> expected(n_out * n_tokens, NAN), got(n_out * n_tokens, NAN);
-                    const void* a[kInterleavedGemvMaxTokens];
-                    float* ye[kInterleavedGemvMaxTokens];
-                    float* yg[kInterleavedGemvMaxTokens];
+                    std::vector<const void*> a(n_tokens);
+                    std::vector<float*> ye(n_tokens), yg(n_tokens);
                     for (int t = 0; t < n_tokens; ++t) {
                         a[t] = acts[t].data();
                         ye[t] = expected.data() + t * n_out;
                         yg[t] = got.data() + t * n_out;
                     }
-                    interleaved_gemv_reference(GetParam(), k, bytes.data(), n_groups, a, n_tokens, ye);
-                    gemv(k, bytes.data(), n_groups, a, n_tokens, yg);
+                    interleaved_gemv_reference(GetParam(), k, bytes.data(), n_groups, a.data(), n_tokens, ye.data());
+                    gemv(k, bytes.data(), n_groups, a.data(), n_tokens, yg.data());
                     ASSERT_EQ(std::memcmp(expected.data(), got.data(), expected.size() * sizeof(float)), 0)
                         << "k=" << k << " groups=" << n_groups << " tokens=" << n_tokens << " target "
                         << hwy::TargetName(target) << ": first " << expected[0] << " vs " << got[0];
@@ -156,8 +155,9 @@ TEST_P(InterleavedWeights, SimdKernelsEqualTheReferenceBitForBitOnEveryTarget) {
     EXPECT_GT(tested_targets, 0);
 }
 
-// matmul_rows on an interleaved weight: decode rows are batch invariant and agree with the
-// reference matmul; odd row counts exercise the tail rows and thread splits.
+// matmul_rows on an interleaved weight: decode rows are batch invariant, prefill rows give the
+// same bits as decode rows, and both agree with the reference matmul; odd row counts exercise
+// the tail rows and thread splits.
 TEST_P(InterleavedWeights, MatmulIsBatchInvariantAndMatchesReference) {
     std::mt19937 rng(std::random_device{}());
     for (int threads : {1, 2, 3}) {
@@ -172,6 +172,11 @@ TEST_P(InterleavedWeights, MatmulIsBatchInvariantAndMatchesReference) {
             std::vector<float> batched(n_rows * n_tokens, NAN), reference(n_rows * n_tokens, NAN);
             matmul_rows(w, x.data(), n_tokens, batched.data(), RowClass::Decode, backend.pool());
             matmul_reference(plain.t, x.data(), n_tokens, reference.data());
+            // Prefill rows of interleaved weights run the same integer kernels: the same bits.
+            std::vector<float> prefill(n_rows * n_tokens, NAN);
+            matmul_rows(w, x.data(), n_tokens, prefill.data(), RowClass::Prefill, backend.pool());
+            ASSERT_EQ(std::memcmp(prefill.data(), batched.data(), batched.size() * sizeof(float)), 0)
+                << "rows " << n_rows << " threads " << threads;
             for (int64_t t = 0; t < n_tokens; ++t) {
                 std::vector<float> alone(n_rows, NAN);
                 matmul_rows(w, x.data() + t * k, 1, alone.data(), RowClass::Decode, backend.pool());

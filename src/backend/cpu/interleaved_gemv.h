@@ -1,13 +1,13 @@
 #pragma once
-// Decode kernels on interleaved weights (interleaved_weights.h): consecutive groups of 8 rows
-// times 1..kInterleavedGemvMaxTokens activation rows.
+// Integer kernels on interleaved weights (interleaved_weights.h): consecutive groups of 8 rows
+// times any number of activation rows (decode steps and prompt chunks alike).
 //   y[t][8 * g + r] = dot(row r of group g, act[t])   for g < n_groups, r < 8, t < n_tokens
 // groups: the first of n_groups consecutive groups of k values (k a multiple of the block size);
 // act[t]: the row in the type's vec_dot_type (Q4_0, Q8_0: BlockQ8_0; Q4_K, Q6_K: BlockQ8_K) with codes
 // in [-127, 127] (quant_traits(Q8_*).from_float gives that).
 //
 // Every output is computed with exactly these operations, in this order, whatever the kernel
-// (reference or SIMD target) and whatever n_tokens (batch invariance of decode rows):
+// (reference or SIMD target) and whatever n_tokens (batch invariance):
 // Q4_0, Q8_0 (32-element blocks i; Q4_0 codes w = nibble - 8):
 //   acc = 0.0f;  per block i:  isum = sum_j w_ij * a_ij                      (exact int32)
 //                              acc = fma(float(isum), float(dw_i) * float(da_i), acc)
@@ -29,8 +29,7 @@
 
 namespace rocmforge::backend::cpu {
 
-constexpr int kInterleavedGemvMaxTokens = 4;
-
+// n_tokens >= 1; act[t], y[t]: token t's activation row and outputs (8 * n_groups floats).
 using InterleavedGemvFn = void (*)(int64_t k, const void* groups, int64_t n_groups, const void* const* act,
                                    int n_tokens, float* const* y);
 
@@ -39,7 +38,9 @@ void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* grou
                                 const void* const* act, int n_tokens, float* const* y);
 
 // The kernel of the best SIMD target of this CPU (Highway dynamic dispatch; a test can force a
-// target with hwy::SetSupportedTargetsForTest). Type: one with has_interleaved_layout.
+// target with hwy::SetSupportedTargetsForTest). Type: one with has_interleaved_layout. The SIMD
+// kernels tile several tokens x one group in registers (each weight load serves the whole tile)
+// and walk the groups in cache blocks of ~128 KiB that stay in L2 while every token tile passes.
 InterleavedGemvFn interleaved_gemv(gguf::GgmlType type);
 
 }  // namespace rocmforge::backend::cpu

@@ -13,10 +13,10 @@ namespace {
 
 // Code j of row r in group block b (Q4_0: the nibble minus 8).
 int weight_code(const BlockQ4_0x8& b, int r, int j) {
-    const uint8_t byte = b.qs[q4_0x8_slot(r)][j % 16];
+    const uint8_t byte = b.qs[(j % 16) / 4][r][j % 4];
     return (j < 16 ? byte & 0x0F : byte >> 4) - 8;
 }
-int weight_code(const BlockQ8_0x8& b, int r, int j) { return b.qs[r][j]; }
+int weight_code(const BlockQ8_0x8& b, int r, int j) { return b.qs[j / 4][r][j % 4]; }
 
 template <class Group>
 void gemv_reference(int64_t k, const Group* groups, int64_t n_groups, const void* const* act, int n_tokens,
@@ -113,7 +113,7 @@ void gemv_reference_q6_k(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups,
 
 void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* groups, int64_t n_groups,
                                 const void* const* act, int n_tokens, float* const* y) {
-    assert(n_tokens >= 1 && n_tokens <= kInterleavedGemvMaxTokens);
+    assert(n_tokens >= 1);
     switch (type) {
         case gguf::GgmlType::Q4_0:
             return gemv_reference(k, static_cast<const BlockQ4_0x8*>(groups), n_groups, act, n_tokens, y);

@@ -1,7 +1,8 @@
 // SIMD kernels of interleaved_gemv.h, compiled once per Highway target (foreach_target) and chosen
 // at run time (HWY_DYNAMIC_DISPATCH). x86 targets with 256-bit integer ops (AVX2, AVX3, AVX3_DL)
-// get the multi-row kernels below (AVX3_DL: vpdpbusd for the byte dot products); the others run
-// the scalar reference. Both give the reference's results bit for bit (see interleaved_gemv.h).
+// get the register-tiled, cache-blocked kernels below (AVX3_DL: vpdpbusd for the Q4_0 / Q8_0 byte
+// dot products); the others run the scalar reference. Both give the reference's results bit for
+// bit (see interleaved_gemv.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/interleaved_gemv_simd.cpp"
 #define HWY_WANT_AVX3_DL 1
@@ -14,6 +15,8 @@
 #include "quant/k_quant_layout.h"
 #include "util/error.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 HWY_BEFORE_NAMESPACE();
@@ -22,14 +25,25 @@ namespace HWY_NAMESPACE {
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 
-// int32 lanes whose sum is sum_j a[j] * b[j] over 32 byte lanes; a unsigned, pair sums of
-// a * b must fit int16 (a <= 128 with |b| <= 127: 2 * 128 * 127 < 32768).
-HWY_INLINE __m256i DotU8I8(__m256i a, __m256i b) {
+// acc + the int32 lanes of sum over each 4 bytes j of a[j] * b[j]; a unsigned, pair sums of a * b
+// must fit int16 (a <= 128 with |b| <= 127: 2 * 128 * 127 < 32768).
+HWY_INLINE __m256i DotAccU8I8(__m256i acc, __m256i a, __m256i b) {
 #if HWY_TARGET == HWY_AVX3_DL
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b);
+    return _mm256_dpbusd_epi32(acc, a, b);
 #else
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
 #endif
+}
+
+// Keeps the running sum v in a register where it is: without it, GCC reassociates the block's
+// chain of integer adds into a tree whose partial sums spill out of the 16 AVX2 registers.
+HWY_INLINE void KeepInRegister(__m256i& v) { asm("" : "+x"(v)); }
+
+// The 4 bytes at p in every 32-bit lane.
+HWY_INLINE __m256i Broadcast4(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return _mm256_set1_epi32(v);
 }
 
 // Software prefetch of the cache lines `bytes` bytes of weights read now, kPrefetchBytes ahead
@@ -48,18 +62,18 @@ HWY_INLINE __m256i SumLanesOf8(const __m256i s[8]) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
-// Per token and activation block: the f32 scale and (Q4_0) 8 * sum of the codes, computed once
-// per call for all groups.
+// Per token and Q8_0 activation block, computed once per call for all groups and token tiles:
+// the f32 scale and (Q4_0) 8 * sum of the codes. Index t * nb + i.
 struct ActivationBlockInfo {
     std::vector<float> scale;
     std::vector<int32_t> eight_times_sum;
 };
 
-template <int NT>
-void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, bool want_sums, ActivationBlockInfo& info) {
-    info.scale.resize(static_cast<size_t>(NT * nb));
-    if (want_sums) info.eight_times_sum.resize(static_cast<size_t>(NT * nb));
-    for (int t = 0; t < NT; ++t)
+void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, bool want_sums,
+                           ActivationBlockInfo& info) {
+    info.scale.resize(static_cast<size_t>(n_tokens * nb));
+    if (want_sums) info.eight_times_sum.resize(static_cast<size_t>(n_tokens * nb));
+    for (int t = 0; t < n_tokens; ++t)
         for (int64_t i = 0; i < nb; ++i) {
             info.scale[t * nb + i] = _cvtsh_ss(a[t][i].d);
             if (!want_sums) continue;
@@ -69,74 +83,134 @@ void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, bool wa
         }
 }
 
-// Q4_0: codes q in [0, 15] multiply the activations unsigned (maddubs), and the -8 offset is
-// subtracted as 8 * sum(a) per block: sum (q - 8) * a exactly.
+// One group (8 rows) x NT tokens of Q4_0. Codes q in [0, 15] multiply the activations unsigned
+// (maddubs), and the -8 offset is subtracted as 8 * sum(a) per block: sum (q - 8) * a exactly.
+// Register tile: per token one block accumulator; each 32-byte weight load (4 elements of 8
+// rows, twice) serves all NT tokens. AVX2 adds the 8 maddubs results of a block in int16 before
+// one madd: |sum| <= 16 * 15 * 127 < 32768, exact. info_t0: this tile's first token in info.
 template <int NT>
-void GemvQ4_0x8Tokens(int64_t k, const BlockQ4_0x8* groups, int64_t n_groups, const quant::BlockQ8_0* const* a,
-                      float* const* y) {
-    const int64_t nb = k / quant::kQK4_0;
-    thread_local ActivationBlockInfo info;
-    PrepareActivationInfo<NT>(nb, a, true, info);
+HWY_INLINE void TileQ4_0(int64_t nb, const BlockQ4_0x8* b, const quant::BlockQ8_0* const* a,
+                         const ActivationBlockInfo& info, int64_t info_t0, float* const* y) {
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const BlockQ4_0x8* b = groups + g * nb;
-        __m256 acc[NT];
-        for (auto& v : acc) v = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            PrefetchAhead(b + i, sizeof(BlockQ4_0x8));
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
-            __m256i lo[4], hi[4];  // pair p: rows p (low 128 bits) and p + 4 (high 128 bits)
-            for (int p = 0; p < 4; ++p) {
-                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[2 * p]));
-                lo[p] = _mm256_and_si256(v, low_mask);
-                hi[p] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_mask);
-            }
+    __m256 acc[NT];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        PrefetchAhead(b + i, sizeof(BlockQ4_0x8));
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
+        __m256i sum[NT];
+        for (auto& v : sum) v = _mm256_setzero_si256();
+        for (int c = 0; c < quant::kQK4_0 / 8; ++c) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[c]));
+            const __m256i lo = _mm256_and_si256(v, low_mask);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_mask);
             for (int t = 0; t < NT; ++t) {
-                const __m256i a_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t][i].qs)));
-                const __m256i a_hi =
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t][i].qs + 16)));
-                __m256i s[4];
-                for (int p = 0; p < 4; ++p) s[p] = _mm256_add_epi32(DotU8I8(lo[p], a_lo), DotU8I8(hi[p], a_hi));
-                // hadd of pairs (0,4),(1,5) and (2,6),(3,7) -> [0 0 1 1 | 4 4 5 5], [2 2 3 3 | 6 6 7 7] -> rows 0..7.
-                __m256i isum = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(info.eight_times_sum[t * nb + i]));
-                const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[t * nb + i]));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
+                const __m256i a_lo = Broadcast4(a[t][i].qs + 4 * c);
+                const __m256i a_hi = Broadcast4(a[t][i].qs + 16 + 4 * c);
+#if HWY_TARGET == HWY_AVX3_DL
+                sum[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sum[t], lo, a_lo), hi, a_hi);
+#else
+                sum[t] = _mm256_add_epi16(
+                    sum[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_maddubs_epi16(hi, a_hi)));
+#endif
+                KeepInRegister(sum[t]);
             }
         }
-        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t] + g * kInterleavedRows, acc[t]);
+        for (int t = 0; t < NT; ++t) {
+            const int64_t at = (info_t0 + t) * nb + i;
+#if HWY_TARGET == HWY_AVX3_DL
+            __m256i isum = sum[t];
+#else
+            __m256i isum = _mm256_madd_epi16(sum[t], _mm256_set1_epi16(1));
+#endif
+            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(info.eight_times_sum[at]));
+            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[at]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t], acc[t]);
+}
+
+// One group (8 rows) x NT tokens of Q8_0: sum w * a = sum |w| * (a with the sign of w); a in
+// [-127, 127] so the sign flip is exact. Each 32-byte weight load (4 codes of 8 rows) serves all
+// NT tokens; per token one int32 block accumulator, no horizontal sums.
+template <int NT>
+HWY_INLINE void TileQ8_0(int64_t nb, const BlockQ8_0x8* b, const quant::BlockQ8_0* const* a,
+                         const ActivationBlockInfo& info, int64_t info_t0, float* const* y) {
+    __m256 acc[NT];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        PrefetchAhead(b + i, sizeof(BlockQ8_0x8));
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
+        __m256i sum[NT];
+        for (auto& v : sum) v = _mm256_setzero_si256();
+        for (int c = 0; c < quant::kQK4_0 / 4; ++c) {
+            const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[c]));
+            const __m256i abs_w = _mm256_abs_epi8(w);
+            for (int t = 0; t < NT; ++t) {
+                sum[t] = DotAccU8I8(sum[t], abs_w, _mm256_sign_epi8(Broadcast4(a[t][i].qs + 4 * c), w));
+                KeepInRegister(sum[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) {
+            const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[(info_t0 + t) * nb + i]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), scale, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t], acc[t]);
+}
+
+// Tokens per register tile of the Q4_0 / Q8_0 kernels (AVX2 has 16 vector registers: NT block
+// sums + NT f32 accumulators + weights and temporaries).
+constexpr int kTileTokens = 4;
+// Weight bytes of one cache block: its groups stay in L2 while every token tile passes over them.
+constexpr size_t kCacheBlockBytes = size_t{128} << 10;
+
+// Calls tile(NT, g, t0, y_tile) over all groups and tokens, cache-blocked: for each block of
+// groups, every token tile of up to kTileTokens in order. y_tile[t] = y[t0 + t] + 8 * g.
+template <class Tile>
+HWY_INLINE void ForEachTile(int64_t n_groups, size_t group_bytes, int n_tokens, float* const* y, const Tile& tile) {
+    const int64_t block_groups = std::max<int64_t>(1, static_cast<int64_t>(kCacheBlockBytes / group_bytes));
+    for (int64_t g0 = 0; g0 < n_groups; g0 += block_groups) {
+        const int64_t g1 = std::min(n_groups, g0 + block_groups);
+        for (int t0 = 0; t0 < n_tokens; t0 += kTileTokens) {
+            const int nt = std::min(kTileTokens, n_tokens - t0);
+            for (int64_t g = g0; g < g1; ++g) {
+                float* out[kTileTokens];
+                for (int t = 0; t < nt; ++t) out[t] = y[t0 + t] + g * kInterleavedRows;
+                tile(nt, g, t0, out);
+            }
+        }
     }
 }
 
-// Q8_0: sum w * a = sum |w| * (a with the sign of w); a in [-127, 127] so the sign flip is exact.
-template <int NT>
-void GemvQ8_0x8Tokens(int64_t k, const BlockQ8_0x8* groups, int64_t n_groups, const quant::BlockQ8_0* const* a,
-                      float* const* y) {
+template <class Group, bool kQ4>
+void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens,
+              float* const* y) {
     const int64_t nb = k / quant::kQK4_0;
+    const auto* g_base = static_cast<const Group*>(groups);
+    const auto* const* a = reinterpret_cast<const quant::BlockQ8_0* const*>(act);
     thread_local ActivationBlockInfo info;
-    PrepareActivationInfo<NT>(nb, a, false, info);
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const BlockQ8_0x8* b = groups + g * nb;
-        __m256 acc[NT];
-        for (auto& v : acc) v = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
-            PrefetchAhead(b + i, sizeof(BlockQ8_0x8));
-            __m256i w[8], abs_w[8];
-            for (int r = 0; r < 8; ++r) {
-                w[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[r]));
-                abs_w[r] = _mm256_abs_epi8(w[r]);
-            }
-            for (int t = 0; t < NT; ++t) {
-                const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][i].qs));
-                __m256i s[8];
-                for (int r = 0; r < 8; ++r) s[r] = DotU8I8(abs_w[r], _mm256_sign_epi8(av, w[r]));
-                const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[t * nb + i]));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(SumLanesOf8(s)), scale, acc[t]);
-            }
-        }
-        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t] + g * kInterleavedRows, acc[t]);
-    }
+    PrepareActivationInfo(nb, a, n_tokens, kQ4, info);
+    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
+                [&](int nt, int64_t g, int t0, float* const* out) {
+                    const Group* b = g_base + g * nb;
+                    const quant::BlockQ8_0* const* at = a + t0;
+                    if constexpr (kQ4) {
+                        switch (nt) {
+                            case 1: return TileQ4_0<1>(nb, b, at, info, t0, out);
+                            case 2: return TileQ4_0<2>(nb, b, at, info, t0, out);
+                            case 3: return TileQ4_0<3>(nb, b, at, info, t0, out);
+                            default: return TileQ4_0<4>(nb, b, at, info, t0, out);
+                        }
+                    } else {
+                        switch (nt) {
+                            case 1: return TileQ8_0<1>(nb, b, at, info, t0, out);
+                            case 2: return TileQ8_0<2>(nb, b, at, info, t0, out);
+                            case 3: return TileQ8_0<3>(nb, b, at, info, t0, out);
+                            default: return TileQ8_0<4>(nb, b, at, info, t0, out);
+                        }
+                    }
+                });
 }
 
 // Q4_K: per row and super-block, the 8 sub-block dots scaled by their 6-bit scales (madd with the
@@ -250,30 +324,48 @@ void GemvQ6_Kx8Tokens(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups, co
     }
 }
 
-// The kernel instance for n_tokens (1..4) of Kernel<NT>.
-#define ROCMFORGE_GEMV_FOR_TOKENS(Kernel, Group, Act)                                                            \
-    const auto* g = static_cast<const Group*>(groups);                                                           \
-    const auto* const* a = reinterpret_cast<const Act* const*>(act);                                             \
-    switch (n_tokens) {                                                                                          \
-        case 1: return Kernel<1>(k, g, n_groups, a, y);                                                          \
-        case 2: return Kernel<2>(k, g, n_groups, a, y);                                                          \
-        case 3: return Kernel<3>(k, g, n_groups, a, y);                                                          \
-        default: return Kernel<4>(k, g, n_groups, a, y);                                                         \
+// The K-quant kernels Kernel<NT> (NT <= 4) over all tokens, cache-blocked like the Q4_0 / Q8_0 ones.
+template <class Group, class Act, template <int> class Kernel>
+void GemmK(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
+    const int64_t nb = k / quant::kQK_K;
+    const auto* g_base = static_cast<const Group*>(groups);
+    const auto* const* a = reinterpret_cast<const Act* const*>(act);
+    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
+                [&](int nt, int64_t g, int t0, float* const* out) {
+                    const Group* b = g_base + g * nb;
+                    switch (nt) {
+                        case 1: return Kernel<1>::Run(k, b, 1, a + t0, out);
+                        case 2: return Kernel<2>::Run(k, b, 1, a + t0, out);
+                        case 3: return Kernel<3>::Run(k, b, 1, a + t0, out);
+                        default: return Kernel<4>::Run(k, b, 1, a + t0, out);
+                    }
+                });
+}
+template <int NT>
+struct Q4_KKernel {
+    static void Run(int64_t k, const BlockQ4_Kx8* g, int64_t n, const quant::BlockQ8_K* const* a, float* const* y) {
+        GemvQ4_Kx8Tokens<NT>(k, g, n, a, y);
     }
+};
+template <int NT>
+struct Q6_KKernel {
+    static void Run(int64_t k, const BlockQ6_Kx8* g, int64_t n, const quant::BlockQ8_K* const* a, float* const* y) {
+        GemvQ6_Kx8Tokens<NT>(k, g, n, a, y);
+    }
+};
 
 void GemvQ4_0x8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ4_0x8Tokens, BlockQ4_0x8, quant::BlockQ8_0)
+    GemmQx_0<BlockQ4_0x8, true>(k, groups, n_groups, act, n_tokens, y);
 }
 void GemvQ8_0x8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ8_0x8Tokens, BlockQ8_0x8, quant::BlockQ8_0)
+    GemmQx_0<BlockQ8_0x8, false>(k, groups, n_groups, act, n_tokens, y);
 }
 void GemvQ4_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ4_Kx8Tokens, BlockQ4_Kx8, quant::BlockQ8_K)
+    GemmK<BlockQ4_Kx8, quant::BlockQ8_K, Q4_KKernel>(k, groups, n_groups, act, n_tokens, y);
 }
 void GemvQ6_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    ROCMFORGE_GEMV_FOR_TOKENS(GemvQ6_Kx8Tokens, BlockQ6_Kx8, quant::BlockQ8_K)
+    GemmK<BlockQ6_Kx8, quant::BlockQ8_K, Q6_KKernel>(k, groups, n_groups, act, n_tokens, y);
 }
-#undef ROCMFORGE_GEMV_FOR_TOKENS
 
 #else  // no 256-bit x86 integer ops: the scalar reference
 

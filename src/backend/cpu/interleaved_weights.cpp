@@ -28,11 +28,11 @@ namespace {
 // Plain block <-> row r of a group block.
 void put_row(const quant::BlockQ4_0& plain, int r, BlockQ4_0x8& group) {
     group.d[r] = plain.d;
-    std::memcpy(group.qs[q4_0x8_slot(r)], plain.qs, sizeof(plain.qs));
+    for (int c = 0; c < quant::kQK4_0 / 8; ++c) std::memcpy(group.qs[c][r], plain.qs + 4 * c, 4);
 }
 void put_row(const quant::BlockQ8_0& plain, int r, BlockQ8_0x8& group) {
     group.d[r] = plain.d;
-    std::memcpy(group.qs[r], plain.qs, sizeof(plain.qs));
+    for (int c = 0; c < quant::kQK4_0 / 4; ++c) std::memcpy(group.qs[c][r], plain.qs + 4 * c, 4);
 }
 void put_row(const quant::BlockQ4_K& plain, int r, BlockQ4_Kx8& group) {
     group.d[r] = plain.d;
@@ -48,11 +48,11 @@ void put_row(const quant::BlockQ6_K& plain, int r, BlockQ6_Kx8& group) {
 }
 void get_row(const BlockQ4_0x8& group, int r, quant::BlockQ4_0& plain) {
     plain.d = group.d[r];
-    std::memcpy(plain.qs, group.qs[q4_0x8_slot(r)], sizeof(plain.qs));
+    for (int c = 0; c < quant::kQK4_0 / 8; ++c) std::memcpy(plain.qs + 4 * c, group.qs[c][r], 4);
 }
 void get_row(const BlockQ8_0x8& group, int r, quant::BlockQ8_0& plain) {
     plain.d = group.d[r];
-    std::memcpy(plain.qs, group.qs[r], sizeof(plain.qs));
+    for (int c = 0; c < quant::kQK4_0 / 4; ++c) std::memcpy(plain.qs + 4 * c, group.qs[c][r], 4);
 }
 void get_row(const BlockQ4_Kx8& group, int r, quant::BlockQ4_K& plain) {
     plain.d = group.d[r];

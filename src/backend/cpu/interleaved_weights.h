@@ -16,21 +16,21 @@ namespace rocmforge::backend::cpu {
 
 constexpr int64_t kInterleavedRows = 8;
 
-// Block column i of 8 Q4_0 rows. d[r]: f16 scale of row r of the group. qs: the 16 nibble bytes
-// of each row (as in BlockQ4_0) in the row order 0, 4, 1, 5, 2, 6, 3, 7, so that one 32-byte load
-// holds rows p and p + 4 (the AVX2 kernel's horizontal adds then yield rows 0..7 in order).
+// Block column i of 8 Q4_0 rows. d[r]: f16 scale of row r of the group. qs[c][r][b] is byte 4c + b
+// of row r's 16 nibble bytes (as in BlockQ4_0: low nibble element 4c + b, high nibble element
+// 16 + 4c + b), so one 32-byte load holds 4 consecutive elements of each of the 8 rows (low
+// nibbles) and the 4 elements 16 further on (high nibbles), row r in 32-bit lane r.
 struct BlockQ4_0x8 {
     uint16_t d[8];
-    uint8_t qs[8][quant::kQK4_0 / 2];
+    uint8_t qs[quant::kQK4_0 / 8][8][4];
 };
 static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(quant::BlockQ4_0));
-// Position in BlockQ4_0x8::qs of the nibbles of group row r.
-constexpr int q4_0x8_slot(int r) { return r < 4 ? 2 * r : 2 * (r - 4) + 1; }
 
-// Block column i of 8 Q8_0 rows: d[r] f16 scale, qs[r] the 32 int8 codes of row r (natural order).
+// Block column i of 8 Q8_0 rows: d[r] f16 scale of row r; qs[c][r][b] is code 4c + b of row r, so
+// one 32-byte load holds 4 consecutive codes of each of the 8 rows, row r in 32-bit lane r.
 struct BlockQ8_0x8 {
     uint16_t d[8];
-    int8_t qs[8][quant::kQK4_0];
+    int8_t qs[quant::kQK4_0 / 4][8][4];
 };
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(quant::BlockQ8_0));
 

@@ -9,31 +9,38 @@
 namespace rocmforge::backend::cpu {
 
 namespace {
-// From this many tokens on, quantized weights are dequantized into packed f32 tiles (the
-// dequantization is amortized over the tokens); below it, quant vec_dot kernels are faster.
+// From this many tokens on, quantized weights in plain rows are dequantized into packed f32 tiles
+// (the dequantization is amortized over the tokens); below it, quant vec_dot kernels are faster.
+// Interleaved weights always use their integer kernels.
 constexpr int64_t kMinTokensForBatchedQuantized = 4;
 
 bool is_float_type(gguf::GgmlType t) { return t == gguf::GgmlType::F32 || t == gguf::GgmlType::F16; }
+bool is_interleaved(const tensor::Tensor& w) { return w.layout == tensor::Layout::Interleaved8; }
 }  // namespace
 
-bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens) {
-    return !is_float_type(weight_type) && n_tokens < kMinTokensForBatchedQuantized;
+bool matmul_quantizes_activations(const tensor::Tensor& w, int64_t n_tokens) {
+    return !is_float_type(w.dtype) && (n_tokens < kMinTokensForBatchedQuantized || is_interleaved(w));
 }
 
 namespace {
-bool uses_rowwise_path(gguf::GgmlType type, int64_t n_tokens) {
-    return matmul_quantizes_activations(type, n_tokens) || (is_float_type(type) && n_tokens == 1);
+bool uses_rowwise_path(const tensor::Tensor& w, int64_t n_tokens) {
+    return matmul_quantizes_activations(w, n_tokens) || (is_float_type(w.dtype) && n_tokens == 1);
+}
+// The row class's path for w: Decode rows and interleaved weights take the row-by-row path
+// (quantized activations, integer kernels), the rest the batched f32 GEMM.
+bool class_uses_rowwise_path(const tensor::Tensor& w, RowClass row_class) {
+    return row_class == RowClass::Decode || is_interleaved(w);
 }
 }  // namespace
 
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-    if (uses_rowwise_path(w.dtype, n_tokens)) return matmul_rowwise(w, x, n_tokens, y, pool);
+    if (uses_rowwise_path(w, n_tokens)) return matmul_rowwise(w, x, n_tokens, y, pool);
     matmul_batched(w, x, n_tokens, y, pool);
 }
 
 void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
                  ThreadPool& pool) {
-    if (row_class == RowClass::Decode) return matmul_rowwise(w, x, n_tokens, y, pool);
+    if (class_uses_rowwise_path(w, row_class)) return matmul_rowwise(w, x, n_tokens, y, pool);
     matmul_batched(w, x, n_tokens, y, pool);
 }
 
@@ -72,7 +79,7 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
 
 void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool) {
     bool all_rowwise = true;
-    for (const auto& task : tasks) all_rowwise = all_rowwise && uses_rowwise_path(task.w->dtype, n_tokens);
+    for (const auto& task : tasks) all_rowwise = all_rowwise && uses_rowwise_path(*task.w, n_tokens);
     if (!all_rowwise) {
         for (const auto& task : tasks) matmul(*task.w, x, n_tokens, task.y, pool);
         return;
@@ -82,8 +89,10 @@ void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, 
 
 void matmul_shared_input_rows(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
                               RowClass row_class, ThreadPool& pool) {
-    if (row_class == RowClass::Decode) return matmul_shared_input_rowwise(tasks, x, n_tokens, pool);
-    for (const auto& task : tasks) matmul_batched(*task.w, x, n_tokens, task.y, pool);
+    bool all_rowwise = true;
+    for (const auto& task : tasks) all_rowwise = all_rowwise && class_uses_rowwise_path(*task.w, row_class);
+    if (all_rowwise) return matmul_shared_input_rowwise(tasks, x, n_tokens, pool);
+    for (const auto& task : tasks) matmul_rows(*task.w, x, n_tokens, task.y, row_class, pool);
 }
 
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y) {

@@ -18,15 +18,18 @@ namespace rocmforge::backend::cpu {
 // matmul_rows, which picks it by row class).
 void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
-// The kernel family of `row_class` whatever n_tokens: Prefill → batched f32 GEMM on dequantized
-// weight tiles; Decode → row-by-row kernels (quantized weights: vec_dot on activations rounded
-// to the type's vec_dot_type). Each y element depends only on its x row and the class.
+// The kernel family of `row_class` whatever n_tokens: Decode → row-by-row kernels (quantized
+// weights: integer dot products on activations rounded to the type's vec_dot_type); Prefill →
+// batched f32 GEMM on dequantized weight tiles, except for interleaved weights (Q4_0, Q8_0, Q6_K
+// repacked at load), which use the same integer kernels as Decode, so both classes give the same
+// bits there. Each y element depends only on its x row and the class.
 void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
                  ThreadPool& pool);
 
-// True when matmul rounds x to the weight type's vec_dot_type (quantized weights, small batches:
-// the quant vec_dot kernels); false when it multiplies f32 x with f32-dequantized weight tiles.
-bool matmul_quantizes_activations(gguf::GgmlType weight_type, int64_t n_tokens);
+// True when matmul rounds x to the weight type's vec_dot_type (quantized weights in small batches,
+// or interleaved weights: the integer kernels); false when it multiplies f32 x with
+// f32-dequantized weight tiles.
+bool matmul_quantizes_activations(const tensor::Tensor& w, int64_t n_tokens);
 
 // Several products of the same input, y_i = W_i · x (e.g. Q/K/V or gate/up), with one thread-pool
 // dispatch for all of them on the row-by-row path (decode), where dispatches dominate.

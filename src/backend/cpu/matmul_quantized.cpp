@@ -37,8 +37,8 @@ const void* activation_row(const PreparedActivations& act, int64_t k, int64_t t)
                                            : static_cast<const void*>(act.data.data() + t * act.row_bytes);
 }
 
-// multiply_rows on Layout::Interleaved8 weights: whole groups with the multi-row kernels (up to
-// kInterleavedGemvMaxTokens tokens per pass over the weights), tail rows with vec_dot.
+// multiply_rows on Layout::Interleaved8 weights: whole groups with the interleaved integer kernels
+// (all tokens in one call), tail rows with vec_dot.
 void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
                                int64_t row_begin, int64_t row_end) {
     const int64_t k = w.ne[0];
@@ -56,16 +56,16 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
                                        : w.dtype == gguf::GgmlType::Q8_0 ? gemv_q8_0
                                        : w.dtype == gguf::GgmlType::Q4_K ? gemv_q4_k
                                                                          : gemv_q6_k;
-        for (int64_t t0 = 0; t0 < n_tokens; t0 += kInterleavedGemvMaxTokens) {
-            const int n = static_cast<int>(std::min<int64_t>(kInterleavedGemvMaxTokens, n_tokens - t0));
-            const void* a[kInterleavedGemvMaxTokens];
-            float* out[kInterleavedGemvMaxTokens];
-            for (int t = 0; t < n; ++t) {
-                a[t] = activation_row(act, k, t0 + t);
-                out[t] = y + (t0 + t) * n_out + group_begin * kInterleavedRows;
-            }
-            gemv(k, interleaved_group_ptr(w, group_begin), group_end - group_begin, a, n, out);
+        thread_local std::vector<const void*> a;
+        thread_local std::vector<float*> out;
+        a.resize(static_cast<size_t>(n_tokens));
+        out.resize(static_cast<size_t>(n_tokens));
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            a[t] = activation_row(act, k, t);
+            out[t] = y + t * n_out + group_begin * kInterleavedRows;
         }
+        gemv(k, interleaved_group_ptr(w, group_begin), group_end - group_begin, a.data(), static_cast<int>(n_tokens),
+             out.data());
     }
     const auto& traits = quant::quant_traits(w.dtype);
     for (int64_t r = std::max(row_begin, grouped_rows); r < row_end; ++r)
