@@ -9,7 +9,10 @@
 # also measures decode with ROCMFORGE_GPU_GRAPHS=0 (no step graphs), GPU_PREFILL_F16=1 also prefill
 # with ROCMFORGE_GPU_PREFILL=f16 (one f16 GEMM), GPU_PPL=0 skips the perplexity comparison,
 # GPU_SERVE=1 runs scripts/bench-serve.sh on 7B Q4_0 (serve --parallel 64, concurrency 1/8/32/64),
-# GPU_MEM=0 skips the peak device memory check (7B Q4_0, 4096 KV positions).
+# GPU_MEM=0 skips the peak device memory check (7B Q4_0, 4096 KV positions). Packed with
+# WITH_CPU_CHECKS=1 (release build present), it also runs the SIMD unit tests on the device's CPU
+# and scripts/hf_random_model_check.py on the CPU (GPU_HF_CHECK=0 skips the latter). GPU_BENCH=0 stops
+# after the tests and checks.
 set -euo pipefail
 
 case "${1:-}" in
@@ -17,6 +20,11 @@ case "${1:-}" in
     build=$2 carry=$3
     rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models" "$carry/shared/golden/model"
     cp "$build/rocmforge" "$build/tests/rocmforge_gpu_tests" "$carry/bin/"
+    # CPU checks on the device's CPU (AVX-512 targets; HF reference models), from the release build.
+    release=$(dirname "$0")/../build/release
+    if [ -n "${WITH_CPU_CHECKS:-}" ]; then
+      cp "$release/tests/rocmforge_unit_tests" "$release/tests/rocmforge_gguf_from_manifest" "$carry/bin/"
+    fi
     strip "$carry"/bin/*
     # Libraries the device lacks: everything but glibc/libstdc++ and the CUDA libraries (cuBLAS is there).
     ldd "$carry"/bin/* | awk '/=> \// {print $3}' | sort -u \
@@ -61,7 +69,18 @@ case "${1:-}" in
         done
       done
     fi
+    if [ -x "$carry/bin/rocmforge_unit_tests" ]; then  # SIMD kernels on this CPU, then the HF families on the CPU
+      grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512bw|amx_int8' /proc/cpuinfo | sort | uniq -c
+      "$carry/bin/rocmforge_unit_tests" --gtest_filter='*Quant*:*MiniFloat*:*MxBlocks*:*Fp8*:*Interleaved*' \
+        --gtest_brief=1 2>&1 | tail -20 | tee "$out/unit_simd.txt"
+      if [ "${GPU_HF_CHECK:-1}" = 1 ]; then
+        PYTHONUNBUFFERED=1 python3 "$carry/../scripts/hf_random_model_check.py" --rocmforge "$carry/bin/rocmforge" \
+          --converter "$carry/bin/rocmforge_gguf_from_manifest" --device cpu --work /tmp/hfcheck 2>&1 \
+          | tee "$out/hf_random_model_check.jsonl" | tail -12
+      fi
+    fi
     bench() { "$carry/bin/rocmforge" bench --device gpu "$@" 2>&1 | tee -a "$out/bench.txt"; }
+    [ "${GPU_BENCH:-1}" = 1 ] || exit 0  # GPU_BENCH=0: tests and checks only
     bench -m "$carry/shared/models/wp-25M-f16.gguf" -p 512 -n 128 -r 3
     for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
       "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
