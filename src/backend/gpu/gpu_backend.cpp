@@ -468,6 +468,7 @@ void GpuBackend::run_step(std::span<const void* const> buffers, const std::funct
             return;
         }
     if (std::find(seen_once_.begin(), seen_once_.end(), key) == seen_once_.end()) {
+        if (seen_once_.size() >= 4 * kMaxGraphs) seen_once_.clear();
         seen_once_.push_back(key);  // the first time eagerly: it sizes the scratch buffers
         return ops();
     }
