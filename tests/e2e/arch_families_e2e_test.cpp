@@ -3,6 +3,7 @@
 // the same prompt inside `batch` at several --batch-tokens (batch invariance with sliding windows,
 // soft-caps, LongRoPE and expert routing; prompts longer than the windows), on quantized and F16
 // weights; `inspect` reports their hyper-parameters.
+#include "common/greedy_runs.h"
 #include "common/test_paths.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace rocmforge::test {
 namespace {
@@ -42,32 +42,22 @@ TEST_P(ArchFamilyTest, GreedyBatchEqualsGenerateAlone) {
     const int n_gen = 12;
     std::vector<std::vector<int32_t>> alone;
     for (const auto& p : prompts) {
-        const auto cmd = rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) + " --temp 0 -n " +
-                         std::to_string(n_gen) + " -t 2 --json";
-        const auto r = run_command(cmd);
-        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
-        alone.push_back(nlohmann::json::parse(r.output).at("tokens").get<std::vector<int32_t>>());
-        ASSERT_EQ(alone.back().size(), static_cast<size_t>(n_gen)) << r.output;
+        alone.push_back(generate_alone(model, p, n_gen));
+        ASSERT_EQ(alone.back().size(), static_cast<size_t>(n_gen)) << p;
     }
-    std::string lines;
-    for (const auto& p : prompts) lines += p + "\n";
+    std::string file_text;
+    for (const auto& p : prompts) file_text += p + "\n";
     const auto file = temp_path(c.shape + "_prompts.txt");
-    std::ofstream(file) << lines;
+    std::ofstream(file) << file_text;
     for (int batch_tokens : {5, 16, 2048}) {
         const auto cmd = rocmforge_binary() + " batch -m " + model + " -f " + file + " --temp 0 -n " +
                          std::to_string(n_gen) + " --parallel 5 --batch-tokens " + std::to_string(batch_tokens) +
                          " -t 2 --json";
-        const auto r = run_command(cmd);
-        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
-        std::istringstream out(r.output);
-        size_t index = 0;
-        for (std::string line; std::getline(out, line); ++index) {
-            ASSERT_LT(index, prompts.size()) << line;
-            const auto j = nlohmann::json::parse(line);
-            EXPECT_EQ(j.at("tokens").get<std::vector<int32_t>>(), alone[index])
+        const auto lines = batch_json_lines(cmd);
+        ASSERT_EQ(lines.size(), prompts.size()) << cmd;
+        for (size_t index = 0; index < lines.size(); ++index)
+            EXPECT_EQ(lines[index].at("tokens").get<std::vector<int32_t>>(), alone[index])
                 << c.shape << " " << c.type << " prompt " << index << ", --batch-tokens " << batch_tokens;
-        }
-        EXPECT_EQ(index, prompts.size());
     }
     std::filesystem::remove(file);
     std::filesystem::remove(model);
@@ -92,24 +82,17 @@ TEST(ArchFamilySlidingWindow, KvBlocksOutsideEveryWindowAreReleased) {
     const int n_gen = 240;
     std::vector<std::vector<int32_t>> alone;
     for (const auto& p : prompts) {
-        const auto r = run_command(rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) +
-                                   " --temp 0 -n " + std::to_string(n_gen) + " -t 2 --json");
-        ASSERT_EQ(r.exit_code, 0) << r.output;
-        alone.push_back(nlohmann::json::parse(r.output).at("tokens").get<std::vector<int32_t>>());
+        alone.push_back(generate_alone(model, p, n_gen));
         ASSERT_EQ(alone.back().size(), static_cast<size_t>(n_gen)) << "the test needs generations past the pool size";
     }
     const auto file = temp_path("release_prompts.txt");
     std::ofstream(file) << prompts[0] << "\n" << prompts[1] << "\n";
-    const auto r = run_command(rocmforge_binary() + " batch -m " + model + " -f " + file + " --temp 0 -n " +
-                               std::to_string(n_gen) + " -t 2 --json --kv-size 144 --batch-tokens 4 --parallel 2");
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    std::istringstream out(r.output);
-    size_t index = 0;
-    for (std::string line; std::getline(out, line); ++index) {
-        ASSERT_LT(index, prompts.size()) << line;
-        EXPECT_EQ(nlohmann::json::parse(line).at("tokens").get<std::vector<int32_t>>(), alone[index]) << line;
-    }
-    EXPECT_EQ(index, prompts.size());
+    const auto lines = batch_json_lines(rocmforge_binary() + " batch -m " + model + " -f " + file + " --temp 0 -n " +
+                                        std::to_string(n_gen) +
+                                        " -t 2 --json --kv-size 144 --batch-tokens 4 --parallel 2");
+    ASSERT_EQ(lines.size(), prompts.size());
+    for (size_t index = 0; index < lines.size(); ++index)
+        EXPECT_EQ(lines[index].at("tokens").get<std::vector<int32_t>>(), alone[index]) << lines[index].dump();
     std::filesystem::remove(file);
     std::filesystem::remove(model);
 }

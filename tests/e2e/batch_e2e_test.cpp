@@ -1,5 +1,6 @@
 // `rocmforge batch` through the binary: batch invariance against `generate` run alone, input
 // validation with line-numbered errors, and the JSON output contract.
+#include "common/greedy_runs.h"
 #include "common/test_paths.h"
 
 #include <gtest/gtest.h>
@@ -46,33 +47,23 @@ TEST_P(BatchInvarianceTest, BatchTokensEqualGenerateAlone) {
     const auto prompts = validation_prompts();
     const int n_gen = 24;
     std::vector<std::vector<int32_t>> alone;
-    for (const auto& p : prompts) {
-        const auto cmd = rocmforge_binary() + " generate -m " + model + " -p " + shell_quoted(p) + " --temp 0 -n " +
-                         std::to_string(n_gen) + " -t 2 --json";
-        const auto r = run_command(cmd);
-        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
-        alone.push_back(nlohmann::json::parse(r.output).at("tokens").get<std::vector<int32_t>>());
-    }
-    std::string lines;
-    for (const auto& p : prompts) lines += p + "\n";
-    const auto file = temp_file(GetParam() + "_prompts.txt", lines);
+    for (const auto& p : prompts) alone.push_back(generate_alone(model, p, n_gen));
+    std::string file_text;
+    for (const auto& p : prompts) file_text += p + "\n";
+    const auto file = temp_file(GetParam() + "_prompts.txt", file_text);
     for (int batch_tokens : {16, 64, 2048}) {
         const auto cmd = rocmforge_binary() + " batch -m " + model + " -f " + file.string() + " --temp 0 -n " +
                          std::to_string(n_gen) + " --parallel 16 --batch-tokens " + std::to_string(batch_tokens) +
                          " -t 2 --json";
-        const auto r = run_command(cmd);
-        ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
-        std::istringstream out(r.output);
-        size_t index = 0;
-        for (std::string line; std::getline(out, line); ++index) {
-            ASSERT_LT(index, prompts.size()) << line;
-            const auto j = nlohmann::json::parse(line);
+        const auto lines = batch_json_lines(cmd);
+        ASSERT_EQ(lines.size(), prompts.size()) << "--batch-tokens " << batch_tokens;
+        for (size_t index = 0; index < lines.size(); ++index) {
+            const auto& j = lines[index];
             EXPECT_EQ(j.at("index").get<size_t>(), index);
             EXPECT_EQ(j.at("tokens").get<std::vector<int32_t>>(), alone[index])
                 << "prompt " << index << ", --batch-tokens " << batch_tokens;
             EXPECT_TRUE(j.contains("prompt_tokens") && j.contains("text") && j.contains("finish_reason"));
         }
-        EXPECT_EQ(index, prompts.size()) << "--batch-tokens " << batch_tokens;
     }
     std::filesystem::remove(file);
 }
