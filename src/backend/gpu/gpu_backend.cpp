@@ -162,8 +162,10 @@ BatchTensors GpuBackend::begin_batch(const Batch& batch) {
     std::vector<int32_t>& prefill_tiles = prefill_tiles_host_;
     decode_tokens.clear();
     prefill_tiles.clear();
+    max_keys_ = 0;
     for (size_t si = 0; si < n_seqs; ++si) {
         const auto& s = batch.sequences[si];
+        max_keys_ = std::max(max_keys_, s.n_past + s.n_tokens);
         for (int64_t t0 = 0; t0 < s.n_tokens; t0 += (s.row_class == RowClass::Decode ? 1 : kPrefillTile)) {
             if (s.row_class == RowClass::Decode) {
                 decode_tokens.push_back(static_cast<int32_t>(s.token_begin + t0));
@@ -249,30 +251,39 @@ void GpuBackend::get_rows(const tensor::Tensor& table, const tensor::Tensor& ids
 }
 
 void GpuBackend::rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) {
-    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
-    RmsNormFusion fusion;
-    fusion.q8 = q8_output(f32(y), x.ne[0], x.n_rows(), &fusion.q8_scales);
-    launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_, fusion);
+    norm_rows(x, nullptr, weight, y, eps);
 }
 
 void GpuBackend::add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight,
                               tensor::Tensor& y, float eps) {
-    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements() && delta.n_elements() == x.n_elements());
+    assert(delta.n_elements() == x.n_elements());
+    norm_rows(x, f32(delta), weight, y, eps);
+}
+
+void GpuBackend::norm_rows(const tensor::Tensor& x, const float* delta, const tensor::Tensor& weight, tensor::Tensor& y,
+                           float eps) {
+    assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
     RmsNormFusion fusion;
-    fusion.delta = f32(delta);
+    fusion.delta = delta;
     fusion.q8 = q8_output(f32(y), x.ne[0], x.n_rows(), &fusion.q8_scales);
     launch_rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps, stream_, fusion);
+}
+
+int8_t* GpuBackend::q8_buffers(int64_t k, int64_t rows, float** scales) {
+    forget_q8();  // x_q8_ is about to be overwritten
+    reserve(x_q8_, static_cast<size_t>(k * rows));
+    reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
+    *scales = static_cast<float*>(x_q8_scales_.data());
+    return static_cast<int8_t*>(x_q8_.data());
 }
 
 int8_t* GpuBackend::q8_output(const float* x, int64_t k, int64_t rows, float** scales) {
     forget_q8();
     *scales = nullptr;
     if (k % 32 != 0) return nullptr;
-    reserve(x_q8_, static_cast<size_t>(k * rows));
-    reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
+    int8_t* q = q8_buffers(k, rows, scales);
     q8_copy_ = Q8Copy{x, k, rows};
-    *scales = static_cast<float*>(x_q8_scales_.data());
-    return static_cast<int8_t*>(x_q8_.data());
+    return q;
 }
 
 bool GpuBackend::q8_of(const float* x, int64_t k, int64_t begin, int64_t rows, Q8Activations& out) const {
@@ -291,11 +302,10 @@ void GpuBackend::split_input(const float* x, int64_t k, int64_t rows) {
 }
 
 Q8Activations GpuBackend::quantize_input(const float* x, int64_t k, int64_t rows) {
-    forget_q8();  // x_q8_ is overwritten
-    reserve(x_q8_, static_cast<size_t>(k * rows));
-    reserve(x_q8_scales_, static_cast<size_t>(k / 32 * rows) * 2 * sizeof(float));
-    launch_quantize_q8(x, k, rows, static_cast<int8_t*>(x_q8_.data()), static_cast<float*>(x_q8_scales_.data()), stream_);
-    return Q8Activations{static_cast<const int8_t*>(x_q8_.data()), static_cast<const float*>(x_q8_scales_.data())};
+    float* scales = nullptr;
+    int8_t* q = q8_buffers(k, rows, &scales);
+    launch_quantize_q8(x, k, rows, q, scales, stream_);
+    return Q8Activations{q, scales};
 }
 
 void GpuBackend::gemm_rows(const tensor::Tensor& w, float* y, int64_t rows) {
@@ -378,12 +388,10 @@ void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens());
     forget_q8();
     const auto l = static_cast<size_t>(layer);
-    int64_t max_keys = 0;
-    for (const auto& seq : batch_->sequences) max_keys = std::max(max_keys, seq.n_past + seq.n_tokens);
-    const int64_t partial_floats = attention_partial_floats(shape, batch_->n_tokens(), max_keys);
+    const int64_t partial_floats = attention_partial_floats(shape, batch_->n_tokens(), max_keys_);
     reserve(attention_partial_, static_cast<size_t>(std::max<int64_t>(partial_floats, 1)) * sizeof(float));
     launch_attention(f32(q), f32(out), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.block_size, shape,
-                     device_batch_, max_keys, static_cast<float*>(attention_partial_.data()), stream_);
+                     device_batch_, max_keys_, static_cast<float*>(attention_partial_.data()), stream_);
 }
 
 void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {
@@ -444,18 +452,13 @@ void GpuBackend::clear_graphs() {
 
 void GpuBackend::run_step(std::span<const void* const> buffers, const std::function<void()>& ops) {
     assert(batch_ != nullptr);
-    bool decode_only = graphs_enabled_ && buffers.size() <= 2;
-    int64_t max_keys = 0;
-    for (const auto& seq : batch_->sequences) {
-        decode_only = decode_only && seq.row_class == RowClass::Decode;
-        max_keys = std::max(max_keys, seq.n_past + seq.n_tokens);
-    }
-    if (!decode_only) return ops();
+    const bool decode_only = device_batch_.n_decode_tokens == device_batch_.n_tokens;
+    if (!graphs_enabled_ || buffers.size() > 2 || !decode_only) return ops();
     StepKey key;
     key.n_tokens = batch_->n_tokens();
     key.n_seqs = static_cast<int64_t>(batch_->sequences.size());
     key.n_logits = batch_->n_logit_rows();
-    key.max_splits = attention_splits(max_keys);
+    key.max_splits = attention_splits(max_keys_);
     std::copy(buffers.begin(), buffers.end(), key.buffers);
     if (graphs_generation_ != buffers_generation_) {
         clear_graphs();

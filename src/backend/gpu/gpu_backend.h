@@ -90,6 +90,11 @@ private:
     // x_q8_ / x_q8_scales_ as the int8 output of an op writing x ([k, rows] f32), recorded so the
     // GEMV that reads x next uses it instead of quantizing (q8_of); null when k % 32 != 0.
     int8_t* q8_output(const float* x, int64_t k, int64_t rows, float** scales);
+    // x_q8_ / x_q8_scales_ sized for [k, rows] (k % 32 == 0); forgets the recorded int8 copy.
+    int8_t* q8_buffers(int64_t k, int64_t rows, float** scales);
+    // rms_norm of x (after x += delta when delta is not null) into y, with the int8 output.
+    void norm_rows(const tensor::Tensor& x, const float* delta, const tensor::Tensor& weight, tensor::Tensor& y,
+                   float eps);
     // The int8 copy of x rows [begin, begin + rows) when the op just before wrote one.
     bool q8_of(const float* x, int64_t k, int64_t begin, int64_t rows, Q8Activations& out) const;
     // Every op but the GEMV's consumers calls it: an int8 copy is valid only for the next op.
@@ -141,6 +146,7 @@ private:
     // Prefill scratch: a weight as f16, the activations as f16 halves.
     tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
     std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
+    int64_t max_keys_ = 0;  // the batch's largest n_past + n_tokens (attention's key splits)
     MoeScratch moe_scratch_;
 };
 
