@@ -6,8 +6,9 @@
 # device call: command ".gpucarry/gpu-device-test.sh run", carry [".gpucarry"]
 # Environment (run): GPU_BENCH_TYPES (default "q4_0 q8_0 q4_K f16"), GPU_BENCH_BATCHES (bench --batch
 # sizes on 7B Q4_0, default "1 8 32 64"), GPU_NCU=0 skips the ncu kernel profile, GPU_BENCH_EAGER=1
-# also measures decode with ROCMFORGE_GPU_GRAPHS=0 (no step graphs), GPU_PREFILL_F16=1 also prefill
-# with ROCMFORGE_GPU_PREFILL=f16 (one f16 GEMM), GPU_PPL=0 skips the perplexity comparison,
+# also measures decode with ROCMFORGE_GPU_GRAPHS=0 (no step graphs), GPU_PREFILL_F16X2=1 also prefill,
+# goldens and perplexity with ROCMFORGE_GPU_PREFILL=f16x2 (hi + lo activations, two GEMMs; the default
+# rounds them to f16), GPU_PPL=0 skips the perplexity comparison,
 # GPU_SERVE=1 runs scripts/bench-serve.sh on 7B Q4_0 (serve --parallel 64, concurrency 1/8/32/64),
 # GPU_MEM=0 skips the peak device memory check (7B Q4_0, 4096 KV positions). Packed with
 # WITH_CPU_CHECKS=1 (release build present), it also runs the SIMD unit tests on the device's CPU
@@ -52,20 +53,20 @@ case "${1:-}" in
     set +e
     "$carry/bin/rocmforge_gpu_tests" 2>&1 | tee "$out/gpu_tests.txt" | grep -E '^\[  (FAILED|PASSED|SKIPPED) |rel err|Failure|Expected|Which is|seed|error' | head -80
     ROCMFORGE_GPU_GEMM=tiled "$carry/bin/rocmforge_gpu_tests" --gtest_filter='GpuOps.Matmul*' 2>&1 | tail -3
-    if [ "${GPU_PREFILL_F16:-0}" = 1 ]; then
-      echo "golden and model tests with ROCMFORGE_GPU_PREFILL=f16:"
-      ROCMFORGE_GPU_PREFILL=f16 "$carry/bin/rocmforge_gpu_tests" --gtest_filter='*Golden*:GpuModel.*' 2>&1 \
+    if [ "${GPU_PREFILL_F16X2:-0}" = 1 ]; then
+      echo "golden and model tests with ROCMFORGE_GPU_PREFILL=f16x2:"
+      ROCMFORGE_GPU_PREFILL=f16x2 "$carry/bin/rocmforge_gpu_tests" --gtest_filter='*Golden*:GpuModel.*' 2>&1 \
         | grep -E '^\[  (FAILED|PASSED) |rel err|Failure' | head -30
     fi
     if [ "${GPU_PPL:-1}" = 1 ]; then  # perplexity on the GPU vs the CPU, wp-25M F16 and Q4_K_M
       m="$carry/shared/models"
       "$carry/bin/rocmforge" quantize "$m/wp-25M-f16.gguf" /tmp/wp-25M-Q4_K_M.gguf Q4_K_M >/dev/null 2>&1
       for model in "$m/wp-25M-f16.gguf" /tmp/wp-25M-Q4_K_M.gguf; do
-        for dev in cpu gpu gpu-f16; do
-          [ "$dev" != gpu-f16 ] || [ "${GPU_PREFILL_F16:-0}" = 1 ] || continue
+        for dev in cpu gpu gpu-f16x2; do
+          [ "$dev" != gpu-f16x2 ] || [ "${GPU_PREFILL_F16X2:-0}" = 1 ] || continue
           printf '%s %s: ' "$(basename "$model")" "$dev" | tee -a "$out/ppl.txt"
-          ROCMFORGE_GPU_PREFILL=$([ "$dev" = gpu-f16 ] && echo f16 || echo f16x2) "$carry/bin/rocmforge" perplexity \
-            --device "${dev%-f16}" -m "$model" -f "$m/wp-val.txt" 2>&1 | tail -1 | tee -a "$out/ppl.txt"
+          ROCMFORGE_GPU_PREFILL=$([ "$dev" = gpu-f16x2 ] && echo f16x2 || echo f16) "$carry/bin/rocmforge" perplexity \
+            --device "${dev%-f16x2}" -m "$model" -f "$m/wp-val.txt" 2>&1 | tail -1 | tee -a "$out/ppl.txt"
         done
       done
     fi
@@ -85,9 +86,9 @@ case "${1:-}" in
     for type in ${GPU_BENCH_TYPES:-q4_0 q8_0 q4_K f16}; do
       "$carry/bin/rocmforge" make-model --shape llama2-7b --type "$type" -o "/tmp/7b-$type.gguf" >/dev/null 2>&1
       bench -m "/tmp/7b-$type.gguf" -p 512 -n 128 -r 2
-      if [ "${GPU_PREFILL_F16:-0}" = 1 ]; then
-        echo "ROCMFORGE_GPU_PREFILL=f16:" | tee -a "$out/bench.txt"
-        ROCMFORGE_GPU_PREFILL=f16 bench -m "/tmp/7b-$type.gguf" -p 512 -n 0 -r 2
+      if [ "${GPU_PREFILL_F16X2:-0}" = 1 ]; then
+        echo "ROCMFORGE_GPU_PREFILL=f16x2:" | tee -a "$out/bench.txt"
+        ROCMFORGE_GPU_PREFILL=f16x2 bench -m "/tmp/7b-$type.gguf" -p 512 -n 0 -r 2
       fi
       if [ "${GPU_BENCH_EAGER:-0}" = 1 ]; then  # the same decode without step graphs, for comparison
         echo "ROCMFORGE_GPU_GRAPHS=0:" | tee -a "$out/bench.txt"
