@@ -13,7 +13,8 @@
 # GPU_MEM=0 skips the peak device memory check (7B Q4_0, 4096 KV positions). Packed with
 # WITH_CPU_CHECKS=1 (release build present), it also runs the SIMD unit tests on the device's CPU
 # and scripts/hf_random_model_check.py on the CPU (GPU_HF_CHECK=0 skips the latter). GPU_BENCH=0 stops
-# after the tests and checks.
+# after the tests and checks. GPU_BENCH_DP4A=1 repeats the batched decode bench with
+# ROCMFORGE_GPU_DECODE_MMA=0; GPU_NCU_BATCH=B profiles decode steps of B sequences per kernel.
 set -euo pipefail
 
 case "${1:-}" in
@@ -47,6 +48,7 @@ case "${1:-}" in
     cublas=$(find / -xdev -name 'libcublas.so.13*' 2>/dev/null | head -1 || true)
     export LD_LIBRARY_PATH="$carry/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export ROCMFORGE_SHARED_DIR="$carry/shared"  # the tests' ../shared
+    export ROCMFORGE_BINARY="$carry/bin/rocmforge"  # the binary the CLI tests run
     for gz in "$carry"/shared/models/*.gz "$carry"/bin/*.gz "$carry"/lib/*.gz; do [ -f "$gz" ] && gunzip -f "$gz"; done
     chmod +x "$carry"/bin/*
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv || true
@@ -102,6 +104,12 @@ case "${1:-}" in
       for b in ${GPU_BENCH_BATCHES:-1 8 32 64}; do
         bench -m /tmp/7b-q4_0.gguf --batch "$b" -p 128 -n 128 -r 1 | tail -1
       done
+      if [ "${GPU_BENCH_DP4A:-0}" = 1 ]; then  # the same with many-token products off tensor cores
+        echo "ROCMFORGE_GPU_DECODE_MMA=0:" | tee -a "$out/bench.txt"
+        for b in ${GPU_BENCH_BATCHES:-1 8 32 64}; do
+          ROCMFORGE_GPU_DECODE_MMA=0 bench -m /tmp/7b-q4_0.gguf --batch "$b" -p 128 -n 128 -r 1 | tail -1
+        done
+      fi
     fi
     if [ "${GPU_MEM:-1}" = 1 ] && [ -f /tmp/7b-q4_0.gguf ]; then  # peak device memory, 7B Q4_0, 4096 KV positions
       (while sleep 0.05; do nvidia-smi --query-compute-apps=used_memory --format=csv,noheader,nounits; done) \
@@ -125,6 +133,14 @@ case "${1:-}" in
       timeout 180 ncu --clock-control none --launch-skip 3000 --launch-count 60 --print-summary per-kernel \
         "$carry/bin/rocmforge" bench --device gpu -m /tmp/7b-q4_0.gguf -p 0 -n 16 -r 1 > "$out/ncu.txt" 2>&1
       grep -E "^  [a-z_].*\(|Duration" "$out/ncu.txt" | head -60
+    fi
+    if [ "${GPU_NCU_BATCH:-0}" -gt 0 ] && command -v ncu >/dev/null && [ -f /tmp/7b-q4_0.gguf ]; then
+      # the same for decode steps of GPU_NCU_BATCH sequences (past the prompts' prefill)
+      timeout 240 ncu --clock-control none -k "regex:${GPU_NCU_KERNELS:-.}" --launch-skip "${GPU_NCU_SKIP:-1500}" \
+        --launch-count 40 --print-summary per-kernel \
+        "$carry/bin/rocmforge" bench --device gpu -m /tmp/7b-q4_0.gguf --batch "$GPU_NCU_BATCH" -p 16 -n 8 -r 1 \
+        > "$out/ncu_batch.txt" 2>&1
+      grep -E "^  [a-z_].*\(|Duration" "$out/ncu_batch.txt" | head -60
     fi
     ;;
   *)

@@ -46,7 +46,11 @@ std::vector<std::filesystem::path> all_shared_ggufs() {
     return files;
 }
 
-std::string rocmforge_binary() { return ROCMFORGE_BINARY; }
+std::string rocmforge_binary() {
+    // ROCMFORGE_BINARY overrides, as ROCMFORGE_SHARED_DIR does (binaries carried to the GPU device).
+    const char* env = std::getenv("ROCMFORGE_BINARY");
+    return env != nullptr && *env != '\0' ? std::string(env) : std::string(ROCMFORGE_BINARY);
+}
 
 CommandResult run_command(const std::string& command, bool merge_stderr) {
     CommandResult result;

@@ -15,7 +15,7 @@ std::filesystem::path shared_dir();
 std::filesystem::path shared_file(const std::string& relative);
 // Every *.gguf under ../shared (recursively), sorted.
 std::vector<std::filesystem::path> all_shared_ggufs();
-// The built rocmforge binary.
+// The built rocmforge binary (the environment variable ROCMFORGE_BINARY overrides).
 std::string rocmforge_binary();
 
 // Runs a shell command, capturing stdout (and stderr when merge_stderr). Returns the exit code.

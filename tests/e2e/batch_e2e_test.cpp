@@ -21,23 +21,6 @@ std::filesystem::path temp_file(const std::string& name, const std::string& cont
     return path;
 }
 
-// 16 prompts from wp-val.txt of different lengths (about 3 to 90 tokens), cut at spaces, no newlines.
-std::vector<std::string> validation_prompts() {
-    const std::string text = read_file_bytes(shared_file("models/wp-val.txt"));
-    std::vector<std::string> prompts;
-    size_t at = 0;
-    for (int i = 0; i < 16; ++i) {
-        at = text.find(' ', at + 997) + 1;
-        const size_t length = 12 + static_cast<size_t>((i * 37) % 16) * 25;
-        const size_t end = text.find(' ', at + length);
-        std::string p = text.substr(at, end - at);
-        for (auto& c : p)
-            if (c == '\n' || c == '\r') c = ' ';
-        prompts.push_back(p);
-    }
-    return prompts;
-}
-
 class BatchInvarianceTest : public testing::TestWithParam<std::string> {};
 
 // Greedy `batch --parallel 16` gives every prompt exactly the tokens `generate --temp 0` gives it

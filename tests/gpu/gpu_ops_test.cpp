@@ -312,6 +312,61 @@ TEST(GpuOps, MatmulSharedInputFusedDecode) {
     }
 }
 
+// A decode product of many tokens (the tensor-core kernel from 8 tokens on, on NVIDIA sm_80+; the
+// dp4a GEMV's token groups of 8/4/2/1 elsewhere) gives every token exactly the bits of that
+// token's product alone, for fused targets whose rows straddle the kernels' row tiles (70 + 33 +
+// 129 rows), k of fewer blocks than one per lane (256: 8 blocks), a round of 32 blocks and some
+// (2304: 72), several rounds (4352: 136); all 16-byte rows, so the int8 kernels; and stays within
+// the int8 reference.
+TEST(GpuOps, MatmulDecodeManyTokensBitIdenticalToOneAtATime) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t n_outs[] = {70, 33, 129};
+    for (const auto type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K})
+        for (const int64_t k : {int64_t{256}, int64_t{2304}, int64_t{4352}}) {
+            std::vector<tensor::Tensor> ws;
+            std::vector<std::vector<uint8_t>> bytes;
+            for (const int64_t n_out : n_outs) {
+                bytes.push_back(encode_matrix(type, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out));
+                ws.push_back(to_device(*gpu, type, {k, n_out, 1, 1}, bytes.back().data()));
+            }
+            const auto product = [&](const std::vector<float>& x, int64_t n_tokens) {
+                std::vector<tensor::Tensor> ys;
+                for (const int64_t n_out : n_outs) ys.push_back(poisoned(*gpu, {n_out, n_tokens, 1, 1}));
+                const backend::MatmulTask tasks[] = {{&ws[0], &ys[0]}, {&ws[1], &ys[1]}, {&ws[2], &ys[2]}};
+                const backend::RowRun run{0, n_tokens, RowClass::Decode};
+                gpu->matmul_shared_input(tasks, to_device(*gpu, x, {k, n_tokens, 1, 1}), std::span(&run, 1));
+                std::vector<std::vector<float>> out;
+                for (const auto& y : ys) out.push_back(to_host(*gpu, y));
+                return out;
+            };
+            for (const int64_t n_tokens : {int64_t{8}, int64_t{13}, int64_t{40}, int64_t{77}}) {
+                const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
+                const auto together = product(x, n_tokens);
+                for (size_t i = 0; i < 3; ++i) {
+                    std::vector<float> expected(static_cast<size_t>(n_outs[i] * n_tokens));
+                    backend::cpu::matmul_reference(
+                        tensor::make_tensor(type, {k, n_outs[i], 1, 1}, const_cast<uint8_t*>(bytes[i].data())),
+                        int8_rounded(x).data(), n_tokens, expected.data());
+                    EXPECT_LE(rel_error(together[i], expected), 1e-5)
+                        << gguf::ggml_type_name(type) << " k " << k << " tokens " << n_tokens << " target " << i
+                        << " seed " << seed;
+                }
+                for (int64_t t = 0; t < n_tokens; ++t) {
+                    const auto alone = product(std::vector<float>(x.begin() + t * k, x.begin() + (t + 1) * k), 1);
+                    for (size_t i = 0; i < 3; ++i) {
+                        const float* got = together[i].data() + t * n_outs[i];
+                        ASSERT_EQ(std::memcmp(got, alone[i].data(), sizeof(float) * static_cast<size_t>(n_outs[i])), 0)
+                            << gguf::ggml_type_name(type) << " k " << k << " token " << t << " of " << n_tokens
+                            << " target " << i << ": first row " << got[0] << " vs alone " << alone[i][0]
+                            << " seed " << seed;
+                    }
+                }
+            }
+        }
+}
+
 // The fused residual add + norm against the CPU's add then rms_norm (rows in registers and, at
 // 9216, the strided path; y aliasing delta as in the forward pass), and the int8 copy the norm and
 // the gated activation write for the next GEMV: the Q4_0 decode product of their output equals

@@ -1,5 +1,7 @@
 #include "backend/gpu/dequant.cuh"
 #include "backend/gpu/gemv.cuh"
+#include "backend/gpu/gemv_mma.cuh"
+#include "backend/gpu/gemv_rows.cuh"
 #include "backend/gpu/weight_layout.h"
 
 #include <span>
@@ -88,45 +90,25 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const uint8_t* w, size_t
     store_row_sums<NT>(acc, lane, y, t0, n_out, row);
 }
 
-// Up to kMaxGemvTargets matrices of one type and k, multiplied by the same x in one launch: global
-// row r belongs to the first target with r < row_end[target].
-constexpr int kMaxGemvTargets = 4;
-struct GemvTargets {
-    const uint8_t* w[kMaxGemvTargets];
-    float* y[kMaxGemvTargets];  // [n_out, n_tokens] each, already offset to the launch's first token
-    int64_t n_out[kMaxGemvTargets];
-    int64_t row_end[kMaxGemvTargets];  // cumulative rows
-    int n;
-};
-
-// This warp's row of the launch: its target's weight row, output and row index; valid = false
-// past the last target (the whole warp then leaves; no block-wide barrier follows).
-struct GemvRow {
-    const uint8_t* w;  // the row's bytes
-    float* y;
-    int64_t n_out, row;
-    bool valid;
-};
-__device__ __forceinline__ GemvRow locate_row(const GemvTargets& targets, size_t row_bytes) {
+// This warp's row of the launch (the whole warp leaves when it is not valid; no block-wide barrier
+// follows).
+__device__ __forceinline__ GemvRow warp_row(const GemvTargets& targets, size_t row_bytes) {
     const int64_t global = static_cast<int64_t>(blockIdx.x) * (kThreads / WARP_SIZE) + threadIdx.x / WARP_SIZE;
-    if (global >= targets.row_end[targets.n - 1]) return GemvRow{nullptr, nullptr, 0, 0, false};
-    int i = 0;
-    while (global >= targets.row_end[i]) ++i;
-    const int64_t row = i > 0 ? global - targets.row_end[i - 1] : global;
-    return GemvRow{targets.w[i] + row * row_bytes, targets.y[i], targets.n_out[i], row, true};
+    return locate_row(targets, global, row_bytes);
 }
 
-// Split-layout Q4_0 / Q8_0 rows// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
-// one warp per row, one 32-element block per lane and step, quants read with 16-byte loads
-// (contiguous across the warp), integer dot products (dp4a), f32 accumulation per block:
-//   Q8_0: d_w * d_x * Σ q_w q_x;  Q4_0: d_w * d_x * (Σ c_w q_x - 8 Σ q_x) with c_w the 4-bit codes.
+// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
+// one warp per row, one 32-element block per lane and step (lane l takes blocks l, l + 32, ...),
+// quants read with 16-byte loads (contiguous across the warp), integer dot products (dp4a), each
+// block's term added by add_block_term (gemv_rows.cuh), then warp_sum. gemv_mma.cu reproduces
+// exactly this order.
 // PRECOND: blockDim.x == kThreads; rows 16-byte aligned; gridDim.y * NT tokens from xq, y.
 template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                            const int8_t* xq, const float* xs) {
     constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
     const int lane = threadIdx.x % WARP_SIZE;
-    const GemvRow target = locate_row(targets, row_bytes);
+    const GemvRow target = warp_row(targets, row_bytes);
     if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
     const uint8_t* quants = target.w;
@@ -166,8 +148,7 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
             dot = gpu_dp4a(wq[6], c.z, dot);
             dot = gpu_dp4a(wq[7], c.w, dot);
             const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);
-            const float sum = T == GgmlType::Q4_0 ? static_cast<float>(dot) - 8.0f * sx.y : static_cast<float>(dot);
-            acc[t] += dw * sx.x * sum;
+            acc[t] = add_block_term<T>(acc[t], dot, dw, sx);
         }
     }
     store_row_sums<NT>(acc, lane, target.y, t0, target.n_out, target.row);
@@ -182,7 +163,7 @@ template <int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q4k_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                             const int8_t* xq, const float* xs) {
     const int lane = threadIdx.x % WARP_SIZE;
-    const GemvRow target = locate_row(targets, row_bytes);
+    const GemvRow target = warp_row(targets, row_bytes);
     if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_x_blocks = k / 32, n_units = k / 64;
     const uint8_t* row_ptr = target.w;
@@ -269,9 +250,12 @@ void launch_float(const WeightView& w, const float* x, int64_t n_tokens, float* 
     });
 }
 
+// From this many tokens on, Q4_0/Q8_0 products run on tensor cores where the device has them.
+constexpr int64_t kMmaMinTokens = 8;
+
 template <GgmlType T>
 void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq, int64_t n_tokens,
-               int warp_size, gpuStream_t s) {
+               GemvDevice device, gpuStream_t s) {
     const int64_t k = ws[0].k;
     GemvTargets targets{};
     targets.n = static_cast<int>(ws.size());
@@ -281,11 +265,17 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
         targets.n_out[i] = ws[i].n_rows;
         targets.row_end[i] = rows += ws[i].n_rows;
     }
+    if constexpr (T != GgmlType::Q4_K) {
+        if (device.tensor_cores && n_tokens >= kMmaMinTokens) {
+            for (int i = 0; i < targets.n; ++i) targets.y[i] = ys[i];
+            return launch_gemv_mma<T>(targets, ws[0].row_bytes, k, n_tokens, xq.q, xq.scales, s);
+        }
+    }
     launch_token_groups(n_tokens, [&](auto nt, int64_t t, int64_t n_groups) {
         constexpr int NT = decltype(nt)::value;
         GemvTargets shifted = targets;
         for (int i = 0; i < targets.n; ++i) shifted.y[i] = ys[i] + t * ws[i].n_rows;
-        const dim3 grid(ceil_div(rows, kThreads / warp_size), static_cast<unsigned>(n_groups));
+        const dim3 grid(ceil_div(rows, kThreads / device.warp_size), static_cast<unsigned>(n_groups));
         const int8_t* q = xq.q + t * k;
         const float* scales = xq.scales + t * (k / 16);
         if constexpr (T == GgmlType::Q4_K)
@@ -297,6 +287,11 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
 }
 
 }  // namespace
+
+bool gemv_tensor_cores(const DeviceInfo& info) {
+    if (!gemv_mma_built() || info.vendor != "CUDA" || info.arch.rfind("sm_", 0) != 0) return false;
+    return std::stoi(info.arch.substr(3)) >= 80;
+}
 
 bool gemv_reads_q8(const WeightView& w) {
     const bool type_ok = has_split_layout(w.type) || (w.type == GgmlType::Q4_K && w.k % 256 == 0);
@@ -311,24 +306,25 @@ bool gemv_can_fuse(std::span<const WeightView> ws) {
 }
 
 void launch_gemv_fused(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq,
-                       int64_t n_tokens, int warp_size, StreamHandle stream) {
+                       int64_t n_tokens, GemvDevice device, StreamHandle stream) {
     if (n_tokens == 0) return;
     if (!gemv_can_fuse(ws)) throw_gpu_error("gemv", "weights that cannot share one launch", __FILE__, __LINE__);
     const auto s = static_cast<gpuStream_t>(stream);
     switch (ws[0].type) {
-        case GgmlType::Q4_0: return launch_q8<GgmlType::Q4_0>(ws, ys, xq, n_tokens, warp_size, s);
-        case GgmlType::Q8_0: return launch_q8<GgmlType::Q8_0>(ws, ys, xq, n_tokens, warp_size, s);
-        default: return launch_q8<GgmlType::Q4_K>(ws, ys, xq, n_tokens, warp_size, s);
+        case GgmlType::Q4_0: return launch_q8<GgmlType::Q4_0>(ws, ys, xq, n_tokens, device, s);
+        case GgmlType::Q8_0: return launch_q8<GgmlType::Q8_0>(ws, ys, xq, n_tokens, device, s);
+        default: return launch_q8<GgmlType::Q4_K>(ws, ys, xq, n_tokens, device, s);
     }
 }
 
 void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,
-                 int warp_size, StreamHandle stream) {
+                 GemvDevice device, StreamHandle stream) {
+    const int warp_size = device.warp_size;
     if (n_tokens == 0 || w.n_rows == 0) return;
     const auto s = static_cast<gpuStream_t>(stream);
     if (gemv_reads_q8(w)) {
         if (xq == nullptr) throw_gpu_error("gemv", "int8 activations missing for a Q4_0/Q8_0 weight", __FILE__, __LINE__);
-        return launch_gemv_fused(std::span(&w, 1), std::span(&y, 1), *xq, n_tokens, warp_size, stream);
+        return launch_gemv_fused(std::span(&w, 1), std::span(&y, 1), *xq, n_tokens, device, stream);
     }
     const bool x_aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
     const bool vec_ok = w.k % 8 == 0 && w.row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0 && x_aligned;

@@ -9,8 +9,10 @@
 //   w: [k, n_out] any weight type (weight_types.h) device
 //   x: [k, n_tokens] f32 device; xq: the same x from launch_quantize_q8 (needed when
 //   gemv_reads_q8(w), else unused and may be null); y: [n_out, n_tokens] f32 device
-// warp_size: the device's (DeviceInfo::warp_size): rows per block = 128 / warp_size.
-// Each y element depends only on its own x column (batch invariance).
+// device: the warp size (rows per block = 128 / warp_size) and whether many-token Q4_0/Q8_0
+// products may run on tensor cores (gemv_mma.cuh: the same bits, faster from 8 tokens on).
+// Each y element depends only on its own x column and is the same whatever the launch's token
+// count (batch invariance).
 #include "backend/gpu/device.h"
 #include "backend/gpu/quantize_q8.cuh"
 #include "backend/gpu/weight_types.h"
@@ -19,14 +21,21 @@
 
 namespace rocmforge::backend::gpu {
 
+struct GemvDevice {
+    int warp_size = 32;         // DeviceInfo::warp_size
+    bool tensor_cores = false;  // NVIDIA sm_80+ in a CUDA build (gemv_tensor_cores)
+};
+// Whether `info` can run the tensor-core decode kernel: a CUDA build on sm_80 or newer.
+bool gemv_tensor_cores(const DeviceInfo& info);
+
 bool gemv_reads_q8(const WeightView& w);
 // Whether ws (1 to 4 matrices) can be multiplied in one launch: all read int8 activations, one
 // type, one k. launch_gemv_fused then computes ys[i] = ws[i] · x for each (same contract as
 // launch_gemv; each row's result is the same as alone).
 bool gemv_can_fuse(std::span<const WeightView> ws);
 void launch_gemv_fused(std::span<const WeightView> ws, std::span<float* const> ys, const Q8Activations& xq,
-                       int64_t n_tokens, int warp_size, StreamHandle stream);
+                       int64_t n_tokens, GemvDevice device, StreamHandle stream);
 void launch_gemv(const WeightView& w, const float* x, const Q8Activations* xq, int64_t n_tokens, float* y,
-                 int warp_size, StreamHandle stream);
+                 GemvDevice device, StreamHandle stream);
 
 }  // namespace rocmforge::backend::gpu

@@ -65,6 +65,9 @@ GpuBackend::GpuBackend(int device_index) {
     graphs_enabled_ = graphs == nullptr || std::string(graphs) != "0";
     const char* prefill = std::getenv("ROCMFORGE_GPU_PREFILL");
     prefill_lo_half_ = prefill != nullptr && std::string(prefill) == "f16x2";
+    const char* decode_mma = std::getenv("ROCMFORGE_GPU_DECODE_MMA");
+    gemv_device_ = GemvDevice{info_.warp_size,
+                              gemv_tensor_cores(info_) && (decode_mma == nullptr || std::string(decode_mma) != "0")};
 }
 
 GpuBackend::~GpuBackend() {
@@ -86,9 +89,10 @@ GpuBackend::~GpuBackend() {
 void GpuBackend::synchronize() { stream_sync(stream_); }
 
 std::string GpuBackend::description() const {
-    return fmt::format("gpu ({}, {}, {} SMs, {:.1f} GiB, {} runtime {}, gemm {})", info_.name, info_.arch,
-                       info_.multiprocessors, static_cast<double>(info_.memory_total) / (1ull << 30), info_.vendor,
-                       info_.runtime_version, gemm_->name());
+    return fmt::format("gpu ({}, {}, {} SMs, {:.1f} GiB, {} runtime {}, gemm {}, batched decode {})", info_.name,
+                       info_.arch, info_.multiprocessors, static_cast<double>(info_.memory_total) / (1ull << 30),
+                       info_.vendor, info_.runtime_version, gemm_->name(),
+                       gemv_device_.tensor_cores ? "mma" : "dp4a");
 }
 
 bool GpuBackend::supports(Op op, GgmlType type) const {
@@ -343,7 +347,7 @@ void GpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
             assert(task.w->ne[0] == k && task.y->ne[0] == task.w->ne[1]);
             float* yr = f32(*task.y) + run.begin * task.w->ne[1];
             if (run.row_class == RowClass::Decode)
-                launch_gemv(view_of(*task.w), xr, wants_q8 ? &xq : nullptr, run.count, yr, info_.warp_size, stream_);
+                launch_gemv(view_of(*task.w), xr, wants_q8 ? &xq : nullptr, run.count, yr, gemv_device_, stream_);
             else
                 gemm_rows(*task.w, yr, run.count);
         }
@@ -359,7 +363,7 @@ bool GpuBackend::fuse_decode_gemv(std::span<const MatmulTask> tasks, const RowRu
         ys.push_back(f32(*task.y) + run.begin * task.w->ne[1]);
     }
     if (!gemv_can_fuse(ws)) return false;
-    launch_gemv_fused(ws, ys, xq, run.count, info_.warp_size, stream_);
+    launch_gemv_fused(ws, ys, xq, run.count, gemv_device_, stream_);
     return true;
 }
 

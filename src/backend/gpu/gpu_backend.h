@@ -11,6 +11,7 @@
 #include "backend/backend.h"
 #include "backend/gpu/device.h"
 #include "backend/gpu/device_batch.h"
+#include "backend/gpu/gemv.cuh"
 #include "backend/gpu/moe_scratch.h"
 #include "backend/gpu/quantize_q8.cuh"
 
@@ -123,6 +124,7 @@ private:
     // Prefill GEMM on the activations rounded to f16 (as llama.cpp's cuBLAS path); with
     // ROCMFORGE_GPU_PREFILL=f16x2 also on the rounding error's f16 (hi + lo, ~22 bits, a second GEMM).
     bool prefill_lo_half_ = false;
+    GemvDevice gemv_device_;  // ROCMFORGE_GPU_DECODE_MMA=0 keeps many-token decode products off tensor cores
     int64_t graph_replays_ = 0;
 
     DeviceInfo info_;

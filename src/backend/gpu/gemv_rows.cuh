@@ -1,0 +1,57 @@
+#pragma once
+// Device helpers shared by the decode kernels over int8 activations (gemv.cu, gemv_mma.cu): the
+// output rows of one launch (up to kMaxGemvTargets matrices of one type and k multiplied by the
+// same x) and the f32 term each 32-element block adds to a row's sum. Both kernels take every row
+// and block through these same functions, so a (row, token) result is bit-identical whichever
+// kernel computed it (batch invariance across batch sizes).
+#include "backend/gpu/common.cuh"
+#include "gguf/ggml_type.h"
+
+#include <cstdint>
+
+namespace rocmforge::backend::gpu {
+
+// Global row r belongs to the first target with r < row_end[target].
+constexpr int kMaxGemvTargets = 4;
+struct GemvTargets {
+    const uint8_t* w[kMaxGemvTargets];
+    float* y[kMaxGemvTargets];  // [n_out, n_tokens] each, already offset to the launch's first token
+    int64_t n_out[kMaxGemvTargets];
+    int64_t row_end[kMaxGemvTargets];  // cumulative rows
+    int n;
+};
+
+// One output row of the launch: its weight row, output and row index; valid = false past the
+// last target.
+struct GemvRow {
+    const uint8_t* w;  // the row's bytes
+    float* y;
+    int64_t n_out, row;
+    bool valid;
+};
+// (The targets are scanned with constant indices: a dynamic index into the kernel parameter
+// would copy it to local memory.)
+__device__ __forceinline__ GemvRow locate_row(const GemvTargets& targets, int64_t global, size_t row_bytes) {
+    GemvRow r{nullptr, nullptr, 0, 0, false};
+    int64_t begin = 0;
+#pragma unroll
+    for (int i = 0; i < kMaxGemvTargets; ++i) {
+        if (i < targets.n && !r.valid && global < targets.row_end[i]) {
+            r = GemvRow{targets.w[i] + (global - begin) * row_bytes, targets.y[i], targets.n_out[i], global - begin, true};
+        }
+        if (i < targets.n) begin = targets.row_end[i];
+    }
+    return r;
+}
+
+// acc + the block's term, for a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale dw
+// against an int8 activation block {d_x, Σ q_x} = sx: dot = Σ c_w q_x (integer, exact), then
+//   Q8_0: d_w * d_x * dot;   Q4_0: d_w * d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes).
+// Explicit roundings (no contraction left to the compiler): every kernel rounds alike.
+template <gguf::GgmlType T>
+__device__ __forceinline__ float add_block_term(float acc, int dot, float dw, float2 sx) {
+    const float sum = T == gguf::GgmlType::Q4_0 ? __fmaf_rn(-8.0f, sx.y, __int2float_rn(dot)) : __int2float_rn(dot);
+    return __fmaf_rn(__fmul_rn(dw, sx.x), sum, acc);
+}
+
+}  // namespace rocmforge::backend::gpu
