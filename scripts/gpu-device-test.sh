@@ -14,7 +14,8 @@
 # WITH_CPU_CHECKS=1 (release build present), it also runs the SIMD unit tests on the device's CPU
 # and scripts/hf_random_model_check.py on the CPU (GPU_HF_CHECK=0 skips the latter). GPU_BENCH=0 stops
 # after the tests and checks. GPU_BENCH_DP4A=1 repeats the batched decode bench with
-# ROCMFORGE_GPU_DECODE_MMA=0; GPU_NCU_BATCH=B profiles decode steps of B sequences per kernel.
+# ROCMFORGE_GPU_DECODE_MMA=0; GPU_NCU_BATCH=B profiles decode steps of B sequences per kernel
+# (GPU_NCU_KERNELS: a kernel-name regex, GPU_NCU_SKIP: launches skipped first, default 1500).
 set -euo pipefail
 
 case "${1:-}" in
