@@ -1,6 +1,5 @@
 #include "backend/gpu/gemv_mma.cuh"
 
-
 // Reproducing the GEMV's order. The GEMV (gemv_q8_kernel) gives lane l of a warp the blocks
 // b ≡ l (mod 32) of a row, adds their terms in increasing b into one f32 per lane (a "residue
 // chain"), then warp_sum adds the 32 lanes by xor-butterfly: lane 0 ends with the binary tree
