@@ -181,6 +181,10 @@ TEST(ChatTemplate, RunawayTemplatesAreBoundedErrors) {
         {"output", "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "string over"},
         {"replace", "{{ ('x' * 1000000) | replace('x', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') }}", "16 MiB"},
         {"total bytes", "{% for i in range(100000) %}{% set s = 'x' * 10000 %}{% endfor %}", "in all"},
+        // A namespace stored inside itself (found by the fuzzer: printing it recursed without end).
+        {"self-containing namespace", "{% set ns = namespace(a=1) %}{% set ns.a = (ns, 1) %}{{ ns }}", "itself"},
+        {"self-containing namespace through a list", "{% set ns = namespace(a=[]) %}{% set ns.a = [[1], {'k': [ns]}] %}",
+         "itself"},
     };
     // Each case must end in the bound's error: a runaway template that slipped past the bounds
     // would hang here until ctest's timeout (no wall-clock assertion: sanitizer builds are slow).
@@ -196,6 +200,37 @@ TEST(ChatTemplate, RunawayTemplatesAreBoundedErrors) {
     EXPECT_EQ(render_chat_template("{% for a in range(100) %}{% for b in range(100) %}{% endfor %}{% endfor %}ok",
                                    ChatTemplateInputs{}),
               "ok");
+}
+
+// Values nested without bound would make printing, comparing or freeing them recurse until the
+// stack overflows: every way to nest deeply is a bounded error (value.h, kMaxValueDepth).
+TEST(ChatTemplate, DeepNestingIsABoundedError) {
+    const auto expect_error = [](const std::string& source, const ChatTemplateInputs& inputs, const char* part) {
+        try {
+            render_chat_template(source, inputs);
+            ADD_FAILURE() << "expected an error for " << source.substr(0, 80);
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+        }
+    };
+    // A list wrapped in itself, one level per loop iteration, through a namespace.
+    expect_error("{% set ns = namespace(a=none) %}{% for i in range(100000) %}{% set ns.a = [ns.a] %}{% endfor %}"
+                 "{{ ns.a }}",
+                 ChatTemplateInputs{}, "nested less than 64");
+    // Lists nested in the template text itself.
+    expect_error("{{ " + std::string(100000, '[') + std::string(100000, ']') + " }}", ChatTemplateInputs{},
+                 "nests too deeply");
+    // Input JSON (a request's tools, a message's content) nested past the bound.
+    ChatTemplateInputs deep;
+    nlohmann::ordered_json nested = "x";
+    for (int i = 0; i < 1000; ++i) nested = nlohmann::ordered_json::array({nested});
+    deep.tools = nlohmann::ordered_json::array({nested});
+    expect_error("{{ tools | length }}", deep, "nested deeper than 128");
+    // Within the bounds, nesting still works: a namespace holds a 10-deep list and prints it.
+    EXPECT_EQ(render_chat_template("{% set ns = namespace(a=0) %}{% for i in range(10) %}{% set ns.a = [ns.a] %}"
+                                   "{% endfor %}{{ ns.a }}",
+                                   ChatTemplateInputs{}),
+              "[[[[[[[[[[0]]]]]]]]]]");
 }
 
 }  // namespace

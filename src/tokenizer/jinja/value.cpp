@@ -1,7 +1,10 @@
 #include "tokenizer/jinja/value.h"
 
+#include "tokenizer/jinja/builtins.h"
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace rocmforge::tokenizer::jinja {
@@ -45,7 +48,46 @@ Value::Value(bool b) : kind_(Kind::Bool), bool_(b) {}
 Value::Value(int64_t i) : kind_(Kind::Int), int_(i) {}
 Value::Value(double f) : kind_(Kind::Float), float_(f) {}
 Value::Value(std::string s) : kind_(Kind::String), string_(std::move(s)) {}
-Value::Value(ValueList list) : kind_(Kind::List), list_(std::make_shared<ValueList>(std::move(list))) {}
+namespace {
+
+// 1 + the deepest of `items`; a template error past kMaxValueDepth.
+template <typename Items, typename ValueOf>
+int container_depth(const Items& items, ValueOf value_of) {
+    int deepest = 0;
+    for (const auto& item : items) deepest = std::max(deepest, value_of(item).depth());
+    if (deepest + 1 > kMaxValueDepth)
+        template_error(fmt::format("a list or dict nested deeper than {} levels", kMaxValueDepth));
+    return deepest + 1;
+}
+
+Value from_json_at(const nlohmann::ordered_json& json, int depth) {
+    if (depth > kMaxValueDepth) template_error(fmt::format("input JSON nested deeper than {} levels", kMaxValueDepth));
+    switch (json.type()) {
+        case nlohmann::ordered_json::value_t::null: return Value::none();
+        case nlohmann::ordered_json::value_t::boolean: return Value(json.get<bool>());
+        case nlohmann::ordered_json::value_t::number_integer: return Value(json.get<int64_t>());
+        case nlohmann::ordered_json::value_t::number_unsigned: return Value(static_cast<int64_t>(json.get<uint64_t>()));
+        case nlohmann::ordered_json::value_t::number_float: return Value(json.get<double>());
+        case nlohmann::ordered_json::value_t::string: return Value(json.get<std::string>());
+        case nlohmann::ordered_json::value_t::array: {
+            ValueList list;
+            for (const auto& item : json) list.push_back(from_json_at(item, depth + 1));
+            return Value(std::move(list));
+        }
+        case nlohmann::ordered_json::value_t::object: {
+            ValueDict dict;
+            for (const auto& [key, item] : json.items()) dict.entries.emplace_back(key, from_json_at(item, depth + 1));
+            return Value::dict(std::move(dict));
+        }
+        default: return Value();
+    }
+}
+
+}  // namespace
+
+Value::Value(ValueList list)
+    : kind_(Kind::List), depth_(container_depth(list, [](const Value& v) -> const Value& { return v; })),
+      list_(std::make_shared<ValueList>(std::move(list))) {}
 
 Value Value::tuple(ValueList items) {
     Value v(std::move(items));
@@ -54,10 +96,26 @@ Value Value::tuple(ValueList items) {
 }
 
 Value Value::dict(ValueDict dict) {
+    const auto value_of = [](const auto& entry) -> const Value& { return entry.second; };
+    if (dict.is_namespace)
+        for (const auto& entry : dict.entries) check_namespace_item(entry.second);
     Value v;
     v.kind_ = Kind::Dict;
+    v.depth_ = container_depth(dict.entries, value_of);
     v.dict_ = std::make_shared<ValueDict>(std::move(dict));
     return v;
+}
+
+int Value::depth() const {
+    if (kind_ == Kind::Dict && dict_->is_namespace) return kNamespaceDepth;
+    return kind_ == Kind::List || kind_ == Kind::Dict ? depth_ : 0;
+}
+
+void Value::check_namespace_item(const Value& v) {
+    if (v.depth() >= kNamespaceDepth)
+        template_error(fmt::format("a namespace holds values nested less than {} levels deep, and no namespace "
+                                   "(not itself, not another)",
+                                   kNamespaceDepth));
 }
 
 Value Value::function(Function fn) {
@@ -67,27 +125,7 @@ Value Value::function(Function fn) {
     return v;
 }
 
-Value Value::from_json(const nlohmann::ordered_json& json) {
-    switch (json.type()) {
-        case nlohmann::ordered_json::value_t::null: return none();
-        case nlohmann::ordered_json::value_t::boolean: return Value(json.get<bool>());
-        case nlohmann::ordered_json::value_t::number_integer: return Value(json.get<int64_t>());
-        case nlohmann::ordered_json::value_t::number_unsigned: return Value(static_cast<int64_t>(json.get<uint64_t>()));
-        case nlohmann::ordered_json::value_t::number_float: return Value(json.get<double>());
-        case nlohmann::ordered_json::value_t::string: return Value(json.get<std::string>());
-        case nlohmann::ordered_json::value_t::array: {
-            ValueList list;
-            for (const auto& item : json) list.push_back(from_json(item));
-            return Value(std::move(list));
-        }
-        case nlohmann::ordered_json::value_t::object: {
-            ValueDict dict;
-            for (const auto& [key, item] : json.items()) dict.entries.emplace_back(key, from_json(item));
-            return Value::dict(std::move(dict));
-        }
-        default: return Value();
-    }
-}
+Value Value::from_json(const nlohmann::ordered_json& json) { return from_json_at(json, 0); }
 
 bool Value::truthy() const {
     switch (kind_) {

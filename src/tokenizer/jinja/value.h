@@ -36,6 +36,15 @@ struct CallArgs {
 
 using Function = std::function<Value(const CallArgs&)>;
 
+// Nesting bounds. Every list, tuple and dict records its depth (1 + its deepest item's; scalars
+// are 0) when built and may not exceed kMaxValueDepth; a namespace, the one container a template
+// can change after building it, counts as kNamespaceDepth wherever it is stored and holds only
+// values of depth < kNamespaceDepth. So a namespace never holds a namespace (in particular not
+// itself: no cycles), and every value's real depth stays within kMaxValueDepth: printing,
+// comparing, serializing and freeing values recurse at most that deep.
+constexpr int kMaxValueDepth = 128;
+constexpr int kNamespaceDepth = 64;
+
 class Value {
 public:
     enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Function };
@@ -54,6 +63,7 @@ public:
     static Value tuple(ValueList items);
     static Value dict(ValueDict dict = {});
     static Value function(Function fn);
+    // Throws a template error for JSON nested deeper than kMaxValueDepth.
     static Value from_json(const nlohmann::ordered_json& json);
 
     Kind kind() const { return kind_; }
@@ -77,6 +87,11 @@ public:
     ValueDict& dict_ref() const { return *dict_; }
     const Function& function_ref() const { return *function_; }
 
+    // Nesting depth (see kMaxValueDepth): 0 for scalars.
+    int depth() const;
+    // Throws a template error unless `v` may be stored in a namespace (depth < kNamespaceDepth).
+    static void check_namespace_item(const Value& v);
+
     // Python truthiness.
     bool truthy() const;
     // Python str(): None → "None", True → "True", lists/dicts as their repr; undefined → "".
@@ -93,6 +108,7 @@ private:
     Kind kind_ = Kind::Undefined;
     bool bool_ = false;
     bool tuple_ = false;
+    int depth_ = 0;  // lists and dicts: as built (namespaces report kNamespaceDepth)
     int64_t int_ = 0;
     double float_ = 0.0;
     std::string string_;
