@@ -55,7 +55,7 @@ PlainWeight make_weight(GgmlType type, int64_t k, int64_t n_rows, std::mt19937& 
 }
 
 std::vector<uint8_t> interleave(const tensor::Tensor& plain) {
-    std::vector<uint8_t> out(tensor::tensor_bytes(plain.dtype, plain.ne));
+    std::vector<uint8_t> out(interleaved_bytes(plain));
     interleave_groups(plain, out.data(), 0, interleaved_group_count(plain));
     copy_tail_rows(plain, out.data());
     return out;
