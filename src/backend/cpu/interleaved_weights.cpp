@@ -15,7 +15,7 @@ bool has_interleaved_layout(GgmlType type) {
     return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K;
 }
 
-bool interleave_at_load(GgmlType type) { return has_interleaved_layout(type) && type != GgmlType::Q4_K; }
+bool interleave_at_load(GgmlType type) { return has_interleaved_layout(type); }
 
 size_t interleaved_group_bytes(GgmlType type, int64_t k) {
     assert(has_interleaved_layout(type));

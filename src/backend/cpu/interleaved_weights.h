@@ -63,8 +63,7 @@ static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(quant::BlockQ6_K));
 // True for the types that have an interleaved layout and kernels (Q4_0, Q8_0, Q4_K, Q6_K).
 bool has_interleaved_layout(gguf::GgmlType type);
 // True for the types the CPU backend repacks at load: those whose 8-row kernel measured faster
-// than the per-row vec_dot (bench/interleaved_gemv_bench). Not Q4_K: its 8-row kernel decodes the
-// 6-bit scales of 8 rows in scalar code and measured slower (6.5 vs 7.4 GB/s on a Zen 3 VM).
+// than the per-row vec_dot (bench/interleaved_gemv_bench): all four.
 bool interleave_at_load(gguf::GgmlType type);
 
 // Bytes of one group (8 rows of k values) of `type`.
