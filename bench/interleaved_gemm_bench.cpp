@@ -1,4 +1,4 @@
-// Prefill GEMM bench: y = W·x for N tokens with W a K x ROWS Q4_0 / Q8_0 / Q6_K matrix, once as plain
+// Prefill GEMM bench: y = W·x for N tokens with W a K x ROWS Q4_0 / Q8_0 / Q4_K / Q6_K matrix, once as plain
 // rows through the f32 GEMM (dequantized weight tiles, matmul_batched) and once repacked through
 // the interleaved integer kernels (interleaved_gemv.h), both via matmul_rows(Prefill),
 // alternating, best of R runs each (1 thread: process CPU time, else wall-clock). Prints G
@@ -41,10 +41,10 @@ void run(GgmlType type, rocmforge::ThreadPool& pool, int64_t n_tokens, int64_t k
         traits.from_float(values.data(), plain_bytes.data() + r * row_bytes, k);
     }
     const auto plain = tensor::make_tensor(type, {k, rows, 1, 1}, plain_bytes.data());
-    std::vector<uint8_t> interleaved_bytes(plain_bytes.size());
-    cpu::interleave_groups(plain, interleaved_bytes.data(), 0, cpu::interleaved_group_count(plain));
-    cpu::copy_tail_rows(plain, interleaved_bytes.data());
-    const auto interleaved = cpu::interleaved_view(plain, interleaved_bytes.data());
+    std::vector<uint8_t> repacked(cpu::interleaved_bytes(plain));
+    cpu::interleave_groups(plain, repacked.data(), 0, cpu::interleaved_group_count(plain));
+    cpu::copy_tail_rows(plain, repacked.data());
+    const auto interleaved = cpu::interleaved_view(plain, repacked.data());
 
     std::vector<float> x(static_cast<size_t>(k * n_tokens));
     for (auto& v : x) v = normal(rng);
@@ -78,6 +78,6 @@ int main(int argc, char** argv) {
     const int64_t rows = argc > 4 ? std::atoll(argv[4]) : 4096;
     const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
     rocmforge::ThreadPool pool(threads);
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q6_K}) run(type, pool, n_tokens, k, rows, repeats);
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) run(type, pool, n_tokens, k, rows, repeats);
     return 0;
 }

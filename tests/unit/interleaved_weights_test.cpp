@@ -3,7 +3,8 @@
 //  - the scalar reference kernel against an independent double-precision dot of the dequantized
 //    plain rows (tolerance 1e-5 of sum |w * a|: only the f32 accumulation differs);
 //  - every SIMD target this CPU supports against the reference, bit for bit, for 1..11 tokens;
-//  - the repacked copy dequantizes to exactly the plain rows (odd row counts, tail rows);
+//  - the repacked copy dequantizes to exactly the plain rows (odd row counts, tail rows), and its
+//    size is the plain rows' (Q4_K: 4 more bytes per row and super-block);
 //  - matmul on an interleaved weight gives each token's row the same bits whether it runs alone or
 //    among other decode tokens, and agrees with matmul_reference; CpuBackend::upload_weight
 //    repacks exactly the types of interleave_at_load.
@@ -55,7 +56,7 @@ PlainWeight make_weight(GgmlType type, int64_t k, int64_t n_rows, std::mt19937& 
 }
 
 std::vector<uint8_t> interleave(const tensor::Tensor& plain) {
-    std::vector<uint8_t> out(tensor::tensor_bytes(plain.dtype, plain.ne));
+    std::vector<uint8_t> out(interleaved_bytes(plain));
     interleave_groups(plain, out.data(), 0, interleaved_group_count(plain));
     copy_tail_rows(plain, out.data());
     return out;
@@ -89,6 +90,20 @@ TEST_P(InterleavedWeights, DequantizedRowsEqualThePlainRows) {
             dequantize_row(w, r, got.data());
             ASSERT_EQ(std::memcmp(expected.data(), got.data(), k * sizeof(float)), 0) << "row " << r << " of " << n_rows;
         }
+    }
+}
+
+// Memory accounting: the same bytes as the plain rows, except Q4_K whose groups store the 16
+// 6-bit scales/mins of a row's super-block as 16 bytes instead of 12 (148 instead of 144 bytes).
+TEST_P(InterleavedWeights, InterleavedBytesAreThePlainBytesExceptQ4_K) {
+    std::mt19937 rng(1);
+    for (int64_t n_rows : {8, 13, 40}) {
+        const int64_t k = blocks(3);
+        const auto plain = make_weight(GetParam(), k, n_rows, rng);
+        const size_t plain_bytes = plain.bytes.size();
+        const size_t expected =
+            GetParam() == GgmlType::Q4_K ? plain_bytes + static_cast<size_t>(n_rows / 8 * 8) * 3 * 4 : plain_bytes;
+        EXPECT_EQ(interleaved_bytes(plain.t), expected) << "rows " << n_rows;
     }
 }
 

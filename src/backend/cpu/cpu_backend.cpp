@@ -80,7 +80,7 @@ tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
     const bool matrix = host.ne[2] == 1 && host.ne[3] == 1 && host.ne[1] >= kInterleavedRows;
     if (!matrix || !interleave_at_load(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
         return host;
-    const size_t bytes = tensor::tensor_bytes(host.dtype, host.ne);
+    const size_t bytes = interleaved_bytes(host);
     void* copy = allocate_huge_page_aligned(bytes);
     interleaved_weights_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
     const int64_t groups = interleaved_group_count(host);

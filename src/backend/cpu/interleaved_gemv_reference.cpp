@@ -2,7 +2,6 @@
 
 #include "backend/cpu/interleaved_weights.h"
 #include "quant/float_bits.h"
-#include "quant/k_quant_layout.h"
 
 #include <cassert>
 #include <cmath>
@@ -40,6 +39,14 @@ void gemv_reference(int64_t k, const Group* groups, int64_t n_groups, const void
     }
 }
 
+// Code (0..15) of element e of row r: pair p = e / 64 of sub-blocks, byte 4c + b = e % 32 of the
+// pair's 32 bytes, low nibble in the pair's first sub-block, high nibble in its second.
+int q4_k_code(const BlockQ4_Kx8& b, int r, int e) {
+    const int p = e / 64, j = e % 32;
+    const uint8_t byte = b.qs[p][j / 4][r][j % 4];
+    return (e % 64) < 32 ? (byte & 0x0F) : (byte >> 4);
+}
+
 void gemv_reference_q4_k(int64_t k, const BlockQ4_Kx8* groups, int64_t n_groups, const void* const* act,
                          int n_tokens, float* const* y) {
     const int64_t nb = k / quant::kQK_K;
@@ -52,16 +59,10 @@ void gemv_reference_q4_k(int64_t k, const BlockQ4_Kx8* groups, int64_t n_groups,
                 for (int64_t i = 0; i < nb; ++i) {
                     int32_t isum = 0, msum = 0;
                     for (int s = 0; s < 8; ++s) {
-                        int sc = 0, m = 0;
-                        quant::layout::k4_scale_min(blocks[i].scales[r], s, &sc, &m);
-                        // Sub-block s: elements 32s..32s+31; nibble (s odd: high) of qs[32 * (s / 2) + j].
                         int32_t dot = 0;
-                        for (int j = 0; j < 32; ++j) {
-                            const uint8_t byte = blocks[i].qs[r][32 * (s / 2) + j];
-                            dot += ((s % 2 == 0) ? (byte & 0x0F) : (byte >> 4)) * a[i].qs[32 * s + j];
-                        }
-                        isum += sc * dot;
-                        msum += m * (a[i].bsums[2 * s] + a[i].bsums[2 * s + 1]);
+                        for (int j = 0; j < 32; ++j) dot += q4_k_code(blocks[i], r, 32 * s + j) * a[i].qs[32 * s + j];
+                        isum += blocks[i].scales[s][r] * dot;
+                        msum += blocks[i].mins[s / 2][r][s % 2] * (a[i].bsums[2 * s] + a[i].bsums[2 * s + 1]);
                     }
                     acc = std::fma(static_cast<float>(isum), quant::half_to_float(blocks[i].d[r]) * a[i].d, acc);
                     macc = std::fma(static_cast<float>(msum), quant::half_to_float(blocks[i].dmin[r]) * a[i].d, macc);

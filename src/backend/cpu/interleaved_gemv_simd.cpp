@@ -1,7 +1,7 @@
 // SIMD kernels of interleaved_gemv.h, compiled once per Highway target (foreach_target) and chosen
 // at run time (HWY_DYNAMIC_DISPATCH). x86 targets with 256-bit integer ops (AVX2, AVX3, AVX3_DL)
-// get the register-tiled, cache-blocked kernels below (AVX3_DL: vpdpbusd for the Q4_0 / Q8_0 byte
-// dot products); the others run the scalar reference. Both give the reference's results bit for
+// get the register-tiled, cache-blocked kernels below (AVX3_DL: vpdpbusd for the Q4_0 / Q8_0 / Q4_K
+// byte dot products); the others run the scalar reference. Both give the reference's results bit for
 // bit (see interleaved_gemv.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backend/cpu/interleaved_gemv_simd.cpp"
@@ -213,56 +213,114 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
                 });
 }
 
-// Q4_K: per row and super-block, the 8 sub-block dots scaled by their 6-bit scales (madd with the
-// scale as the int16 multiplier), and the mins term from the activations' 16-element sums.
+// Per token and Q8_K super-block i, computed once per call: the sums of the activations of
+// sub-blocks 2p and 2p + 1 (bsums[4p] + bsums[4p + 1], bsums[4p + 2] + bsums[4p + 3]) as the low
+// and high int16 of one int32, index (t * nb + i) * 4 + p. |sum| <= 32 * 127 fits int16.
+void PrepareMinPairSums(int64_t nb, const quant::BlockQ8_K* const* a, int n_tokens, std::vector<int32_t>& pairs) {
+    pairs.resize(static_cast<size_t>(n_tokens * nb * 4));
+    for (int t = 0; t < n_tokens; ++t)
+        for (int64_t i = 0; i < nb; ++i)
+            for (int p = 0; p < 4; ++p) {
+                const int16_t* bs = a[t][i].bsums + 4 * p;
+                const auto low = static_cast<uint16_t>(bs[0] + bs[1]);
+                const auto high = static_cast<uint16_t>(bs[2] + bs[3]);
+                pairs[(t * nb + i) * 4 + p] = static_cast<int32_t>(static_cast<uint32_t>(low) | (uint32_t{high} << 16));
+            }
+}
+
+// One group (8 rows) x NT tokens of Q4_K. Each 32-byte weight load (4 codes of 8 rows in the two
+// sub-blocks of pair p, low and high nibbles) serves all NT tokens. Per token and sub-block the
+// byte dots of 32 elements go into one register: AVX2 adds the maddubs results in int16
+// (|sum| <= 16 * 15 * 127 < 32768, exact) and madds them with the scale in both int16 halves of the
+// row's lane; AVX3_DL adds them with vpdpbusd in int32 and multiplies by the scale (mullo).
+// The mins term: madd of the rows' (m_2p, m_2p+1) int16 pairs with the token's pair sums.
+// min_pairs: this tile's first token in PrepareMinPairSums's array.
 template <int NT>
-void GemvQ4_Kx8Tokens(int64_t k, const BlockQ4_Kx8* groups, int64_t n_groups, const quant::BlockQ8_K* const* a,
-                      float* const* y) {
-    const int64_t nb = k / quant::kQK_K;
+HWY_INLINE void TileQ4_K(int64_t nb, const BlockQ4_Kx8* b, const quant::BlockQ8_K* const* a,
+                         const int32_t* min_pairs, float* const* y) {
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
-    for (int64_t g = 0; g < n_groups; ++g) {
-        const BlockQ4_Kx8* b = groups + g * nb;
-        __m256 acc[NT], macc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = macc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            PrefetchAhead(b + i, sizeof(BlockQ4_Kx8));
-            const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
-            const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].dmin)));
-            int sc[8][8], mn[8][8];
-            for (int r = 0; r < 8; ++r)
-                for (int sb = 0; sb < 8; ++sb) quant::layout::k4_scale_min(b[i].scales[r], sb, &sc[r][sb], &mn[r][sb]);
-            for (int t = 0; t < NT; ++t) {
-                const quant::BlockQ8_K& at = a[t][i];
-                int32_t pair_sums[8];
-                for (int sb = 0; sb < 8; ++sb) pair_sums[sb] = at.bsums[2 * sb] + at.bsums[2 * sb + 1];
-                __m256i s[8];
-                HWY_ALIGN int32_t msum[8];
-                for (int r = 0; r < 8; ++r) {
-                    __m256i sumi = _mm256_setzero_si256();
-                    for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles sub-block 2c, high 2c + 1
-                        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[r] + 32 * c));
-                        const __m256i lo = _mm256_and_si256(q, low_mask);
-                        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
-                        const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.qs + 64 * c));
-                        const __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.qs + 64 * c + 32));
-                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo),
-                                                                        _mm256_set1_epi16(static_cast<int16_t>(sc[r][2 * c]))));
-                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi),
-                                                                        _mm256_set1_epi16(static_cast<int16_t>(sc[r][2 * c + 1]))));
-                    }
-                    s[r] = sumi;
-                    int32_t m = 0;
-                    for (int sb = 0; sb < 8; ++sb) m += mn[r][sb] * pair_sums[sb];
-                    msum[r] = m;
+    __m256 acc[NT], macc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = macc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        PrefetchAhead(b + i, sizeof(BlockQ4_Kx8));
+        // Scale of sub-block s, row r in lane r (AVX2: in both int16 halves of the lane).
+        __m256i sc[8];
+        for (int s = 0; s < 8; ++s) {
+            const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].scales[s])));
+#if HWY_TARGET == HWY_AVX3_DL
+            sc[s] = v;
+#else
+            sc[s] = _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+#endif
+        }
+        __m256i isum[NT];
+        for (auto& v : isum) v = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+            __m256i lo_sum[NT], hi_sum[NT];
+            for (int t = 0; t < NT; ++t) lo_sum[t] = hi_sum[t] = _mm256_setzero_si256();
+            for (int c = 0; c < 8; ++c) {
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs[p][c]));
+                const __m256i lo = _mm256_and_si256(v, low_mask);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_mask);
+                for (int t = 0; t < NT; ++t) {
+                    const __m256i a_lo = Broadcast4(a[t][i].qs + 64 * p + 4 * c);
+                    const __m256i a_hi = Broadcast4(a[t][i].qs + 64 * p + 32 + 4 * c);
+#if HWY_TARGET == HWY_AVX3_DL
+                    lo_sum[t] = _mm256_dpbusd_epi32(lo_sum[t], lo, a_lo);
+                    hi_sum[t] = _mm256_dpbusd_epi32(hi_sum[t], hi, a_hi);
+#else
+                    lo_sum[t] = _mm256_add_epi16(lo_sum[t], _mm256_maddubs_epi16(lo, a_lo));
+                    hi_sum[t] = _mm256_add_epi16(hi_sum[t], _mm256_maddubs_epi16(hi, a_hi));
+#endif
+                    KeepInRegister(lo_sum[t]);
+                    KeepInRegister(hi_sum[t]);
                 }
-                const __m256 da = _mm256_set1_ps(at.d);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(SumLanesOf8(s)), _mm256_mul_ps(d, da), acc[t]);
-                macc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(msum))),
-                                          _mm256_mul_ps(dmin, da), macc[t]);
+            }
+            for (int t = 0; t < NT; ++t) {
+#if HWY_TARGET == HWY_AVX3_DL
+                const __m256i scaled = _mm256_add_epi32(_mm256_mullo_epi32(lo_sum[t], sc[2 * p]),
+                                                        _mm256_mullo_epi32(hi_sum[t], sc[2 * p + 1]));
+#else
+                const __m256i scaled = _mm256_add_epi32(_mm256_madd_epi16(lo_sum[t], sc[2 * p]),
+                                                        _mm256_madd_epi16(hi_sum[t], sc[2 * p + 1]));
+#endif
+                isum[t] = _mm256_add_epi32(isum[t], scaled);
             }
         }
-        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t] + g * kInterleavedRows, _mm256_sub_ps(acc[t], macc[t]));
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].dmin)));
+        for (int t = 0; t < NT; ++t) {
+            __m256i msum = _mm256_setzero_si256();
+            for (int p = 0; p < 4; ++p) {
+                const __m256i mins = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].mins[p])));
+                msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, _mm256_set1_epi32(min_pairs[(t * nb + i) * 4 + p])));
+            }
+            const __m256 da = _mm256_set1_ps(a[t][i].d);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(d, da), acc[t]);
+            macc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, da), macc[t]);
+        }
     }
+    for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t], _mm256_sub_ps(acc[t], macc[t]));
+}
+
+void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
+    const int64_t nb = k / quant::kQK_K;
+    const auto* g_base = static_cast<const BlockQ4_Kx8*>(groups);
+    const auto* const* a = reinterpret_cast<const quant::BlockQ8_K* const*>(act);
+    thread_local std::vector<int32_t> min_pairs;
+    PrepareMinPairSums(nb, a, n_tokens, min_pairs);
+    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
+                [&](int nt, int64_t g, int t0, float* const* out) {
+                    const BlockQ4_Kx8* b = g_base + g * nb;
+                    const quant::BlockQ8_K* const* at = a + t0;
+                    const int32_t* pairs = min_pairs.data() + t0 * nb * 4;
+                    switch (nt) {
+                        case 1: return TileQ4_K<1>(nb, b, at, pairs, out);
+                        case 2: return TileQ4_K<2>(nb, b, at, pairs, out);
+                        case 3: return TileQ4_K<3>(nb, b, at, pairs, out);
+                        default: return TileQ4_K<4>(nb, b, at, pairs, out);
+                    }
+                });
 }
 
 // Q6_K: codes rebuilt from ql (low 4 bits) and qh (high 2 bits) as in the Q6_K layout, multiplied
@@ -342,12 +400,6 @@ void GemmK(int64_t k, const void* groups, int64_t n_groups, const void* const* a
                 });
 }
 template <int NT>
-struct Q4_KKernel {
-    static void Run(int64_t k, const BlockQ4_Kx8* g, int64_t n, const quant::BlockQ8_K* const* a, float* const* y) {
-        GemvQ4_Kx8Tokens<NT>(k, g, n, a, y);
-    }
-};
-template <int NT>
 struct Q6_KKernel {
     static void Run(int64_t k, const BlockQ6_Kx8* g, int64_t n, const quant::BlockQ8_K* const* a, float* const* y) {
         GemvQ6_Kx8Tokens<NT>(k, g, n, a, y);
@@ -361,7 +413,7 @@ void GemvQ8_0x8(int64_t k, const void* groups, int64_t n_groups, const void* con
     GemmQx_0<BlockQ8_0x8, false>(k, groups, n_groups, act, n_tokens, y);
 }
 void GemvQ4_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
-    GemmK<BlockQ4_Kx8, quant::BlockQ8_K, Q4_KKernel>(k, groups, n_groups, act, n_tokens, y);
+    GemmQ4_K(k, groups, n_groups, act, n_tokens, y);
 }
 void GemvQ6_Kx8(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
     GemmK<BlockQ6_Kx8, quant::BlockQ8_K, Q6_KKernel>(k, groups, n_groups, act, n_tokens, y);

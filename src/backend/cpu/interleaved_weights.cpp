@@ -1,5 +1,6 @@
 #include "backend/cpu/interleaved_weights.h"
 
+#include "quant/k_quant_layout.h"
 #include "quant/quant_traits.h"
 
 #include <cassert>
@@ -14,14 +15,21 @@ bool has_interleaved_layout(GgmlType type) {
     return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K;
 }
 
-bool interleave_at_load(GgmlType type) { return has_interleaved_layout(type) && type != GgmlType::Q4_K; }
+bool interleave_at_load(GgmlType type) { return has_interleaved_layout(type); }
 
 size_t interleaved_group_bytes(GgmlType type, int64_t k) {
     assert(has_interleaved_layout(type));
+    if (type == GgmlType::Q4_K) return static_cast<size_t>(k / quant::kQK_K) * sizeof(BlockQ4_Kx8);
     return kInterleavedRows * quant::row_size(quant::quant_traits(type), k);
 }
 
 int64_t interleaved_group_count(const tensor::Tensor& w) { return w.ne[1] / kInterleavedRows; }
+
+size_t interleaved_bytes(const tensor::Tensor& src) {
+    const int64_t groups = interleaved_group_count(src);
+    return static_cast<size_t>(groups) * interleaved_group_bytes(src.dtype, src.ne[0]) +
+           static_cast<size_t>(src.ne[1] - groups * kInterleavedRows) * src.row_bytes();
+}
 
 namespace {
 
@@ -37,8 +45,14 @@ void put_row(const quant::BlockQ8_0& plain, int r, BlockQ8_0x8& group) {
 void put_row(const quant::BlockQ4_K& plain, int r, BlockQ4_Kx8& group) {
     group.d[r] = plain.d;
     group.dmin[r] = plain.dmin;
-    std::memcpy(group.scales[r], plain.scales, sizeof(plain.scales));
-    std::memcpy(group.qs[r], plain.qs, sizeof(plain.qs));
+    for (int s = 0; s < 8; ++s) {
+        int sc = 0, m = 0;
+        quant::layout::k4_scale_min(plain.scales, s, &sc, &m);
+        group.scales[s][r] = static_cast<uint8_t>(sc);
+        group.mins[s / 2][r][s % 2] = static_cast<uint8_t>(m);
+    }
+    for (int p = 0; p < 4; ++p)
+        for (int c = 0; c < 8; ++c) std::memcpy(group.qs[p][c][r], plain.qs + 32 * p + 4 * c, 4);
 }
 void put_row(const quant::BlockQ6_K& plain, int r, BlockQ6_Kx8& group) {
     group.d[r] = plain.d;
@@ -57,8 +71,14 @@ void get_row(const BlockQ8_0x8& group, int r, quant::BlockQ8_0& plain) {
 void get_row(const BlockQ4_Kx8& group, int r, quant::BlockQ4_K& plain) {
     plain.d = group.d[r];
     plain.dmin = group.dmin[r];
-    std::memcpy(plain.scales, group.scales[r], sizeof(plain.scales));
-    std::memcpy(plain.qs, group.qs[r], sizeof(plain.qs));
+    int sc[8], m[8];
+    for (int s = 0; s < 8; ++s) {
+        sc[s] = group.scales[s][r];
+        m[s] = group.mins[s / 2][r][s % 2];
+    }
+    quant::layout::k4_pack_scale_min(sc, m, plain.scales);
+    for (int p = 0; p < 4; ++p)
+        for (int c = 0; c < 8; ++c) std::memcpy(plain.qs + 32 * p + 4 * c, group.qs[p][c][r], 4);
 }
 
 void get_row(const BlockQ6_Kx8& group, int r, quant::BlockQ6_K& plain) {

@@ -20,7 +20,7 @@ void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y,
 
 // The kernel family of `row_class` whatever n_tokens: Decode → row-by-row kernels (quantized
 // weights: integer dot products on activations rounded to the type's vec_dot_type); Prefill →
-// batched f32 GEMM on dequantized weight tiles, except for interleaved weights (Q4_0, Q8_0, Q6_K
+// batched f32 GEMM on dequantized weight tiles, except for interleaved weights (Q4_0, Q8_0, Q4_K, Q6_K
 // repacked at load), which use the same integer kernels as Decode, so both classes give the same
 // bits there. Each y element depends only on its x row and the class.
 void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
