@@ -185,6 +185,8 @@ TEST(ChatTemplate, RunawayTemplatesAreBoundedErrors) {
         {"self-containing namespace", "{% set ns = namespace(a=1) %}{% set ns.a = (ns, 1) %}{{ ns }}", "itself"},
         {"self-containing namespace through a list", "{% set ns = namespace(a=[]) %}{% set ns.a = [[1], {'k': [ns]}] %}",
          "itself"},
+        {"namespace built from a dict holding a namespace",
+         "{% set ns = namespace(a=1) %}{% set ns2 = namespace({'b': ns}) %}", "itself"},
     };
     // Each case must end in the bound's error: a runaway template that slipped past the bounds
     // would hang here until ctest's timeout (no wall-clock assertion: sanitizer builds are slow).

@@ -677,8 +677,9 @@ void add_global_functions(ValueDict& globals) {
     }));
     globals.set("namespace", Value::function([](const CallArgs& a) {
         ValueDict ns;
-        ns.is_namespace = true;
-        if (!a.positional.empty() && a.positional[0].is_dict()) ns.entries = a.positional[0].dict_ref().entries;
+        ns.is_namespace = true;  // set() keeps what a namespace may hold (value.h)
+        if (!a.positional.empty() && a.positional[0].is_dict())
+            for (const auto& [k, v] : a.positional[0].dict_ref().entries) ns.set(k, v);
         for (const auto& [k, v] : a.keyword) ns.set(k, v);
         return Value::dict(std::move(ns));
     }));

@@ -140,7 +140,6 @@ Interpreter::Flow Interpreter::exec(const Stmt& stmt, std::string& out) {
                 if (!object.is_dict() || !object.dict_ref().is_namespace) {
                     error_at(stmt.line, fmt::format("cannot assign attribute on non-namespace object '{}'", stmt.target_object));
                 }
-                Value::check_namespace_item(value);
                 object.dict_ref().set(stmt.target_attr, std::move(value));
             } else {
                 assign(stmt.targets, value, stmt.line);

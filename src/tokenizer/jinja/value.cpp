@@ -24,6 +24,7 @@ Value* ValueDict::find(std::string_view key) {
 }
 
 void ValueDict::set(const std::string& key, Value value) {
+    if (is_namespace) Value::check_namespace_item(value);
     if (Value* existing = find(key)) {
         *existing = std::move(value);
     } else {
@@ -97,8 +98,6 @@ Value Value::tuple(ValueList items) {
 
 Value Value::dict(ValueDict dict) {
     const auto value_of = [](const auto& entry) -> const Value& { return entry.second; };
-    if (dict.is_namespace)
-        for (const auto& entry : dict.entries) check_namespace_item(entry.second);
     Value v;
     v.kind_ = Kind::Dict;
     v.depth_ = container_depth(dict.entries, value_of);

@@ -19,6 +19,7 @@ using ValueList = std::vector<Value>;
 struct ValueDict {
     std::vector<std::pair<std::string, Value>> entries;
     bool is_namespace = false;  // namespace(): attributes may be assigned with {% set ns.x = ... %}
+    // (a namespace's set() refuses values of depth >= kNamespaceDepth: Value::check_namespace_item)
 
     const Value* find(std::string_view key) const;
     Value* find(std::string_view key);
