@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -312,14 +313,21 @@ TEST(GpuOps, MatmulSharedInputFusedDecode) {
     }
 }
 
-// A decode product of many tokens (the tensor-core kernel from 8 tokens on, on NVIDIA sm_80+; the
-// dp4a GEMV's token groups of 8/4/2/1 elsewhere) gives every token exactly the bits of that
-// token's product alone, for fused targets whose rows straddle the kernels' row tiles (70 + 33 +
-// 129 rows), k of fewer blocks than one per lane (256: 8 blocks), a round of 32 blocks and some
-// (2304: 72), several rounds (4352: 136); all 16-byte rows, so the int8 kernels; and stays within
-// the int8 reference.
-TEST(GpuOps, MatmulDecodeManyTokensBitIdenticalToOneAtATime) {
-    ROCMFORGE_REQUIRE_GPU(gpu);
+// A decode product of many tokens (on NVIDIA sm_80+ the tensor-core kernel from 8 tokens on, in
+// each of its tile shapes, against the dp4a GEMV of one token; with ROCMFORGE_GPU_DECODE_MMA=0
+// and elsewhere the dp4a GEMV's token groups of 8/4/2/1) gives every token exactly the bits of
+// that token's product alone, for fused targets whose rows straddle the kernels' row tiles (70 +
+// 33 + 129 rows), k of fewer blocks than leaves (256: 8 blocks), a round of 32 blocks and some
+// (2304: 72, odd leaf lengths), several rounds (4352: 136); all 16-byte rows, so the int8
+// kernels; and stays within the int8 reference.
+class GpuDecodeKernels : public ::testing::TestWithParam<bool> {};
+
+TEST_P(GpuDecodeKernels, MatmulDecodeManyTokensBitIdenticalToOneAtATime) {
+    if (!GetParam()) setenv("ROCMFORGE_GPU_DECODE_MMA", "0", 1);  // read when the backend is made
+    std::string skip_reason;
+    const auto gpu = engine::make_gpu_backend(&skip_reason);
+    unsetenv("ROCMFORGE_GPU_DECODE_MMA");
+    if (gpu == nullptr) GTEST_SKIP() << "skipped: no GPU (" << skip_reason << ")";
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     const int64_t n_outs[] = {70, 33, 129};
@@ -341,7 +349,7 @@ TEST(GpuOps, MatmulDecodeManyTokensBitIdenticalToOneAtATime) {
                 for (const auto& y : ys) out.push_back(to_host(*gpu, y));
                 return out;
             };
-            for (const int64_t n_tokens : {int64_t{8}, int64_t{13}, int64_t{40}, int64_t{77}}) {
+            for (const int64_t n_tokens : {int64_t{3}, int64_t{8}, int64_t{13}, int64_t{24}, int64_t{40}, int64_t{77}}) {
                 const auto x = random_vector(rng, static_cast<size_t>(k * n_tokens));
                 const auto together = product(x, n_tokens);
                 for (size_t i = 0; i < 3; ++i) {
@@ -366,6 +374,8 @@ TEST(GpuOps, MatmulDecodeManyTokensBitIdenticalToOneAtATime) {
             }
         }
 }
+INSTANTIATE_TEST_SUITE_P(GpuOps, GpuDecodeKernels, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "TensorCoresWhereBuilt" : "Dp4aGemv"; });
 
 // The fused residual add + norm against the CPU's add then rms_norm (rows in registers and, at
 // 9216, the strided path; y aliasing delta as in the forward pass), and the int8 copy the norm and

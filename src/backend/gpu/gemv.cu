@@ -97,17 +97,19 @@ __device__ __forceinline__ GemvRow warp_row(const GemvTargets& targets, size_t r
     return locate_row(targets, global, row_bytes);
 }
 
-// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh):
-// one warp per row, one 32-element block per lane and step (lane l takes blocks l, l + 32, ...),
-// quants read with 16-byte loads (contiguous across the warp), integer dot products (dp4a), each
-// block's term added by add_block_term (gemv_rows.cuh), then warp_sum. gemv_mma.cu reproduces
-// exactly this order.
+// Split-layout Q4_0 / Q8_0 rows (weight_layout.h) against int8 activations (quantize_q8.cuh), in
+// the leaf order of gemv_rows.cuh: one warp per row, one 32-element block per lane and step (lane
+// l takes blocks l, l + WARP_SIZE, ...: 16-byte loads, contiguous across the warp), integer dot
+// products (dp4a); leaf j's blocks of a step sit in lanes 2j, 2j + 1 (and on wave64 2j + 32,
+// 2j + 33), whose terms the leaf's lanes add to its chain in that order (each keeps the same
+// chain); the leaves then meet in a butterfly, adjacent first.
 // PRECOND: blockDim.x == kThreads; rows 16-byte aligned; gridDim.y * NT tokens from xq, y.
 template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                            const int8_t* xq, const float* xs) {
     constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
-    const int lane = threadIdx.x % WARP_SIZE;
+    constexpr int kLanesPerLeaf = WARP_SIZE / kGemvLeaves;
+    const int lane = threadIdx.x % WARP_SIZE, leaf = lane / 2 % kGemvLeaves;
     const GemvRow target = warp_row(targets, row_bytes);
     if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
@@ -116,8 +118,11 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
     xq += t0 * k;
     xs += t0 * n_blocks * 2;
     float acc[NT] = {};
+    // Every lane runs every step (the shuffles need the whole warp); a block past the row's end is
+    // read clamped and adds nothing.
 #pragma unroll 4
-    for (int64_t b = lane; b < n_blocks; b += WARP_SIZE) {
+    for (int64_t step0 = 0; step0 < n_blocks; step0 += WARP_SIZE) {
+        const int64_t b = step0 + lane < n_blocks ? step0 + lane : n_blocks - 1;
         int wq[8];  // the block's 32 weights as signed bytes, in element order
         if constexpr (T == GgmlType::Q4_0) {
             const uint4 u = *reinterpret_cast<const uint4*>(quants + b * 16);
@@ -148,10 +153,29 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
             dot = gpu_dp4a(wq[6], c.z, dot);
             dot = gpu_dp4a(wq[7], c.w, dot);
             const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);
-            acc[t] = add_block_term<T>(acc[t], dot, dw, sx);
+            const float2 term = block_term<T>(dot, dw, sx);
+            if constexpr (kLanesPerLeaf == 2) {  // lanes 2j and 2j + 1: one exchange
+                const float2 other = make_float2(gpu_shfl_xor(term.x, 1), gpu_shfl_xor(term.y, 1));
+                const bool even = lane % 2 == 0;
+                if (step0 + 2 * leaf < n_blocks) acc[t] = add_term(acc[t], even ? term : other);
+                if (step0 + 2 * leaf + 1 < n_blocks) acc[t] = add_term(acc[t], even ? other : term);
+            } else {
+#pragma unroll
+                for (int p = 0; p < kLanesPerLeaf; ++p) {  // the leaf's blocks of this step, in order
+                    const int from = 32 * (p / 2) + 2 * leaf + p % 2;
+                    const float2 other = make_float2(gpu_shfl(term.x, from), gpu_shfl(term.y, from));
+                    if (step0 + from < n_blocks) acc[t] = add_term(acc[t], other);
+                }
+            }
         }
     }
-    store_row_sums<NT>(acc, lane, target.y, t0, target.n_out, target.row);
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+        float v = acc[t];
+#pragma unroll
+        for (int offset = 2; offset < 2 * kGemvLeaves; offset *= 2) v = v + gpu_shfl_xor(v, offset);
+        if (lane == 0) target.y[(t0 + t) * target.n_out + target.row] = v;
+    }
 }
 
 // Q4_K rows (GGUF layout: 144-byte blocks of 256, 16-byte aligned) against int8 activations: one
@@ -250,7 +274,8 @@ void launch_float(const WeightView& w, const float* x, int64_t n_tokens, float* 
     });
 }
 
-// From this many tokens on, Q4_0/Q8_0 products run on tensor cores where the device has them.
+// From this many tokens on, Q4_0/Q8_0 products run on tensor cores where the device has them (the
+// same bits as the GEMV: gemv_rows.cuh's order).
 constexpr int64_t kMmaMinTokens = 8;
 
 template <GgmlType T>

@@ -10,7 +10,8 @@
 //   x: [k, n_tokens] f32 device; xq: the same x from launch_quantize_q8 (needed when
 //   gemv_reads_q8(w), else unused and may be null); y: [n_out, n_tokens] f32 device
 // device: the warp size (rows per block = 128 / warp_size) and whether many-token Q4_0/Q8_0
-// products may run on tensor cores (gemv_mma.cuh: the same bits, faster from 8 tokens on).
+// products of 8+ tokens may run on tensor cores (gemv_mma.cuh: the same bits as the GEMV, faster
+// from 8 tokens on).
 // Each y element depends only on its own x column and is the same whatever the launch's token
 // count (batch invariance).
 #include "backend/gpu/device.h"

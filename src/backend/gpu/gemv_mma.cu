@@ -1,18 +1,15 @@
 #include "backend/gpu/gemv_mma.cuh"
 
-// Reproducing the GEMV's order. The GEMV (gemv_q8_kernel) gives lane l of a warp the blocks
-// b ≡ l (mod 32) of a row, adds their terms in increasing b into one f32 per lane (a "residue
-// chain"), then warp_sum adds the 32 lanes by xor-butterfly: lane 0 ends with the binary tree
-// whose leaves, left to right, are the chains of lanes bitrev5(0), bitrev5(1), ... (the first
-// step pairs lanes l and l + 16, the next l and l + 8, ...).
+// The order of the f32 sums is gemv_rows.cuh's (16 leaves of interleaved block pairs, each a chain in
+// block order, then a balanced tree of the leaf sums), the GEMV's too, so both kernels give every
+// (row, token) the same bits in any batch.
 //
-// Here one block owns a tile of 16 rows x 8, 16 or 32 tokens (1, 2 or 4 mma tiles of 8 tokens).
-// Its 4 warps split the 32 leaves: warp w walks leaves 8w..8w+7, each a residue chain whose
-// blocks go through mma (the exact integer dot of every row with every token of the tile) and
-// add_block_term in increasing b, as the GEMV lane would; finished chains fold into a 3-level
-// stack of partial trees (a binary counter) into the warp's subtree; the 4 subtrees then join as
-// the butterfly's last two levels: (S0 + S1) + (S2 + S3). f32 addition is commutative, so the
-// operand order within each tree node does not matter; the tree shape and the chains do.
+// One CUDA block owns a tile of 16 RT rows x 8 NT tokens and W warps; warp w runs its consecutive
+// leaves (a subtree of the tree) one after another, block by block: the integer dot of every row with every token comes from
+// mma.sync m16n8k32 s8 (RT x NT of them per block; the activation fragments shared by the RT row
+// tiles, the weight fragments by the NT token tiles), then add_block_term in the leaf's chain.
+// Each warp folds its leaf sums into its subtree through a stack in shared memory; the subtrees
+// meet there at the end.
 
 namespace rocmforge::backend::gpu {
 
@@ -20,16 +17,10 @@ namespace rocmforge::backend::gpu {
 namespace {
 
 using gguf::GgmlType;
-constexpr int kTileRows = 16;       // mma M: the block's rows
-constexpr int kWarps = 4;           // warps per block, each a group of the 32 leaves
-constexpr int kGroupLeaves = 8;     // leaves per warp
-constexpr int kGroupLevels = 3;     // log2(kGroupLeaves)
-constexpr int kTileTokens = 8;      // mma N
-constexpr int kLanes = 32;          // the GEMV's lanes = residue chains (NVIDIA warp)
-
-__host__ __device__ constexpr int bitrev5(int i) {
-    return ((i & 1) << 4) | ((i & 2) << 2) | (i & 4) | ((i & 8) >> 2) | ((i & 16) >> 4);
-}
+constexpr int kTileRows = 16;    // mma M
+constexpr int kTileTokens = 8;   // mma N
+constexpr int kLeaves = kGemvLeaves;
+constexpr int kLanes = 32;       // NVIDIA warp
 
 // c = a · b for one 16x32 int8 tile of weights (row-major) and a 32x8 int8 tile of activations
 // (column-major); fragments as the PTX ISA defines them for m16n8k32 (g = lane / 4, q = lane % 4):
@@ -47,174 +38,184 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const int (&a)[4], int b0, i
 #endif
 }
 
-// One 32-element block of a split-layout row as the two 4-byte fragment words of this lane's
-// quarter: lo = elements 4q..4q+3, hi = elements 16 + 4q..16 + 4q + 3, each a signed byte (Q4_0:
-// the 4-bit codes 0..15; add_block_term subtracts 8 Σ q_x).
+__host__ __device__ constexpr int quant_bytes(GgmlType t) { return t == GgmlType::Q4_0 ? 16 : 32; }
+
+// The A fragment of one 16-row tile for block b: rows g (r0) and g + 8 (r1) of the split layout,
+// this lane's quarter q of the block (Q4_0: the 4-bit codes 0..15 as signed bytes; add_block_term
+// subtracts 8 Σ q_x).
 template <GgmlType T>
-__device__ __forceinline__ void load_weight_words(const uint8_t* quants, int64_t b, int q, int& lo, int& hi) {
+__device__ __forceinline__ void load_a(const uint8_t* r0, const uint8_t* r1, int64_t b, int q, int (&a)[4]) {
     if constexpr (T == GgmlType::Q4_0) {
-        const uint32_t w = *reinterpret_cast<const uint32_t*>(quants + b * 16 + 4 * q);
-        lo = static_cast<int>(w & 0x0F0F0F0Fu);
-        hi = static_cast<int>((w >> 4) & 0x0F0F0F0Fu);
+        const uint32_t w0 = *reinterpret_cast<const uint32_t*>(r0 + b * 16 + 4 * q);
+        const uint32_t w1 = *reinterpret_cast<const uint32_t*>(r1 + b * 16 + 4 * q);
+        a[0] = static_cast<int>(w0 & 0x0F0F0F0Fu), a[2] = static_cast<int>((w0 >> 4) & 0x0F0F0F0Fu);
+        a[1] = static_cast<int>(w1 & 0x0F0F0F0Fu), a[3] = static_cast<int>((w1 >> 4) & 0x0F0F0F0Fu);
     } else {
-        lo = *reinterpret_cast<const int*>(quants + b * 32 + 4 * q);
-        hi = *reinterpret_cast<const int*>(quants + b * 32 + 16 + 4 * q);
+        a[0] = *reinterpret_cast<const int*>(r0 + b * 32 + 4 * q);
+        a[2] = *reinterpret_cast<const int*>(r0 + b * 32 + 16 + 4 * q);
+        a[1] = *reinterpret_cast<const int*>(r1 + b * 32 + 4 * q);
+        a[3] = *reinterpret_cast<const int*>(r1 + b * 32 + 16 + 4 * q);
     }
 }
 
-// One row of the fragment: its quants and scales in the split layout, and where its results go.
-// A row past the launch's last reads the last row (every load stays in bounds and unconditional,
-// so the compiler can issue them all before the first use) and stores nothing (out.valid false).
-struct MmaRow {
-    const uint8_t* quants;
-    const uint16_t* scales;
-    GemvRow out;
+// What one block b contributes to a warp's tile: fragments and scales, all loaded before any use.
+template <GgmlType T, int NT, int RT>
+struct BlockOperands {
+    int a[RT][4];
+    float dw[RT][2];      // rows g, g + 8 of each row tile
+    int bx[NT][2];        // token g of each token tile, bytes 4q.. and 16 + 4q..
+    float2 sx[NT][2];     // {d, Σ q} of tokens 2q, 2q + 1 of each token tile
 };
 
-template <GgmlType T>
-__device__ __forceinline__ MmaRow mma_row(const GemvTargets& targets, int64_t global, int64_t rows, size_t row_bytes,
-                                          int64_t n_blocks) {
-    constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
-    const GemvRow read = locate_row(targets, global < rows ? global : rows - 1, row_bytes);
-    GemvRow out = read;
-    out.valid = global < rows;
-    return MmaRow{read.w, reinterpret_cast<const uint16_t*>(read.w + n_blocks * kQuantBytes), out};
-}
+// One warp's leaf chains over a 16 RT x 8 NT tile. Rows past the launch's last read the last row and
+// tokens past the last read the last token (every load in bounds and unconditional); nothing is
+// stored for them.
+template <GgmlType T, int NT, int RT>
+struct LeafChain {
+    const uint8_t* row[RT][2];  // rows g and g + 8 of each row tile: quants, then n_blocks f16 scales
+    const int8_t* x[NT];        // token g of each token tile, at byte 4q
+    const float* xs[NT][2];     // {d, Σ q} pairs of tokens 2q, 2q + 1 of each token tile
+    int64_t scale_offset;       // bytes from a row's quants to its scales
+    int q;
 
-// The warp's state: its two fragment rows, the tile's tokens, and per (token tile, C element) the
-// stack of partial butterfly trees. NT token tiles of 8 (1, 2 or 4: fewer registers for small
-// batches).
-template <GgmlType T, int NT>
-struct MmaWarp {
-    MmaRow rows[2];  // rows g and g + 8 of the tile
-    int64_t n_blocks, n_tokens, tok0;
-    // Per token tile, at block 0: this lane's B-fragment activations (token g, clamped to the
-    // last token; bytes 4q..) and the {d, Σ q} pairs of its C-fragment tokens 2q, 2q + 1 (clamped).
-    const int8_t* xb[NT];
-    const float* xsc[NT][2];
-    int g, q;
-    float stack[NT][4][kGroupLevels];
-
-    __device__ __forceinline__ void init_tokens(const int8_t* xq, const float* xs, int64_t k) {
-        const auto clamp = [&](int64_t t) { return t < n_tokens ? t : n_tokens - 1; };
+    __device__ __forceinline__ void load(int64_t b, BlockOperands<T, NT, RT>& o) const {
 #pragma unroll
-        for (int tile = 0; tile < NT; ++tile) {
-            const int64_t tile0 = tok0 + tile * kTileTokens;
-            xb[tile] = xq + clamp(tile0 + g) * k + 4 * q;
-            xsc[tile][0] = xs + clamp(tile0 + 2 * q) * n_blocks * 2;
-            xsc[tile][1] = xs + clamp(tile0 + 2 * q + 1) * n_blocks * 2;
+        for (int rt = 0; rt < RT; ++rt) {
+            load_a<T>(row[rt][0], row[rt][1], b, q, o.a[rt]);
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+                o.dw[rt][h] = half_bits_to_float(reinterpret_cast<const uint16_t*>(row[rt][h] + scale_offset)[b]);
+        }
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) {
+            o.bx[nt][0] = *reinterpret_cast<const int*>(x[nt] + b * 32);
+            o.bx[nt][1] = *reinterpret_cast<const int*>(x[nt] + b * 32 + 16);
+            o.sx[nt][0] = *reinterpret_cast<const float2*>(xs[nt][0] + b * 2);
+            o.sx[nt][1] = *reinterpret_cast<const float2*>(xs[nt][1] + b * 2);
         }
     }
 
-    // acc[tile][e] = the residue chain of blocks j, j + 32, ... for C element e of each tile.
-    // Branch-free loads, the chain unrolled: the loads of several blocks are in flight at once (a
-    // chain of a 4096-wide row has 4 blocks).
-    __device__ __forceinline__ void chain(int j, float (&acc)[NT][4]) const {
-#pragma unroll 4
-        for (int64_t b = j; b < n_blocks; b += kLanes) {
-            int a[4];
-            load_weight_words<T>(rows[0].quants, b, q, a[0], a[2]);
-            load_weight_words<T>(rows[1].quants, b, q, a[1], a[3]);
-            const float dw0 = half_bits_to_float(rows[0].scales[b]);
-            const float dw1 = half_bits_to_float(rows[1].scales[b]);
-            int bw[NT][2];
-            float2 sx[NT][2];
+    // acc[rt][nt][e]: C element e of tile (rt, nt) (rows g / g + 8, tokens 2q / 2q + 1).
+    static __device__ __forceinline__ void add(const BlockOperands<T, NT, RT>& o, float (&acc)[RT][NT][4]) {
 #pragma unroll
-            for (int tile = 0; tile < NT; ++tile) {
-                bw[tile][0] = *reinterpret_cast<const int*>(xb[tile] + b * 32);
-                bw[tile][1] = *reinterpret_cast<const int*>(xb[tile] + b * 32 + 16);
-                sx[tile][0] = *reinterpret_cast<const float2*>(xsc[tile][0] + b * 2);
-                sx[tile][1] = *reinterpret_cast<const float2*>(xsc[tile][1] + b * 2);
-            }
+        for (int rt = 0; rt < RT; ++rt)
 #pragma unroll
-            for (int tile = 0; tile < NT; ++tile) {
+            for (int nt = 0; nt < NT; ++nt) {
                 int c[4];
-                mma_s8(c, a, bw[tile][0], bw[tile][1]);
+                mma_s8(c, o.a[rt], o.bx[nt][0], o.bx[nt][1]);
 #pragma unroll
-                for (int e = 0; e < 2; ++e) {  // C elements e and 2 + e: token 2q + e, rows g and g + 8
-                    acc[tile][e] = add_block_term<T>(acc[tile][e], c[e], dw0, sx[tile][e]);
-                    acc[tile][2 + e] = add_block_term<T>(acc[tile][2 + e], c[2 + e], dw1, sx[tile][e]);
-                }
-            }
-        }
-    }
-
-    // Folds a finished leaf into the stack: L = the number of trailing ones of the leaf's index
-    // within the warp's group (the tree levels it completes). L < kGroupLevels: the completed
-    // subtree waits at level L; L = kGroupLevels (the group's last leaf): the group's subtree is
-    // whole and goes to `subtree`.
-    template <int L>
-    __device__ __forceinline__ void fold(const float (&acc)[NT][4], float* subtree) {
-#pragma unroll
-        for (int tile = 0; tile < NT; ++tile)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                float v = acc[tile][e];
-#pragma unroll
-                for (int level = 0; level < L; ++level) v = stack[tile][e][level] + v;
-                if constexpr (L < kGroupLevels)
-                    stack[tile][e][L] = v;
-                else
-                    subtree[(tile * 4 + e) * kLanes] = v;
+                for (int e = 0; e < 4; ++e)
+                    acc[rt][nt][e] = add_block_term<T>(acc[rt][nt][e], c[e], o.dw[rt][e / 2], o.sx[nt][e % 2]);
             }
     }
 
-    // This warp's group of kGroupLeaves consecutive leaves (leaf i is the chain of residue
-    // bitrev5(i)), folded into one subtree of the butterfly, written to subtree[(tile * 4 + e) *
-    // 32] (this lane's C elements). A loop, not unrolled: copies of the chain would not fit the
-    // instruction cache.
-    __device__ __forceinline__ void run_group(int group, float* subtree) {
+    // The chain of leaf j (leaf_block(j, 0), leaf_block(j, 1), ... below n_blocks) in increasing
+    // order, U blocks' loads in flight at a time.
+    template <int U>
+    __device__ __forceinline__ void run(int j, int64_t n_blocks, float (&acc)[RT][NT][4]) const {
 #pragma unroll 1
-        for (int li = 0; li < kGroupLeaves; ++li) {
-            float acc[NT][4] = {};
-            chain(bitrev5(group * kGroupLeaves + li), acc);
-            switch (__ffs(~li) - 1) {  // trailing ones of li, the same for the whole warp
-                case 0: fold<0>(acc, subtree); break;
-                case 1: fold<1>(acc, subtree); break;
-                case 2: fold<2>(acc, subtree); break;
-                default: fold<3>(acc, subtree); break;
+        for (int64_t s = 0; leaf_block(j, s) < n_blocks; s += U) {
+            BlockOperands<T, NT, RT> o[U];
+#pragma unroll
+            for (int u = 0; u < U; ++u) {
+                const int64_t b = leaf_block(j, s + u);
+                load(b < n_blocks ? b : leaf_block(j, s), o[u]);
             }
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+                if (leaf_block(j, s + u) < n_blocks) add(o[u], acc);
         }
-    }
-
-    __device__ __forceinline__ void store(int tile, int e, float v) const {
-        const GemvRow& r = rows[e / 2].out;
-        const int64_t token = tok0 + tile * kTileTokens + 2 * q + e % 2;
-        if (r.valid && token < n_tokens) r.y[token * r.n_out + r.row] = v;
     }
 };
 
-// One block per 16-row tile and 8 * NT tokens; warp w computes leaves 8w..8w+7 of every
-// (row, token) tree, then warp 0 joins the four subtrees as the butterfly's top two levels do:
-// (S0 + S1) + (S2 + S3).
-// PRECOND: blockDim.x == kWarps * 32; gridDim.x * 8 * NT >= n_tokens; gridDim.y * 16 >= rows, the
-// launch's rows.
-template <GgmlType T, int NT>
-__global__ void __launch_bounds__(kWarps * kLanes, NT == 4 ? 2 : NT == 2 ? 3 : 4)
+// Tile shapes: RT row tiles x NT token tiles, W warps, U blocks' loads in flight per warp.
+template <int NT_, int RT_, int W_, int U_>
+struct MmaShape {
+    static constexpr int NT = NT_, RT = RT_, W = W_, U = U_;
+    static constexpr int kElems = RT * NT * 4;                // C elements per lane
+    static constexpr int kWarpLeaves = kLeaves / W;           // consecutive leaves per warp
+    static constexpr int kLevels = kWarpLeaves == 1 ? 1 : __builtin_ctz(kWarpLeaves);  // its fold stack
+    static constexpr size_t kSharedBytes = sizeof(float) * W * kLevels * kElems * kLanes;
+    static_assert(kLeaves % W == 0 && (kWarpLeaves & (kWarpLeaves - 1)) == 0, "a warp's leaves form a subtree");
+};
+
+// PRECOND: blockDim.x == S::W * 32; dynamic shared memory S::kSharedBytes; gridDim.x * 8 NT >=
+// n_tokens; gridDim.y * 16 RT >= rows, the launch's rows.
+template <GgmlType T, typename S>
+__global__ void __launch_bounds__(S::W * kLanes)
     gemv_mma_kernel(GemvTargets targets, int64_t rows, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                     const float* xs) {
-    __shared__ float subtrees[kWarps][NT * 4][kLanes];
+    constexpr int NT = S::NT, RT = S::RT, kElems = S::kElems;
+    // Per warp, per fold level, the C elements of each lane: [W][kLevels][kElems][kLanes]. A lane
+    // only ever touches its own entries of its warp's stack (no barrier) until the warps' subtrees
+    // meet.
+    extern __shared__ float stacks[];
     const int warp = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
-    const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTileRows;
-    MmaWarp<T, NT> w;
-    w.g = lane / 4, w.q = lane % 4;
-    w.n_blocks = k / 32, w.n_tokens = n_tokens;
-    w.tok0 = static_cast<int64_t>(blockIdx.x) * kTileTokens * NT;
-    w.rows[0] = mma_row<T>(targets, row0 + w.g, rows, row_bytes, w.n_blocks);
-    w.rows[1] = mma_row<T>(targets, row0 + w.g + 8, rows, row_bytes, w.n_blocks);
-    w.init_tokens(xq, xs, k);
-    w.run_group(warp, &subtrees[warp][0][lane]);
+    const auto slot = [&](int w, int level, int i) -> float& {
+        return stacks[((w * S::kLevels + level) * kElems + i) * kLanes + lane];
+    };
+    const int g = lane / 4, q = lane % 4;
+    const int64_t n_blocks = k / 32;
+    const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTileRows * RT;
+    const int64_t tok0 = static_cast<int64_t>(blockIdx.x) * kTileTokens * NT;
+    const auto clamp_token = [&](int64_t t) { return t < n_tokens ? t : n_tokens - 1; };
+
+    LeafChain<T, NT, RT> chain;
+    chain.q = q;
+    chain.scale_offset = n_blocks * quant_bytes(T);
+    const auto clamp_row = [&](int64_t r) { return r < rows ? r : rows - 1; };
+#pragma unroll
+    for (int rt = 0; rt < RT; ++rt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+            chain.row[rt][h] = locate_row(targets, clamp_row(row0 + rt * kTileRows + g + 8 * h), row_bytes).w;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+        const int64_t tile0 = tok0 + nt * kTileTokens;
+        chain.x[nt] = xq + clamp_token(tile0 + g) * k + 4 * q;
+        chain.xs[nt][0] = xs + clamp_token(tile0 + 2 * q) * n_blocks * 2;
+        chain.xs[nt][1] = xs + clamp_token(tile0 + 2 * q + 1) * n_blocks * 2;
+    }
+
+    // The warp's leaves, folded into its subtree as a binary counter: after leaf li, the subtrees
+    // of its trailing one bits join it; the warp's last leaf leaves the whole subtree in level 0.
+#pragma unroll 1
+    for (int li = 0; li < S::kWarpLeaves; ++li) {
+        const int leaf = warp * S::kWarpLeaves + li;
+        float acc[RT][NT][4] = {};
+        chain.template run<S::U>(leaf, n_blocks, acc);
+        const int joins = __ffs(~li) - 1;  // trailing ones of li
+        const int level = li == S::kWarpLeaves - 1 ? 0 : joins;
+#pragma unroll
+        for (int rt = 0; rt < RT; ++rt)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int i = (rt * NT + nt) * 4 + e;
+                    float v = acc[rt][nt][e];
+                    for (int j = 0; j < joins; ++j) v = slot(warp, j, i) + v;
+                    slot(warp, level, i) = v;
+                }
+    }
     __syncthreads();
-    if (warp != 0) return;
+    // The warps' subtrees meet, adjacent pairs first; the warps share the tile's elements.
+#pragma unroll 1
+    for (int i = warp; i < kElems; i += S::W) {
+        float v[S::W];
 #pragma unroll
-    for (int tile = 0; tile < NT; ++tile)
+        for (int w = 0; w < S::W; ++w) v[w] = slot(w, 0, i);
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const int c = tile * 4 + e;
-            const float low = subtrees[0][c][lane] + subtrees[1][c][lane];
-            const float high = subtrees[2][c][lane] + subtrees[3][c][lane];
-            w.store(tile, e, low + high);
-        }
+        for (int width = 1; width < S::W; width *= 2)  // v[w] = the subtrees w .. w + 2 width - 1
+#pragma unroll
+            for (int w = 0; w < S::W; w += 2 * width) v[w] = v[w] + v[w + width];
+        const int rt = i / (NT * 4), nt = i / 4 % NT, e = i % 4;
+        const int64_t global = row0 + rt * kTileRows + g + 8 * (e / 2);
+        const int64_t token = tok0 + nt * kTileTokens + 2 * q + e % 2;
+        if (global >= rows || token >= n_tokens) continue;
+        const GemvRow r = locate_row(targets, global, row_bytes);
+        r.y[token * r.n_out + r.row] = v[0];
+    }
 }
 
 }  // namespace
@@ -225,17 +226,28 @@ template <GgmlType T>
 void launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                      const float* xs, gpuStream_t stream) {
     const int64_t rows = targets.row_end[targets.n - 1];
-    const auto launch = [&]<int NT>() {
-        const dim3 grid(ceil_div(n_tokens, kTileTokens * NT), ceil_div(rows, kTileRows));
-        gemv_mma_kernel<T, NT><<<grid, kWarps * kLanes, 0, stream>>>(targets, rows, row_bytes, k, n_tokens, xq, xs);
+    const auto launch = [&]<typename S>() {
+        static const bool shared_ok = [] {  // opt in to more than 48 KiB of dynamic shared memory, once
+            GPU_CHECK(cudaFuncSetAttribute(gemv_mma_kernel<T, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(S::kSharedBytes)));
+            return true;
+        }();
+        (void)shared_ok;
+        const dim3 grid(ceil_div(n_tokens, kTileTokens * S::NT), ceil_div(rows, kTileRows * S::RT));
+        gemv_mma_kernel<T, S><<<grid, S::W * kLanes, S::kSharedBytes, stream>>>(targets, rows, row_bytes, k, n_tokens,
+                                                                                xq, xs);
         GPU_CHECK_LAUNCH();
     };
+    // Tile shapes by token count (the results do not depend on it): wider tiles share each loaded
+    // fragment among more products; narrower ones keep more chains in flight.
     if (n_tokens <= kTileTokens)
-        launch.template operator()<1>();
+        launch.template operator()<MmaShape<1, 1, 8, 4>>();
     else if (n_tokens <= 2 * kTileTokens)
-        launch.template operator()<2>();
+        launch.template operator()<MmaShape<2, 1, 8, 4>>();
+    else if (n_tokens <= 4 * kTileTokens)
+        launch.template operator()<MmaShape<4, 2, 8, 2>>();
     else
-        launch.template operator()<4>();
+        launch.template operator()<MmaShape<4, 4, 8, 2>>();
 }
 
 #else  // HIP: no tensor-core kernel yet; the host never launches it (gemv_mma_built() is false)

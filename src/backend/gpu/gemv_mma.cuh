@@ -1,8 +1,8 @@
 #pragma once
 // Decode matmul of many tokens on tensor cores (NVIDIA sm_80 and newer): the same products as the
-// int8 GEMV (gemv.cu) over split-layout Q4_0 / Q8_0 weights, bit-identical per (row, token), with
-// the integer block dot products done by mma.sync m16n8k32 s8. Kernel-side header: launched from
-// gemv.cu, which owns the dispatch.
+// int8 GEMV (gemv.cu) over split-layout Q4_0 / Q8_0 weights, bit-identical per (row, token) (both
+// follow gemv_rows.cuh's summation order), with the integer block dot products done by mma.sync
+// m16n8k32 s8. Kernel-side header: launched from gemv.cu, which owns the dispatch.
 //   targets: the launch's rows (gemv_rows.cuh), y pointers at token 0
 //   xq: [k, n_tokens] int8, xs: [k / 32, n_tokens] {d, Σ q} pairs (quantize_q8.cuh)
 // PRECOND: k % 32 == 0; rows 16-byte aligned; T is Q4_0 or Q8_0; the device is sm_80 or newer.

@@ -1,9 +1,9 @@
 #pragma once
 // Device helpers shared by the decode kernels over int8 activations (gemv.cu, gemv_mma.cu): the
 // output rows of one launch (up to kMaxGemvTargets matrices of one type and k multiplied by the
-// same x) and the f32 term each 32-element block adds to a row's sum. Both kernels take every row
-// and block through these same functions, so a (row, token) result is bit-identical whichever
-// kernel computed it (batch invariance across batch sizes).
+// same x), the f32 term each 32-element block adds to a row's sum, and the order of the sums. Both
+// kernels follow that order, so a (row, token) result has the same bits whichever kernel computed
+// it and whatever the batch (batch invariance).
 #include "backend/gpu/common.cuh"
 #include "gguf/ggml_type.h"
 
@@ -44,14 +44,30 @@ __device__ __forceinline__ GemvRow locate_row(const GemvTargets& targets, int64_
     return r;
 }
 
-// acc + the block's term, for a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale dw
-// against an int8 activation block {d_x, Σ q_x} = sx: dot = Σ c_w q_x (integer, exact), then
-//   Q8_0: d_w * d_x * dot;   Q4_0: d_w * d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes).
-// Explicit roundings (no contraction left to the compiler): every kernel rounds alike.
+// The summation order of every (row, token) of these kernels: the row's blocks split into
+// kGemvLeaves leaves of interleaved block pairs (leaf j: blocks 2j, 2j + 1, 2j + 32, 2j + 33, ...,
+// those below k / 32); a leaf is one chain that adds its blocks' terms in increasing block order,
+// starting from 0; the result is the balanced binary tree of the leaf sums, adjacent pairs first:
+// ((L0 + L1) + (L2 + L3)) + ... Nothing in it depends on the token count.
+constexpr int kGemvLeaves = 16;
+// The s-th block of leaf j (increasing in s).
+__host__ __device__ constexpr int64_t leaf_block(int leaf, int64_t s) { return 32 * (s / 2) + 2 * leaf + s % 2; }
+
+// The term a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale dw adds against an int8
+// activation block {d_x, Σ q_x} = sx, as {scale, sum}: dot = Σ c_w q_x (integer, exact), then
+//   Q8_0: d_w * d_x * dot;   Q4_0: d_w * d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes);
+// a chain adds it as acc = fma(scale, sum, acc). Explicit roundings (no contraction left to the
+// compiler): every kernel rounds alike.
+template <gguf::GgmlType T>
+__device__ __forceinline__ float2 block_term(int dot, float dw, float2 sx) {
+    const float sum = T == gguf::GgmlType::Q4_0 ? __fmaf_rn(-8.0f, sx.y, __int2float_rn(dot)) : __int2float_rn(dot);
+    return make_float2(__fmul_rn(dw, sx.x), sum);
+}
+__device__ __forceinline__ float add_term(float acc, float2 term) { return __fmaf_rn(term.x, term.y, acc); }
+
 template <gguf::GgmlType T>
 __device__ __forceinline__ float add_block_term(float acc, int dot, float dw, float2 sx) {
-    const float sum = T == gguf::GgmlType::Q4_0 ? __fmaf_rn(-8.0f, sx.y, __int2float_rn(dot)) : __int2float_rn(dot);
-    return __fmaf_rn(__fmul_rn(dw, sx.x), sum, acc);
+    return add_term(acc, block_term<T>(dot, dw, sx));
 }
 
 }  // namespace rocmforge::backend::gpu

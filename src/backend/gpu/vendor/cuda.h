@@ -50,6 +50,7 @@ using gpuGraphExec_t = cudaGraphExec_t;
 
 // Warp shuffle over all lanes of the warp (WARP_SIZE lanes).
 #define gpu_shfl_xor(value, mask) __shfl_xor_sync(0xffffffffu, value, mask)
+#define gpu_shfl(value, src_lane) __shfl_sync(0xffffffffu, value, src_lane)
 
 // c + Σ a.byte[j] * b.byte[j] over the 4 signed bytes of a and b (one instruction on sm_61+).
 #if defined(__CUDACC__)

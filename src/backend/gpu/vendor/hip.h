@@ -50,6 +50,7 @@ using gpuGraphExec_t = hipGraphExec_t;
 
 // Warp shuffle over all lanes of the wavefront (WARP_SIZE lanes; HIP shuffles take no mask).
 #define gpu_shfl_xor(value, mask) __shfl_xor(value, mask)
+#define gpu_shfl(value, src_lane) __shfl(value, src_lane)
 
 // c + Σ a.byte[j] * b.byte[j] over the 4 signed bytes of a and b: v_dot4_i32_i8 where the ISA has
 // it (ockl emulates it elsewhere).
