@@ -30,6 +30,9 @@ std::string shell_quoted(const std::string& s);
 // A parameterized test's name from any text: every character that is not a letter or digit → '_'.
 std::string test_name_from(std::string text);
 
+// A path in the temporary directory unique to this process: /tmp/rocmforge_<pid>_<name>.
+std::string temp_path(const std::string& name);
+
 // Reads a whole file as bytes.
 std::string read_file_bytes(const std::filesystem::path& path);
 

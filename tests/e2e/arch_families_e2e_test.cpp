@@ -17,9 +17,6 @@
 namespace rocmforge::test {
 namespace {
 
-std::string temp_path(const std::string& name) {
-    return (std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name)).string();
-}
 
 struct FamilyCase {
     std::string shape, type;

@@ -13,9 +13,6 @@
 namespace rocmforge::test {
 namespace {
 
-std::string temp_path(const std::string& name) {
-    return (std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name)).string();
-}
 
 // Runs `rocmforge ARGS`, expects exit code 1 and a single "error: ..." line containing `needle`.
 void expect_one_line_error(const std::string& args, const std::string& needle) {

@@ -11,9 +11,6 @@
 namespace rocmforge::test {
 namespace {
 
-std::string temp_path(const std::string& name) {
-    return (std::filesystem::temp_directory_path() / ("rocmforge_" + std::to_string(::getpid()) + "_" + name)).string();
-}
 
 TEST(MakeModel, TinySyntheticModelLoadsGeneratesAndIsMarked) {
     for (const char* type : {"f16", "q8_0", "q4_K"}) {

@@ -22,13 +22,13 @@ namespace {
 using nlohmann::json;
 
 // Log-softmax of every position's logits for `tokens` (rows of n_vocab), from `rocmforge logits`.
-std::string model_path() { return shared_file("models/wp-25M-f16.gguf").string(); }
+std::string f16_model_path() { return shared_file("models/wp-25M-f16.gguf").string(); }
 
 std::vector<std::vector<double>> reference_logprobs(const std::vector<int32_t>& tokens) {
     const auto out = std::filesystem::path(testing::TempDir()) / "serve_logprobs_ref.f32";
     std::string ids;
     for (int32_t t : tokens) ids += std::to_string(t) + " ";
-    const auto cmd = rocmforge_binary() + " logits -m " + model_path() + " -t 2 --tokens " + shell_quoted(ids) +
+    const auto cmd = rocmforge_binary() + " logits -m " + f16_model_path() + " -t 2 --tokens " + shell_quoted(ids) +
                      " -o " + out.string() + " 2>&1";
     const auto r = run_command(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
@@ -59,7 +59,7 @@ std::vector<double> descending(std::vector<double> v) {
 
 class ServeLogprobsTest : public testing::Test {
 protected:
-    static void SetUpTestSuite() { server_ = new ServerProcess("-m " + model_path() + " -t 2 --parallel 4 -c 256"); }
+    static void SetUpTestSuite() { server_ = new ServerProcess("-m " + f16_model_path() + " -t 2 --parallel 4 -c 256"); }
     static void TearDownTestSuite() {
         if (server_->started()) {
             EXPECT_EQ(server_->stop(), 0) << server_->log();
@@ -77,7 +77,7 @@ constexpr double kTolerance = 1e-3;
 
 TEST_F(ServeLogprobsTest, CompletionLogprobsAreLogSoftmaxOfTheLogits) {
     const int n = 4, n_top = 5;
-    const auto alone = generate_alone("The king said", n, model_path());
+    const auto alone = generate_alone("The king said", n, f16_model_path());
     const auto prompt = alone["prompt_tokens"].get<std::vector<int32_t>>();
     const auto generated = alone["tokens"].get<std::vector<int32_t>>();
     ASSERT_EQ(generated.size(), static_cast<size_t>(n));

@@ -4,12 +4,12 @@
 // tolerance on ‖gpu − cpu‖ / ‖cpu‖; and every row bit-identical to the same row run alone (batch
 // invariance: the rows an expert gets depend on the other tokens of the batch).
 #include "backend/cpu/cpu_backend.h"
+#include "common/fresh_seed.h"
 #include "gpu/gpu_test_support.h"
 #include "quant/quant_traits.h"
 
 #include <stdlib.h>
 
-#include <chrono>
 #include <cstring>
 
 namespace rocmforge::test {
@@ -17,8 +17,6 @@ namespace {
 
 using backend::RowClass;
 using gguf::GgmlType;
-
-uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
 
 // A [k, rows] weight of `type` (host bytes, kept alive here) from random values.
 struct HostWeight {

@@ -3,13 +3,13 @@
 // Skipped ("skipped: no GPU") when no GPU is usable, e.g. in CI or a CPU-only build.
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/matmul.h"
+#include "common/fresh_seed.h"
 #include "gpu/gpu_test_support.h"
 #include "quant/block_types.h"
 #include "quant/float_bits.h"
 #include "quant/quant_traits.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
@@ -21,8 +21,6 @@ namespace {
 
 using backend::RowClass;
 using gguf::GgmlType;
-
-uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
 
 // Host bytes of a [k, rows] matrix of `type` holding `values` (rounded / quantized).
 std::vector<uint8_t> encode_matrix(GgmlType type, const std::vector<float>& values, int64_t k, int64_t rows) {

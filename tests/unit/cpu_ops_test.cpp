@@ -9,11 +9,11 @@
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/rms_norm.h"
 #include "backend/cpu/rope.h"
+#include "common/fresh_seed.h"
 #include "util/error.h"
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -23,7 +23,7 @@
 namespace rocmforge::backend::cpu {
 namespace {
 
-uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
+using test::fresh_seed;
 
 std::vector<float> random_vector(std::mt19937_64& rng, size_t n, float scale = 1.0f) {
     std::normal_distribution<float> dist(0.0f, scale);

@@ -8,6 +8,10 @@
 //  - matmul on an interleaved weight gives each token's row the same bits whether it runs alone or
 //    among other decode tokens, and agrees with matmul_reference; CpuBackend::upload_weight
 //    repacks exactly the types of interleave_at_load.
+// The kernels are compiled for AVX3_DL too (vpdpbusd; interleaved_gemv_simd.cpp): let this file's
+// target list include it, so the every-target test forces it where the CPU has it.
+#define HWY_WANT_AVX3_DL 1
+
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/dequantize_row.h"
 #include "backend/cpu/interleaved_gemv.h"

@@ -1,6 +1,7 @@
 // Float hyper-parameters read from GGUF metadata: NaN, ±inf and non-positive values of keys that
 // must be positive are load errors naming the full key and the value, on a tiny synthetic model
 // with one metadata key overridden.
+#include "common/test_paths.h"
 #include "common/test_model.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
@@ -26,11 +27,7 @@ namespace {
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-std::string temp_path(const std::string& name) {
-    return (std::filesystem::temp_directory_path() /
-            ("rocmforge_" + std::to_string(::getpid()) + "_hparams_" + name + ".gguf"))
-        .string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path("hparams_" + name + ".gguf"); }
 
 // The synthetic "tiny" llama model (F32), written once per test process and removed at exit.
 const std::string& base_model_path() {

@@ -2,11 +2,11 @@
 // route_token vs a sort of the softmax probabilities; moe_ffn vs a naive per-token double
 // computation (tolerance 1e-5 relative), and each row bit-identical to the same row run alone.
 #include "backend/cpu/moe.h"
+#include "common/fresh_seed.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -15,7 +15,7 @@
 namespace rocmforge::backend::cpu {
 namespace {
 
-uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
+using test::fresh_seed;
 
 std::vector<float> random_vector(std::mt19937_64& rng, size_t n, float scale) {
     std::normal_distribution<float> dist(0.0f, scale);

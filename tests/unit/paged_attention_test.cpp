@@ -3,12 +3,12 @@
 // GQA, both kernel classes, several sequences in one call, and f16/bf16 storage via CpuBackend.
 #include "backend/cpu/attention.h"
 #include "backend/cpu/cpu_backend.h"
+#include "common/fresh_seed.h"
 #include "quant/float_bits.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -18,7 +18,7 @@
 namespace rocmforge::backend::cpu {
 namespace {
 
-uint64_t fresh_seed() { return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()); }
+using test::fresh_seed;
 
 std::vector<float> random_vector(std::mt19937_64& rng, size_t n) {
     std::normal_distribution<float> dist(0.0f, 1.0f);
