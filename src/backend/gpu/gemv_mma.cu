@@ -5,9 +5,10 @@
 // (row, token) the same bits in any batch.
 //
 // One CUDA block owns a tile of 16 RT rows x 8 NT tokens and W warps; warp w runs its consecutive
-// leaves (a subtree of the tree) one after another, block by block: the integer dot of every row with every token comes from
-// mma.sync m16n8k32 s8 (RT x NT of them per block; the activation fragments shared by the RT row
-// tiles, the weight fragments by the NT token tiles), then add_block_term in the leaf's chain.
+// leaves (a subtree of the tree) one after another, block by block: the integer dot of every row
+// with every token comes from mma.sync m16n8k32 s8 (RT x NT of them per block; the activation
+// fragments shared by the RT row tiles, the weight fragments by the NT token tiles), then
+// add_block_term in the leaf's chain.
 // Each warp folds its leaf sums into its subtree through a stack in shared memory; the subtrees
 // meet there at the end.
 
@@ -227,7 +228,8 @@ void launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, in
                      const float* xs, gpuStream_t stream) {
     const int64_t rows = targets.row_end[targets.n - 1];
     const auto launch = [&]<typename S>() {
-        static const bool shared_ok = [] {  // opt in to more than 48 KiB of dynamic shared memory, once
+        // Opt in to more than 48 KiB of dynamic shared memory, once (the backend uses one device).
+        static const bool shared_ok = [] {
             GPU_CHECK(cudaFuncSetAttribute(gemv_mma_kernel<T, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(S::kSharedBytes)));
             return true;
