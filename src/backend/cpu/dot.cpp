@@ -3,6 +3,7 @@
 #include "backend/cpu/fp16.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define ROCMFORGE_AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
@@ -81,8 +82,12 @@ ROCMFORGE_AVX2 void convert_f16_to_f32_avx2(const uint16_t* src, float* dst, int
 
 bool cpu_has_avx2_fma_f16c() {
 #if defined(__x86_64__)
-    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                            __builtin_cpu_supports("f16c");
+    // F16C from cpuid (leaf 1, ecx): clang 14's __builtin_cpu_supports does not know "f16c".
+    static const bool has = [] {
+        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+        const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+    }();
     return has;
 #else
     return false;
