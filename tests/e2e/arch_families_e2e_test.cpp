@@ -9,14 +9,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 namespace rocmforge::test {
 namespace {
-
 
 struct FamilyCase {
     std::string shape, type;

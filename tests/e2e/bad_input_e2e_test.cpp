@@ -4,7 +4,6 @@
 #include "gguf/gguf_writer.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,7 +11,6 @@
 
 namespace rocmforge::test {
 namespace {
-
 
 // Runs `rocmforge ARGS`, expects exit code 1 and a single "error: ..." line containing `needle`.
 void expect_one_line_error(const std::string& args, const std::string& needle) {

@@ -4,13 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 
 namespace rocmforge::test {
 namespace {
-
 
 TEST(MakeModel, TinySyntheticModelLoadsGeneratesAndIsMarked) {
     for (const char* type : {"f16", "q8_0", "q4_K"}) {

@@ -11,7 +11,6 @@
 #include "util/thread_pool.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <limits>

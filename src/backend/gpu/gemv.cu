@@ -107,14 +107,13 @@ __device__ __forceinline__ GemvRow warp_row(const GemvTargets& targets, size_t r
 template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, size_t row_bytes, int64_t k,
                                                            const int8_t* xq, const float* xs) {
-    constexpr int kQuantBytes = T == GgmlType::Q4_0 ? 16 : 32;
     constexpr int kLanesPerLeaf = WARP_SIZE / kGemvLeaves;
     const int lane = threadIdx.x % WARP_SIZE, leaf = lane / 2 % kGemvLeaves;
     const GemvRow target = warp_row(targets, row_bytes);
     if (!target.valid) return;
     const int64_t t0 = static_cast<int64_t>(blockIdx.y) * NT, n_blocks = k / 32;
     const uint8_t* quants = target.w;
-    const auto* scales = reinterpret_cast<const uint16_t*>(quants + n_blocks * kQuantBytes);
+    const auto* scales = reinterpret_cast<const uint16_t*>(quants + n_blocks * kSplitQuantBytes<T>);
     xq += t0 * k;
     xs += t0 * n_blocks * 2;
     float acc[NT] = {};

@@ -1,4 +1,5 @@
 #include "backend/gpu/gemv_mma.cuh"
+#include "backend/gpu/weight_layout.h"
 
 // The order of the f32 sums is gemv_rows.cuh's (16 leaves of interleaved block pairs, each a chain in
 // block order, then a balanced tree of the leaf sums), the GEMV's too, so both kernels give every
@@ -39,7 +40,6 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const int (&a)[4], int b0, i
 #endif
 }
 
-__host__ __device__ constexpr int quant_bytes(GgmlType t) { return t == GgmlType::Q4_0 ? 16 : 32; }
 
 // The A fragment of one 16-row tile for block b: rows g (r0) and g + 8 (r1) of the split layout,
 // this lane's quarter q of the block (Q4_0: the 4-bit codes 0..15 as signed bytes; add_block_term
@@ -163,7 +163,7 @@ __global__ void __launch_bounds__(S::W * kLanes)
 
     LeafChain<T, NT, RT> chain;
     chain.q = q;
-    chain.scale_offset = n_blocks * quant_bytes(T);
+    chain.scale_offset = n_blocks * kSplitQuantBytes<T>;
     const auto clamp_row = [&](int64_t r) { return r < rows ? r : rows - 1; };
 #pragma unroll
     for (int rt = 0; rt < RT; ++rt)

@@ -14,8 +14,13 @@ namespace rocmforge::backend::gpu {
 
 inline bool has_split_layout(gguf::GgmlType t) { return t == gguf::GgmlType::Q4_0 || t == gguf::GgmlType::Q8_0; }
 
-// Quant bytes of one 32-element block in the split layout (PRECOND: has_split_layout(t)).
-inline constexpr int split_quant_bytes(gguf::GgmlType t) { return t == gguf::GgmlType::Q4_0 ? 16 : 32; }
+// Quant bytes of one 32-element block in the split layout (PRECOND: has_split_layout(T)); a
+// constexpr variable, so kernels read it too.
+template <gguf::GgmlType T>
+inline constexpr int kSplitQuantBytes = T == gguf::GgmlType::Q4_0 ? 16 : 32;
+inline constexpr int split_quant_bytes(gguf::GgmlType t) {
+    return t == gguf::GgmlType::Q4_0 ? kSplitQuantBytes<gguf::GgmlType::Q4_0> : kSplitQuantBytes<gguf::GgmlType::Q8_0>;
+}
 
 // dst[r] = split layout of GGUF row src[r], for n_rows rows of k elements (k % 32 == 0), row_bytes
 // apart in both. PRECOND: has_split_layout(t); src and dst do not overlap.
