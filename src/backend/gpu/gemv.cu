@@ -143,7 +143,8 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
         for (int t = 0; t < NT; ++t) {
             const int4 a = *reinterpret_cast<const int4*>(xq + t * k + b * 32);
             const int4 c = *reinterpret_cast<const int4*>(xq + t * k + b * 32 + 16);
-            int dot = gpu_dp4a(wq[0], a.x, 0);
+            const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);  // {d, Σ q}
+            int dot = gpu_dp4a(wq[0], a.x, biased_dot_start<T>(sx.y));
             dot = gpu_dp4a(wq[1], a.y, dot);
             dot = gpu_dp4a(wq[2], a.z, dot);
             dot = gpu_dp4a(wq[3], a.w, dot);
@@ -151,8 +152,7 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
             dot = gpu_dp4a(wq[5], c.y, dot);
             dot = gpu_dp4a(wq[6], c.z, dot);
             dot = gpu_dp4a(wq[7], c.w, dot);
-            const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);
-            const float2 term = block_term<T>(dot, dw, sx);
+            const float2 term = block_term(dot, dw, sx.x);
             if constexpr (kLanesPerLeaf == 2) {  // lanes 2j and 2j + 1: one exchange
                 const float2 other = make_float2(gpu_shfl_xor(term.x, 1), gpu_shfl_xor(term.y, 1));
                 const bool even = lane % 2 == 0;
@@ -292,7 +292,7 @@ void launch_q8(std::span<const WeightView> ws, std::span<float* const> ys, const
     if constexpr (T != GgmlType::Q4_K) {
         if (device.tensor_cores && n_tokens >= kMmaMinTokens) {
             for (int i = 0; i < targets.n; ++i) targets.y[i] = ys[i];
-            return launch_gemv_mma<T>(targets, ws[0].row_bytes, k, n_tokens, xq.q, xq.scales, s);
+            if (launch_gemv_mma<T>(targets, ws[0].row_bytes, k, n_tokens, xq.q, xq.scales, s)) return;
         }
     }
     launch_token_groups(n_tokens, [&](auto nt, int64_t t, int64_t n_groups) {

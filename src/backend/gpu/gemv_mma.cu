@@ -1,15 +1,19 @@
 #include "backend/gpu/gemv_mma.cuh"
 #include "backend/gpu/weight_layout.h"
 
+#include <cstddef>
+
 // The order of the f32 sums is gemv_rows.cuh's (16 leaves of interleaved block pairs, each a chain in
 // block order, then a balanced tree of the leaf sums), the GEMV's too, so both kernels give every
 // (row, token) the same bits in any batch.
 //
 // One CUDA block owns a tile of 16 RT rows x 8 NT tokens and W warps; warp w runs its consecutive
-// leaves (a subtree of the tree) one after another, block by block: the integer dot of every row
-// with every token comes from mma.sync m16n8k32 s8 (RT x NT of them per block; the activation
-// fragments shared by the RT row tiles, the weight fragments by the NT token tiles), then
-// add_block_term in the leaf's chain.
+// leaves (a subtree of the tree) one after another. A leaf's blocks come in adjacent pairs
+// (2j + 32 p, 2j + 32 p + 1), and each warp streams its pairs through its own ring of STAGES
+// buffers in shared memory: cp.async copies a pair's weights, activations and scales in 16-byte
+// pieces (4-byte for the weight scales) several pairs ahead, ldmatrix reads the mma fragments, and
+// mma.sync m16n8k32 s8 gives the (biased) integer dot of every row with every token per block,
+// which add_term adds to the leaf's chain. Only the warp reads its ring, so __syncwarp orders it.
 // Each warp folds its leaf sums into its subtree through a stack in shared memory; the subtrees
 // meet there at the end.
 
@@ -23,191 +27,285 @@ constexpr int kTileRows = 16;    // mma M
 constexpr int kTileTokens = 8;   // mma N
 constexpr int kLeaves = kGemvLeaves;
 constexpr int kLanes = 32;       // NVIDIA warp
+constexpr int kChunk = 16;       // bytes per cp.async of quants
 
-// c = a · b for one 16x32 int8 tile of weights (row-major) and a 32x8 int8 tile of activations
-// (column-major); fragments as the PTX ISA defines them for m16n8k32 (g = lane / 4, q = lane % 4):
-// a[0] row g, bytes 4q..4q+3; a[1] row g + 8, same bytes; a[2], a[3] the same rows, bytes 16 + 4q..;
-// b[0] token g, bytes 4q..; b[1] token g, bytes 16 + 4q..; c[0], c[1] row g, tokens 2q, 2q + 1;
-// c[2], c[3] row g + 8, same tokens.
-__device__ __forceinline__ void mma_s8(int (&c)[4], const int (&a)[4], int b0, int b1) {
+// The PTX below needs sm_80 (cp.async, ldmatrix, mma.sync m16n8k32 s8); the host launches this
+// kernel only there, and other archs compile a trap.
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%10, %11, %12, %13};"
-        : "=r"(c[0]), "=r"(c[1]), "=r"(c[2]), "=r"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(0), "r"(0), "r"(0), "r"(0));
+#define ROCMFORGE_MMA_PTX 1
+#endif
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) {
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void copy_async_16(void* shared, const void* global) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(shared_address(shared)), "l"(global) : "memory");
 #else
-    __trap();  // launched only on sm_80 and newer (the host checks)
+    __trap();
+#endif
+}
+__device__ __forceinline__ void copy_async_4(void* shared, const void* global) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(shared_address(shared)), "l"(global) : "memory");
+#else
+    __trap();
+#endif
+}
+__device__ __forceinline__ void copy_async_commit() {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void copy_async_wait() {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
 #endif
 }
 
-
-// The A fragment of one 16-row tile for block b: rows g (r0) and g + 8 (r1) of the split layout,
-// this lane's quarter q of the block (Q4_0: the 4-bit codes 0..15 as signed bytes; add_block_term
-// subtracts 8 Σ q_x).
-template <GgmlType T>
-__device__ __forceinline__ void load_a(const uint8_t* r0, const uint8_t* r1, int64_t b, int q, int (&a)[4]) {
-    if constexpr (T == GgmlType::Q4_0) {
-        const uint32_t w0 = *reinterpret_cast<const uint32_t*>(r0 + b * 16 + 4 * q);
-        const uint32_t w1 = *reinterpret_cast<const uint32_t*>(r1 + b * 16 + 4 * q);
-        a[0] = static_cast<int>(w0 & 0x0F0F0F0Fu), a[2] = static_cast<int>((w0 >> 4) & 0x0F0F0F0Fu);
-        a[1] = static_cast<int>(w1 & 0x0F0F0F0Fu), a[3] = static_cast<int>((w1 >> 4) & 0x0F0F0F0Fu);
-    } else {
-        a[0] = *reinterpret_cast<const int*>(r0 + b * 32 + 4 * q);
-        a[2] = *reinterpret_cast<const int*>(r0 + b * 32 + 16 + 4 * q);
-        a[1] = *reinterpret_cast<const int*>(r1 + b * 32 + 4 * q);
-        a[3] = *reinterpret_cast<const int*>(r1 + b * 32 + 16 + 4 * q);
-    }
+// Four 8x8 matrices of 16-bit elements (8 rows of 16 bytes each); lane i gives the address of row
+// i % 8 of matrix i / 8, and r[m] holds bytes 4 (lane % 4) .. + 3 of row lane / 4 of matrix m.
+__device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], const void* row) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(shared_address(row)) : "memory");
+#else
+    __trap();
+#endif
 }
 
-// What one block b contributes to a warp's tile: fragments and scales, all loaded before any use.
-template <GgmlType T, int NT, int RT>
-struct BlockOperands {
-    int a[RT][4];
-    float dw[RT][2];      // rows g, g + 8 of each row tile
-    int bx[NT][2];        // token g of each token tile, bytes 4q.. and 16 + 4q..
-    float2 sx[NT][2];     // {d, Σ q} of tokens 2q, 2q + 1 of each token tile
-};
+// d = c + a · b for one 16x32 int8 tile of weights (row-major) and a 32x8 int8 tile of activations
+// (column-major), int32 c and d; fragments as the PTX ISA defines them for m16n8k32 (g = lane / 4,
+// q = lane % 4):
+// a[0] row g, bytes 4q..4q+3; a[1] row g + 8, same bytes; a[2], a[3] the same rows, bytes 16 + 4q..;
+// b[0] token g, bytes 4q..; b[1] token g, bytes 16 + 4q..; c[0], c[1] (and d) row g, tokens 2q,
+// 2q + 1; c[2], c[3] row g + 8, same tokens.
+__device__ __forceinline__ void mma_s8(int (&d)[4], const int (&a)[4], uint32_t b0, uint32_t b1, const int (&c)[4]) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%10, %11, %12, %13};"
+        : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
+#else
+    __trap();
+#endif
+}
 
-// One warp's leaf chains over a 16 RT x 8 NT tile. Rows past the launch's last read the last row and
-// tokens past the last read the last token (every load in bounds and unconditional); nothing is
-// stored for them.
-template <GgmlType T, int NT, int RT>
-struct LeafChain {
-    const uint8_t* row[RT][2];  // rows g and g + 8 of each row tile: quants, then n_blocks f16 scales
-    const int8_t* x[NT];        // token g of each token tile, at byte 4q
-    const float* xs[NT][2];     // {d, Σ q} pairs of tokens 2q, 2q + 1 of each token tile
-    int64_t scale_offset;       // bytes from a row's quants to its scales
-    int q;
+// A buffer of rows of C 16-byte chunks; chunk c of row r sits at chunk r C + (c ^ f(r)), f(r) =
+// (r C / 8) mod C, so the 8 rows ldmatrix reads at one chunk index fall in 8 different 16-byte bank
+// groups (no conflict). PRECOND: C is 2 or 4.
+template <int C>
+__device__ __forceinline__ int swizzled_chunk(int r, int c) {
+    return r * C + (c ^ ((r * C >> 3) & (C - 1)));
+}
 
-    __device__ __forceinline__ void load(int64_t b, BlockOperands<T, NT, RT>& o) const {
-#pragma unroll
-        for (int rt = 0; rt < RT; ++rt) {
-            load_a<T>(row[rt][0], row[rt][1], b, q, o.a[rt]);
-#pragma unroll
-            for (int h = 0; h < 2; ++h)
-                o.dw[rt][h] = half_bits_to_float(reinterpret_cast<const uint16_t*>(row[rt][h] + scale_offset)[b]);
-        }
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt) {
-            o.bx[nt][0] = *reinterpret_cast<const int*>(x[nt] + b * 32);
-            o.bx[nt][1] = *reinterpret_cast<const int*>(x[nt] + b * 32 + 16);
-            o.sx[nt][0] = *reinterpret_cast<const float2*>(xs[nt][0] + b * 2);
-            o.sx[nt][1] = *reinterpret_cast<const float2*>(xs[nt][1] + b * 2);
-        }
-    }
-
-    // acc[rt][nt][e]: C element e of tile (rt, nt) (rows g / g + 8, tokens 2q / 2q + 1).
-    static __device__ __forceinline__ void add(const BlockOperands<T, NT, RT>& o, float (&acc)[RT][NT][4]) {
-#pragma unroll
-        for (int rt = 0; rt < RT; ++rt)
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt) {
-                int c[4];
-                mma_s8(c, o.a[rt], o.bx[nt][0], o.bx[nt][1]);
-#pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    acc[rt][nt][e] = add_block_term<T>(acc[rt][nt][e], c[e], o.dw[rt][e / 2], o.sx[nt][e % 2]);
-            }
-    }
-
-    // The chain of leaf j (leaf_block(j, 0), leaf_block(j, 1), ... below n_blocks) in increasing
-    // order, U blocks' loads in flight at a time.
-    template <int U>
-    __device__ __forceinline__ void run(int j, int64_t n_blocks, float (&acc)[RT][NT][4]) const {
-#pragma unroll 1
-        for (int64_t s = 0; leaf_block(j, s) < n_blocks; s += U) {
-            BlockOperands<T, NT, RT> o[U];
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                const int64_t b = leaf_block(j, s + u);
-                load(b < n_blocks ? b : leaf_block(j, s), o[u]);
-            }
-#pragma unroll
-            for (int u = 0; u < U; ++u)
-                if (leaf_block(j, s + u) < n_blocks) add(o[u], acc);
-        }
-    }
-};
-
-// Tile shapes: RT row tiles x NT token tiles, W warps, U blocks' loads in flight per warp.
-template <int NT_, int RT_, int W_, int U_>
+// Tile shapes: RT row tiles x NT token tiles, 8 warps of two leaves each; the bytes of one pair's
+// stage and how many stages each warp's ring holds within the shared memory left beside the
+// warps' leaf sums.
+template <GgmlType T, int NT_, int RT_>
 struct MmaShape {
-    static constexpr int NT = NT_, RT = RT_, W = W_, U = U_;
-    static constexpr int kElems = RT * NT * 4;                // C elements per lane
-    static constexpr int kWarpLeaves = kLeaves / W;           // consecutive leaves per warp
-    static constexpr int kLevels = kWarpLeaves == 1 ? 1 : __builtin_ctz(kWarpLeaves);  // its fold stack
-    static constexpr size_t kSharedBytes = sizeof(float) * W * kLevels * kElems * kLanes;
-    static_assert(kLeaves % W == 0 && (kWarpLeaves & (kWarpLeaves - 1)) == 0, "a warp's leaves form a subtree");
+    static constexpr int NT = NT_, RT = RT_, W = kLeaves / 2;
+    static constexpr int kRows = kTileRows * RT, kTokens = kTileTokens * NT;
+    static constexpr int kElems = RT * NT * 4;  // C elements per lane
+    // One stage (a block pair): weight quants [kRows][kWeightChunks], activations
+    // [kTokens][4 chunks] (both swizzled), activation scales [kTokens] {d, Σ q} x 2, weight scales
+    // [kRows] f16 x 2.
+    static constexpr int kWeightChunks = 2 * kSplitQuantBytes<T> / kChunk;
+    static constexpr int kQuantOffset = 0;
+    static constexpr int kActOffset = kQuantOffset + kRows * kWeightChunks * kChunk;
+    static constexpr int kActScaleOffset = kActOffset + kTokens * 4 * kChunk;
+    static constexpr int kWeightScaleOffset = kActScaleOffset + kTokens * 16;
+    static constexpr int kStageBytes = kWeightScaleOffset + kRows * 4;
+    static constexpr size_t kSumBytes = sizeof(float) * W * kElems * kLanes;
+    static constexpr size_t kRowPointerBytes = sizeof(const uint8_t*) * kRows;
+    static constexpr size_t kSharedLimit = 227 * 1024;  // per block on sm_90 (the host checks the device's)
+    static constexpr int kStages = [] {
+        const size_t ring = (kSharedLimit - kSumBytes - kRowPointerBytes) / (static_cast<size_t>(W) * kStageBytes);
+        return ring < 4 ? static_cast<int>(ring) : 4;
+    }();
+    static_assert(kStages >= 2, "the tile leaves no room for a double-buffered ring");
+    static constexpr size_t kSharedBytes = kRowPointerBytes + kSumBytes + static_cast<size_t>(W) * kStages * kStageBytes;
 };
+
+// The pairs of leaf j below n_blocks (n_blocks even): pair p holds blocks 2j + 32 p and the next.
+__device__ __forceinline__ int leaf_pairs(int leaf, int64_t n_blocks) {
+    return 2 * leaf < n_blocks ? static_cast<int>((n_blocks - 2 * leaf + 31) / 32) : 0;
+}
+
+// f(i) for i = lane, lane + 32, ... below N: a loop of fixed trip count (unrolled, no divergence
+// barrier), the last round predicated only when N % 32 != 0.
+template <int N, typename F>
+__device__ __forceinline__ void for_lane_strided(int lane, F&& f) {
+#pragma unroll
+    for (int j = 0; j < (N + kLanes - 1) / kLanes; ++j)
+        if (N % kLanes == 0 || lane + j * kLanes < N) f(lane + j * kLanes);
+}
 
 // PRECOND: blockDim.x == S::W * 32; dynamic shared memory S::kSharedBytes; gridDim.x * 8 NT >=
-// n_tokens; gridDim.y * 16 RT >= rows, the launch's rows.
+// n_tokens; gridDim.y * 16 RT >= rows, the launch's rows; k % 64 == 0; rows, xq and xs 16-byte
+// aligned.
 template <GgmlType T, typename S>
 __global__ void __launch_bounds__(S::W * kLanes)
     gemv_mma_kernel(GemvTargets targets, int64_t rows, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                     const float* xs) {
-    constexpr int NT = S::NT, RT = S::RT, kElems = S::kElems;
-    // Per warp, per fold level, the C elements of each lane: [W][kLevels][kElems][kLanes]. A lane
-    // only ever touches its own entries of its warp's stack (no barrier) until the warps' subtrees
-    // meet.
-    extern __shared__ float stacks[];
+    constexpr int NT = S::NT, RT = S::RT, kElems = S::kElems, kStages = S::kStages;
+    extern __shared__ __align__(16) uint8_t shared[];
+    // [kRows] row pointers, then each warp's subtree sum of each lane's C elements
+    // ([W][kElems][kLanes]; a lane only touches its own entries until the warps' sums meet), then
+    // per warp its ring of stages.
+    const uint8_t** row_ptr = reinterpret_cast<const uint8_t**>(shared);
+    float* sums = reinterpret_cast<float*>(shared + S::kRowPointerBytes);
     const int warp = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
-    const auto slot = [&](int w, int level, int i) -> float& {
-        return stacks[((w * S::kLevels + level) * kElems + i) * kLanes + lane];
-    };
+    uint8_t* ring = shared + S::kRowPointerBytes + S::kSumBytes + static_cast<size_t>(warp) * kStages * S::kStageBytes;
+    const auto sum_slot = [&](int w, int i) -> float& { return sums[(w * kElems + i) * kLanes + lane]; };
     const int g = lane / 4, q = lane % 4;
     const int64_t n_blocks = k / 32;
-    const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTileRows * RT;
-    const int64_t tok0 = static_cast<int64_t>(blockIdx.x) * kTileTokens * NT;
-    const auto clamp_token = [&](int64_t t) { return t < n_tokens ? t : n_tokens - 1; };
+    const int64_t row0 = static_cast<int64_t>(blockIdx.y) * S::kRows;
+    const int64_t tok0 = static_cast<int64_t>(blockIdx.x) * S::kTokens;
 
-    LeafChain<T, NT, RT> chain;
-    chain.q = q;
-    chain.scale_offset = n_blocks * kSplitQuantBytes<T>;
-    const auto clamp_row = [&](int64_t r) { return r < rows ? r : rows - 1; };
-#pragma unroll
-    for (int rt = 0; rt < RT; ++rt)
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-            chain.row[rt][h] = locate_row(targets, clamp_row(row0 + rt * kTileRows + g + 8 * h), row_bytes).w;
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt) {
-        const int64_t tile0 = tok0 + nt * kTileTokens;
-        chain.x[nt] = xq + clamp_token(tile0 + g) * k + 4 * q;
-        chain.xs[nt][0] = xs + clamp_token(tile0 + 2 * q) * n_blocks * 2;
-        chain.xs[nt][1] = xs + clamp_token(tile0 + 2 * q + 1) * n_blocks * 2;
+    // Rows past the launch's last read the last row and tokens past the last read the last token
+    // (every copy in bounds and unconditional); nothing is stored for them.
+    for (int r = threadIdx.x; r < S::kRows; r += blockDim.x) {
+        const int64_t global = row0 + r < rows ? row0 + r : rows - 1;
+        row_ptr[r] = locate_row(targets, global, row_bytes).w;
     }
+    __syncthreads();
+    const int64_t scale_offset = n_blocks * kSplitQuantBytes<T>;  // bytes from a row's quants to its scales
+    const auto token_index = [&](int t) { return tok0 + t < n_tokens ? tok0 + t : n_tokens - 1; };
 
-    // The warp's leaves, folded into its subtree as a binary counter: after leaf li, the subtrees
-    // of its trailing one bits join it; the warp's last leaf leaves the whole subtree in level 0.
-#pragma unroll 1
-    for (int li = 0; li < S::kWarpLeaves; ++li) {
-        const int leaf = warp * S::kWarpLeaves + li;
-        float acc[RT][NT][4] = {};
-        chain.template run<S::U>(leaf, n_blocks, acc);
-        const int joins = __ffs(~li) - 1;  // trailing ones of li
-        const int level = li == S::kWarpLeaves - 1 ? 0 : joins;
+    // The warp's leaves 2 warp and 2 warp + 1, their pairs in chain order (leaf_pairs falls with
+    // the leaf: the second leaf never has more pairs, and only k < 1024 leaves a leaf empty).
+    const int pairs0 = leaf_pairs(2 * warp, n_blocks);
+    const int n_pairs = pairs0 + leaf_pairs(2 * warp + 1, n_blocks);
+    // Copies the warp's pair j (if it has one) into its stage of the ring; always commits a group,
+    // so every lane counts groups alike.
+    const auto copy_pair = [&](int j) {
+        if (j < n_pairs) {
+            const int second = j >= pairs0 ? 1 : 0;
+            const int64_t b0 = 2 * (2 * warp + second) + 32 * static_cast<int64_t>(j - second * pairs0);
+            uint8_t* dst = ring + (j % kStages) * S::kStageBytes;
+            for_lane_strided<S::kRows * S::kWeightChunks>(lane, [&](int i) {
+                const int r = i / S::kWeightChunks, c = i % S::kWeightChunks;
+                copy_async_16(dst + S::kQuantOffset + swizzled_chunk<S::kWeightChunks>(r, c) * kChunk,
+                              row_ptr[r] + b0 * kSplitQuantBytes<T> + c * kChunk);
+            });
+            for_lane_strided<S::kTokens * 4>(lane, [&](int i) {
+                const int t = i / 4, c = i % 4;
+                copy_async_16(dst + S::kActOffset + swizzled_chunk<4>(t, c) * kChunk,
+                              xq + token_index(t) * k + b0 * 32 + c * kChunk);
+            });
+            for_lane_strided<S::kTokens>(lane, [&](int t) {
+                copy_async_16(dst + S::kActScaleOffset + t * 16, xs + (token_index(t) * n_blocks + b0) * 2);
+            });
+            for_lane_strided<S::kRows>(lane, [&](int r) {
+                copy_async_4(dst + S::kWeightScaleOffset + r * 4, row_ptr[r] + scale_offset + b0 * 2);
+            });
+        }
+        copy_async_commit();
+    };
+
+    // Adds the stage's two blocks to the chains: acc[rt][nt][e] is C element e of tile (rt, nt)
+    // (rows g / g + 8, tokens 2q / 2q + 1).
+    const auto add_pair = [&](const uint8_t* stage, float (&acc)[RT][NT][4]) {
+        const int m = lane / 8, mr = lane % 8;  // the ldmatrix row this lane addresses
+        uint32_t bx[NT][4];                     // b0, b1 of block 0, then of block 1
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+            load_matrix_x4(bx[nt], stage + S::kActOffset + swizzled_chunk<4>(nt * kTileTokens + mr, m) * kChunk);
+        uint32_t aq[RT][4];  // Q4_0: rows g, g + 8 of block 0, then of block 1 (4-bit codes)
+        if constexpr (T == GgmlType::Q4_0) {
+#pragma unroll
+            for (int rt = 0; rt < RT; ++rt)
+                load_matrix_x4(aq[rt], stage + S::kQuantOffset +
+                                           swizzled_chunk<2>(rt * kTileRows + (m % 2) * 8 + mr, m / 2) * kChunk);
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float dx[NT][2];  // tokens 2q, 2q + 1
+            int start[NT][4];  // biased_dot_start of C elements 0..3: tokens 2q, 2q + 1, 2q, 2q + 1
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const float2 sx = reinterpret_cast<const float2*>(
+                        stage + S::kActScaleOffset + (nt * kTileTokens + 2 * q + e) * 16)[h];
+                    dx[nt][e] = sx.x;
+                    start[nt][e] = start[nt][e + 2] = biased_dot_start<T>(sx.y);
+                }
+#pragma unroll
+            for (int rt = 0; rt < RT; ++rt) {
+                int a[4];
+                if constexpr (T == GgmlType::Q4_0) {
+                    const uint32_t w0 = aq[rt][2 * h], w1 = aq[rt][2 * h + 1];
+                    a[0] = static_cast<int>(w0 & 0x0F0F0F0Fu), a[2] = static_cast<int>((w0 >> 4) & 0x0F0F0F0Fu);
+                    a[1] = static_cast<int>(w1 & 0x0F0F0F0Fu), a[3] = static_cast<int>((w1 >> 4) & 0x0F0F0F0Fu);
+                } else {
+                    uint32_t r[4];  // rows g, g + 8 of bytes 0..15, then of bytes 16..31
+                    load_matrix_x4(r, stage + S::kQuantOffset +
+                                          swizzled_chunk<4>(rt * kTileRows + (m % 2) * 8 + mr, 2 * h + m / 2) * kChunk);
+                    a[0] = static_cast<int>(r[0]), a[1] = static_cast<int>(r[1]);
+                    a[2] = static_cast<int>(r[2]), a[3] = static_cast<int>(r[3]);
+                }
+                float dw[2];  // rows g, g + 8
+#pragma unroll
+                for (int half = 0; half < 2; ++half)
+                    dw[half] = half_bits_to_float(reinterpret_cast<const uint16_t*>(
+                        stage + S::kWeightScaleOffset + (rt * kTileRows + g + 8 * half) * 4)[h]);
+#pragma unroll
+                for (int nt = 0; nt < NT; ++nt) {
+                    int dot[4];
+                    mma_s8(dot, a, bx[nt][2 * h], bx[nt][2 * h + 1], start[nt]);
+#pragma unroll
+                    for (int e = 0; e < 4; ++e)
+                        acc[rt][nt][e] = add_term(acc[rt][nt][e], block_term(dot[e], dw[e / 2], dx[nt][e % 2]));
+                }
+            }
+        }
+    };
+
+    // Ends leaf `second` (0 or 1) of the warp: the first leaf's sums wait in shared memory, the
+    // second's join them (L_2w + L_2w+1), and the chains restart from 0.
+    float acc[RT][NT][4] = {};
+    const auto end_leaf = [&](int second) {
 #pragma unroll
         for (int rt = 0; rt < RT; ++rt)
 #pragma unroll
             for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
-                    const int i = (rt * NT + nt) * 4 + e;
-                    float v = acc[rt][nt][e];
-                    for (int j = 0; j < joins; ++j) v = slot(warp, j, i) + v;
-                    slot(warp, level, i) = v;
+                    float& sum = sum_slot(warp, (rt * NT + nt) * 4 + e);
+                    sum = second ? sum + acc[rt][nt][e] : acc[rt][nt][e];
+                    acc[rt][nt][e] = 0.0f;
                 }
+    };
+
+    // Pair i's copy goes out kStages - 1 pairs ahead of its use; one loop issues the first copies
+    // too (i < 0), so the copy code exists once.
+    int ended = 0;  // leaves ended
+#pragma unroll 1
+    for (int i = 1 - kStages; i < n_pairs; ++i) {
+        copy_async_wait<kStages - 2>();  // pair i has landed (this lane's copies)
+        __syncwarp();                    // ... and every lane's; pair i - 1's stage is free
+        copy_pair(i + kStages - 1);
+        if (i < 0) continue;
+        add_pair(ring + (i % kStages) * S::kStageBytes, acc);
+        if (i == pairs0 - 1 || i == n_pairs - 1) end_leaf(ended++);
     }
+#pragma unroll 1
+    for (; ended < 2; ++ended) end_leaf(ended);  // leaves without pairs add 0
+    copy_async_wait<0>();
     __syncthreads();
-    // The warps' subtrees meet, adjacent pairs first; the warps share the tile's elements.
+    // The warps' sums meet, adjacent pairs first; the warps share the tile's elements.
 #pragma unroll 1
     for (int i = warp; i < kElems; i += S::W) {
         float v[S::W];
 #pragma unroll
-        for (int w = 0; w < S::W; ++w) v[w] = slot(w, 0, i);
+        for (int w = 0; w < S::W; ++w) v[w] = sum_slot(w, i);
 #pragma unroll
-        for (int width = 1; width < S::W; width *= 2)  // v[w] = the subtrees w .. w + 2 width - 1
+        for (int width = 1; width < S::W; width *= 2)  // v[w] = the sums of warps w .. w + 2 width - 1
 #pragma unroll
             for (int w = 0; w < S::W; w += 2 * width) v[w] = v[w] + v[w + width];
         const int rt = i / (NT * 4), nt = i / 4 % NT, e = i % 4;
@@ -219,15 +317,28 @@ __global__ void __launch_bounds__(S::W * kLanes)
     }
 }
 
+// The most dynamic shared memory one block may opt in to on the current device.
+size_t shared_memory_limit() {
+    static const size_t limit = [] {
+        int device = 0, bytes = 0;
+        GPU_CHECK(cudaGetDevice(&device));
+        GPU_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+        return static_cast<size_t>(bytes);
+    }();
+    return limit;
+}
+
 }  // namespace
 
 bool gemv_mma_built() { return true; }
 
 template <GgmlType T>
-void launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
+bool launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                      const float* xs, gpuStream_t stream) {
+    if (k % 64 != 0) return false;
     const int64_t rows = targets.row_end[targets.n - 1];
     const auto launch = [&]<typename S>() {
+        if (S::kSharedBytes > shared_memory_limit()) return false;
         // Opt in to more than 48 KiB of dynamic shared memory, once (the backend uses one device).
         static const bool shared_ok = [] {
             GPU_CHECK(cudaFuncSetAttribute(gemv_mma_kernel<T, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -235,21 +346,18 @@ void launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, in
             return true;
         }();
         (void)shared_ok;
-        const dim3 grid(ceil_div(n_tokens, kTileTokens * S::NT), ceil_div(rows, kTileRows * S::RT));
+        const dim3 grid(ceil_div(n_tokens, S::kTokens), ceil_div(rows, S::kRows));
         gemv_mma_kernel<T, S><<<grid, S::W * kLanes, S::kSharedBytes, stream>>>(targets, rows, row_bytes, k, n_tokens,
                                                                                 xq, xs);
         GPU_CHECK_LAUNCH();
+        return true;
     };
     // Tile shapes by token count (the results do not depend on it): wider tiles share each loaded
     // fragment among more products; narrower ones keep more chains in flight.
-    if (n_tokens <= kTileTokens)
-        launch.template operator()<MmaShape<1, 1, 8, 4>>();
-    else if (n_tokens <= 2 * kTileTokens)
-        launch.template operator()<MmaShape<2, 1, 8, 4>>();
-    else if (n_tokens <= 4 * kTileTokens)
-        launch.template operator()<MmaShape<4, 2, 8, 2>>();
-    else
-        launch.template operator()<MmaShape<4, 4, 8, 2>>();
+    if (n_tokens <= kTileTokens) return launch.template operator()<MmaShape<T, 1, 1>>();
+    if (n_tokens <= 2 * kTileTokens) return launch.template operator()<MmaShape<T, 2, 1>>();
+    if (n_tokens <= 4 * kTileTokens) return launch.template operator()<MmaShape<T, 4, 2>>();
+    return launch.template operator()<MmaShape<T, 4, 4>>();
 }
 
 #else  // HIP: no tensor-core kernel yet; the host never launches it (gemv_mma_built() is false)
@@ -257,15 +365,15 @@ void launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, in
 bool gemv_mma_built() { return false; }
 
 template <gguf::GgmlType T>
-void launch_gemv_mma(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*, const float*, gpuStream_t) {
+bool launch_gemv_mma(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*, const float*, gpuStream_t) {
     throw_gpu_error("gemv_mma", "the tensor-core decode kernel is not built for HIP", __FILE__, __LINE__);
 }
 
 #endif
 
-template void launch_gemv_mma<gguf::GgmlType::Q4_0>(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*,
+template bool launch_gemv_mma<gguf::GgmlType::Q4_0>(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*,
                                                     const float*, gpuStream_t);
-template void launch_gemv_mma<gguf::GgmlType::Q8_0>(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*,
+template bool launch_gemv_mma<gguf::GgmlType::Q8_0>(const GemvTargets&, size_t, int64_t, int64_t, const int8_t*,
                                                     const float*, gpuStream_t);
 
 }  // namespace rocmforge::backend::gpu

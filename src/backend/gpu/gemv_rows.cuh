@@ -54,20 +54,29 @@ constexpr int kGemvLeaves = 16;
 __host__ __device__ constexpr int64_t leaf_block(int leaf, int64_t s) { return 32 * (s / 2) + 2 * leaf + s % 2; }
 
 // The term a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale dw adds against an int8
-// activation block {d_x, Σ q_x} = sx, as {scale, sum}: dot = Σ c_w q_x (integer, exact), then
+// activation block {d_x, Σ q_x}, as {scale, sum}: dot = Σ c_w q_x (integer, exact), then
 //   Q8_0: d_w * d_x * dot;   Q4_0: d_w * d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes);
 // a chain adds it as acc = fma(scale, sum, acc). Explicit roundings (no contraction left to the
 // compiler): every kernel rounds alike.
+//
+// The sum is an integer below 2^17 in magnitude, exact in f32, and is formed without an
+// int-to-float conversion (a slow instruction on NVIDIA): a kernel starts the block's integer dot
+// from biased_dot_start, the bits of the f32 1.5 * 2^23 − 8 Σ q_x (Q4_0; exact, an integer in
+// [2^23, 2^24), where f32 bits grow by one per unit) or of 1.5 * 2^23 (Q8_0). Adding the 32 integer
+// products keeps it in that range (|sum| <= 32 * 15 * 127 + 8 * 32 * 127 < 2^22), so the result's
+// bits are the f32 1.5 * 2^23 + sum, and one exact f32 subtraction leaves the sum: the same value,
+// bit for bit, as converting the integer.
+constexpr float kExactIntBias = 12582912.0f;  // 1.5 * 2^23
+constexpr int kExactIntBiasBits = 0x4B400000;
 template <gguf::GgmlType T>
-__device__ __forceinline__ float2 block_term(int dot, float dw, float2 sx) {
-    const float sum = T == gguf::GgmlType::Q4_0 ? __fmaf_rn(-8.0f, sx.y, __int2float_rn(dot)) : __int2float_rn(dot);
-    return make_float2(__fmul_rn(dw, sx.x), sum);
+__device__ __forceinline__ int biased_dot_start(float sum_qx) {
+    return T == gguf::GgmlType::Q4_0 ? __float_as_int(__fmaf_rn(-8.0f, sum_qx, kExactIntBias)) : kExactIntBiasBits;
+}
+
+// {scale, sum} of a block from its biased dot (biased_dot_start plus the products).
+__device__ __forceinline__ float2 block_term(int biased_dot, float dw, float dx) {
+    return make_float2(__fmul_rn(dw, dx), __fsub_rn(__int_as_float(biased_dot), kExactIntBias));
 }
 __device__ __forceinline__ float add_term(float acc, float2 term) { return __fmaf_rn(term.x, term.y, acc); }
-
-template <gguf::GgmlType T>
-__device__ __forceinline__ float add_block_term(float acc, int dot, float dw, float2 sx) {
-    return add_term(acc, block_term<T>(dot, dw, sx));
-}
 
 }  // namespace rocmforge::backend::gpu
