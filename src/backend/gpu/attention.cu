@@ -2,12 +2,12 @@
 #include "backend/gpu/kv_types.cuh"
 
 #include <cmath>
+#include <cstring>
 
 namespace rocmforge::backend::gpu {
 namespace {
 
-constexpr int kThreads = 128;  // keys per chunk; also the output dims one pass covers
-constexpr int kDimsPerLane = static_cast<int>(kMaxAttentionHeadDim) / WARP_SIZE;
+constexpr int kThreads = 128;
 
 struct AttentionArgs {
     const float* q;
@@ -36,17 +36,59 @@ __device__ __forceinline__ int splits_of(int64_t n_visible) {
 }
 
 // One block of kThreads per (head, token, split of kKeysPerSplit keys). A token with one split
-// writes out; with several, each split writes its running max, sum and unnormalized output to
-// partial, and attention_combine_kernel merges them in split order.
+// writes out; with several, each split writes its max, sum and unnormalized output to partial,
+// and attention_combine_kernel merges them in split order.
+//
+// Every K and V row is read once, 16 bytes per lane: a row's 8-element chunks sit in G adjacent
+// lanes (G = the chunk count rounded up to a power of two), so a warp covers WARP_SIZE / G keys
+// per step, and kLoads steps' rows are loaded before any is used. Scores go to shared memory;
+// max, exponentials and sum follow over the split; then P·V in the same layout, each lane
+// keeping its chunk's 8 sums. Every reduction has a fixed order (lanes, then warps in order), so
+// a token's result depends only on its own keys, never on the batch.
+// Key steps whose rows are in flight at once (f32 rows are twice as large: half as many, so the
+// kernel stays within 64 registers, 8 blocks per SM).
 template <gguf::GgmlType T>
-__global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, const typename KvElement<T>::Storage* k,
+constexpr int kLoads = sizeof(typename KvElement<T>::Storage) == 4 ? 4 : 8;
+
+// A row chunk of 8 KV elements as loaded (16 bytes per 16-bit element type, 32 for f32), converted
+// to floats only when used, so kLoads chunks in flight cost few registers.
+template <gguf::GgmlType T>
+struct KvChunk {
+    using Storage = typename KvElement<T>::Storage;
+    static constexpr int kWords = static_cast<int>(sizeof(Storage)) * 8 / 16;
+    uint4 w[kWords];
+    // PRECOND (vector): p 16-byte aligned. Otherwise elements past `valid` read 0.
+    __device__ __forceinline__ void load(const Storage* p, int valid, bool vector) {
+        if (vector) {
+#pragma unroll
+            for (int i = 0; i < kWords; ++i) w[i] = reinterpret_cast<const uint4*>(p)[i];
+        } else {
+            Storage e[8];
+#pragma unroll
+            for (int i = 0; i < 8; ++i) e[i] = i < valid ? p[i] : Storage{};
+            memcpy(w, e, sizeof(w));
+        }
+    }
+    __device__ __forceinline__ void clear() {
+#pragma unroll
+        for (int i = 0; i < kWords; ++i) w[i] = make_uint4(0, 0, 0, 0);
+    }
+    __device__ __forceinline__ void to_float(float (&out)[8]) const {
+        Storage e[8];
+        memcpy(e, w, sizeof(w));
+#pragma unroll
+        for (int i = 0; i < 8; ++i) out[i] = KvElement<T>::load(e[i]);
+    }
+};
+
+template <gguf::GgmlType T>
+__global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a, const typename KvElement<T>::Storage* k,
                                                              const typename KvElement<T>::Storage* v) {
-    using KV = KvElement<T>;
-    __shared__ float q_sh[kMaxAttentionHeadDim];
-    __shared__ float p_sh[kThreads];
-    __shared__ int64_t slot_sh[kThreads];
+    constexpr int kWarps = kThreads / WARP_SIZE;
+    __shared__ float p_sh[kKeysPerSplit];        // scores, then exp(score - max)
+    __shared__ int64_t row_sh[kKeysPerSplit];    // element offset of each key's row (KV slot * row_elements)
     __shared__ float scratch[32];
-    __shared__ float warp_acc_sh[kThreads / WARP_SIZE][kMaxAttentionHeadDim];
+    __shared__ float warp_acc_sh[kWarps][kMaxAttentionHeadDim];
     const int h = blockIdx.x, listed = blockIdx.y, split = blockIdx.z, tid = threadIdx.x;
     const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int seq = a.batch.token_seq[t];
@@ -55,72 +97,100 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, co
     const int n_splits = splits_of(n_keys_total - first_key);
     if (split >= n_splits) return;  // whole block; no barrier reached
     const int64_t key_begin = first_key + split * kKeysPerSplit;
-    const int64_t n_keys = n_keys_total < key_begin + kKeysPerSplit ? n_keys_total : key_begin + kKeysPerSplit;
-    const int64_t kv_offset = static_cast<int64_t>(h / a.group) * a.head_dim;
-    const float* q = a.q + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
-    for (int d = tid; d < a.head_dim; d += kThreads) q_sh[d] = q[d];
-    __syncthreads();
+    const int n = static_cast<int>(n_keys_total - key_begin < kKeysPerSplit ? n_keys_total - key_begin : kKeysPerSplit);
+    const int hd = a.head_dim;
+    for (int i = tid; i < n; i += kThreads)
+        row_sh[i] = kv_slot(a.batch.seq_info, a.batch.block_tables, seq, key_begin + i, a.block_size) * a.row_elements;
 
-    // P·V: warp w takes the chunk's keys w, w + n_warps, ...; lane holds dims lane + i * WARP_SIZE.
-    // The warps' sums are added in warp order at the end (a fixed order for every batch).
+    const int n_chunks = (hd + 7) / 8;  // <= WARP_SIZE (head_dim <= 256)
+    const int lanes_per_key = n_chunks == 1 ? 1 : 1 << (32 - __clz(n_chunks - 1));
+    const int keys_per_warp = WARP_SIZE / lanes_per_key, keys_per_step = kWarps * keys_per_warp;
     const int lane = tid % WARP_SIZE, warp = tid / WARP_SIZE;
-    constexpr int kWarps = kThreads / WARP_SIZE;
-    float m = -INFINITY, l = 0.0f, acc[kDimsPerLane] = {};
-    for (int64_t c0 = key_begin; c0 < n_keys; c0 += kThreads) {
-        const int64_t j = c0 + tid;
-        float s = -INFINITY;
-        if (j < n_keys) {
-            const int64_t slot = kv_slot(a.batch.seq_info, a.batch.block_tables, seq, j, a.block_size);
-            slot_sh[tid] = slot;
-            const auto* kr = k + slot * a.row_elements + kv_offset;
+    const int chunk = lane % lanes_per_key, d0 = 8 * chunk;
+    const int first_in_step = warp * keys_per_warp + lane / lanes_per_key;  // this lane's key of each step
+    const bool active = chunk < n_chunks;
+    const int valid = hd - d0;        // elements of this lane's chunk (if < 8)
+    const bool vector = hd % 8 == 0;  // rows then start 16-byte aligned
+    const int64_t lane_offset = static_cast<int64_t>(h / a.group) * hd + d0;  // within a row
+    const float* q = a.q + (static_cast<int64_t>(t) * a.n_heads + h) * hd;
+    float qv[8];
+#pragma unroll
+    for (int i = 0; i < 8; ++i) qv[i] = active && i < valid ? q[d0 + i] : 0.0f;
+    __syncthreads();  // row_sh
+
+    // kLoads steps of rows (K or V) from `base`: chunk u is key s0 + u * keys_per_step +
+    // first_in_step of the split, zeros past the split or off the row.
+    const auto load_rows = [&](const typename KvElement<T>::Storage* base, int s0, KvChunk<T> (&rows)[kLoads<T>]) {
+#pragma unroll
+        for (int u = 0; u < kLoads<T>; ++u) {
+            const int i = s0 + u * keys_per_step + first_in_step;
+            if (active && i < n)
+                rows[u].load(base + row_sh[i] + lane_offset, valid, vector);
+            else
+                rows[u].clear();
+        }
+    };
+
+    // Scores (the lanes of a key add up in a butterfly).
+    for (int s0 = 0; s0 < n; s0 += kLoads<T> * keys_per_step) {
+        KvChunk<T> rows[kLoads<T>];
+        load_rows(k, s0, rows);
+#pragma unroll
+        for (int u = 0; u < kLoads<T>; ++u) {
+            float kv[8];
+            rows[u].to_float(kv);
             float dot = 0.0f;
-            if (a.head_dim % 8 == 0) {  // rows then start 16-byte aligned (row_elements % 8 == 0 too)
-#pragma unroll 8
-                for (int d0 = 0; d0 < a.head_dim; d0 += 8) {
-                    float kv8[8];
-                    KV::load8(kr + d0, kv8);
 #pragma unroll
-                    for (int j = 0; j < 8; ++j) dot += q_sh[d0 + j] * kv8[j];
-                }
-            } else {
-#pragma unroll 8
-                for (int d = 0; d < a.head_dim; ++d) dot += q_sh[d] * KV::load(kr[d]);
-            }
-            s = dot * a.scale;
-            if (a.softcap > 0.0f) s = a.softcap * tanhf(s / a.softcap);
-        }
-        const float m_new = fmaxf(m, block_max(s, scratch));
-        const float p = j < n_keys ? expf(s - m_new) : 0.0f;
-        p_sh[tid] = p;
-        const float chunk_sum = block_sum(p, scratch);  // its barriers also publish p_sh, slot_sh
-        const float correction = expf(m - m_new);       // 0 on the first chunk (m = -inf)
-        l = l * correction + chunk_sum;
-        const int n_chunk = static_cast<int>(n_keys - c0 < kThreads ? n_keys - c0 : kThreads);
-#pragma unroll
-        for (int i = 0; i < kDimsPerLane; ++i) acc[i] *= correction;
-#pragma unroll 4
-        for (int jj = warp; jj < n_chunk; jj += kWarps) {
-            const float pj = p_sh[jj];
-            const auto* vr = v + slot_sh[jj] * a.row_elements + kv_offset;
-#pragma unroll
-            for (int i = 0; i < kDimsPerLane; ++i) {
-                const int d = lane + i * WARP_SIZE;
-                if (d < a.head_dim) acc[i] += pj * KV::load(vr[d]);
+            for (int e = 0; e < 8; ++e) dot += qv[e] * kv[e];
+            for (int offset = lanes_per_key / 2; offset > 0; offset /= 2) dot += gpu_shfl_xor(dot, offset);
+            const int i = s0 + u * keys_per_step + first_in_step;
+            if (chunk == 0 && i < n) {
+                float s = dot * a.scale;
+                if (a.softcap > 0.0f) s = a.softcap * tanhf(s / a.softcap);
+                p_sh[i] = s;
             }
         }
-        m = m_new;
-        __syncthreads();  // p_sh and slot_sh are rewritten by the next chunk
-    }
-#pragma unroll
-    for (int i = 0; i < kDimsPerLane; ++i) {
-        const int d = lane + i * WARP_SIZE;
-        if (d < a.head_dim) warp_acc_sh[warp][d] = acc[i];
     }
     __syncthreads();
-    float* part = a.partial + ((static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits + split) * (a.head_dim + 2);
-    float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
+    float m = -INFINITY;
+    for (int i = tid; i < n; i += kThreads) m = fmaxf(m, p_sh[i]);
+    m = block_max(m, scratch);
+    float l = 0.0f;
+    for (int i = tid; i < n; i += kThreads) {
+        const float p = expf(p_sh[i] - m);
+        p_sh[i] = p;
+        l += p;
+    }
+    l = block_sum(l, scratch);  // its barriers also publish p_sh
+
+    // P·V in the same layout: this lane's keys, its chunk's 8 sums.
+    float acc[8] = {};
+    for (int s0 = 0; s0 < n; s0 += kLoads<T> * keys_per_step) {
+        KvChunk<T> rows[kLoads<T>];
+        load_rows(v, s0, rows);
+#pragma unroll
+        for (int u = 0; u < kLoads<T>; ++u) {
+            const int i = s0 + u * keys_per_step + first_in_step;
+            const float p = i < n ? p_sh[i] : 0.0f;
+            float kv[8];
+            rows[u].to_float(kv);
+#pragma unroll
+            for (int e = 0; e < 8; ++e) acc[e] += p * kv[e];
+        }
+    }
+    // The warp's keys meet (lanes with the same chunk), then the warps in order.
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+        for (int offset = lanes_per_key; offset < WARP_SIZE; offset *= 2) acc[e] += gpu_shfl_xor(acc[e], offset);
+    if (lane < lanes_per_key && active)
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+            if (e < valid) warp_acc_sh[warp][d0 + e] = acc[e];
+    __syncthreads();
+    float* part = a.partial + ((static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits + split) * (hd + 2);
+    float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * hd;
     if (n_splits > 1 && tid == 0) part[0] = m, part[1] = l;
-    for (int d = tid; d < a.head_dim; d += kThreads) {
+    for (int d = tid; d < hd; d += kThreads) {
         float sum = 0.0f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) sum += warp_acc_sh[w][d];
