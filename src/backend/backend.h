@@ -39,6 +39,10 @@ public:
     virtual tensor::Tensor upload_weight(const tensor::Tensor& host) = 0;
     // dst (host) = src; src is contiguous f32 on this device.
     virtual void copy_to_host(const tensor::Tensor& src, float* dst) = 0;
+    // ids (host)[r] = the index of the largest value of row r of x ([n, ids.size()] contiguous f32
+    // on this device), the smallest index among equal maxima (std::max_element's rule); -1 for a
+    // row holding a NaN or an infinity. Greedy decoding: only the token ids leave the device.
+    virtual void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) = 0;
     // Paged K/V storage for all layers, zeroed. Throws rocmforge::Error when the memory or the
     // KV type is not available.
     virtual KvStorage alloc_kv_storage(const KvStorageShape& shape) = 0;

@@ -88,6 +88,7 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
     std::vector<StepChunk> chunks;
     std::vector<Running*> chunk_owner;
     std::vector<float> logits;
+    std::vector<int32_t> argmax;
     while (!waiting.empty() || !running.empty()) {
         // Admit while a slot is free and the pool can hold the request's worst case.
         while (!waiting.empty() && static_cast<int64_t>(running.size()) < parallel) {
@@ -125,7 +126,14 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
             budget -= n;
         }
         if (chunks.empty()) throw_error("batch", "no request could be scheduled ({} waiting)", waiting.size());
-        runner.step(chunks, logits);
+        // Greedy rows need only their argmax: then only token ids leave the device.
+        bool argmax_only = true;
+        for (size_t c = 0; c < chunks.size(); ++c)
+            argmax_only = argmax_only && (chunks[c].n_logits == 0 || chunk_owner[c]->gen->takes_argmax());
+        if (argmax_only)
+            runner.step_argmax(chunks, argmax);
+        else
+            runner.step(chunks, logits);
         ++stats.steps;
 
         // Sample from each chunk that produced logits; finished requests leave the batch.
@@ -135,11 +143,16 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
             if (chunks[c].row_class == backend::RowClass::Prefill)
                 r.n_done += static_cast<int64_t>(chunks[c].tokens.size());
             if (chunks[c].n_logits == 0) continue;
-            const std::span<const float> row_logits(logits.data() + row * static_cast<size_t>(n_vocab),
-                                                    static_cast<size_t>(n_vocab));
-            ++row;
+            const size_t this_row = row++;
             try {
-                r.next = r.gen->next(row_logits, kv.length(r.seq), runner.n_ctx(), static_cast<int32_t>(r.index));
+                const auto seq = static_cast<int32_t>(r.index);
+                if (argmax_only) {
+                    r.next = r.gen->next_argmax(argmax[this_row], kv.length(r.seq), runner.n_ctx(), seq);
+                } else {
+                    const std::span<const float> row_logits(logits.data() + this_row * static_cast<size_t>(n_vocab),
+                                                            static_cast<size_t>(n_vocab));
+                    r.next = r.gen->next(row_logits, kv.length(r.seq), runner.n_ctx(), seq);
+                }
             } catch (const Error& e) {
                 r.next.reset();
                 r.gen->result().finish_reason = "error";

@@ -53,13 +53,16 @@ BenchResult run_batch_bench(const model::Model& model, const BenchOptions& o) {
         std::vector<int32_t> next(static_cast<size_t>(o.batch));
         for (auto& t : next) t = token(rng);
         std::vector<StepChunk> chunks(static_cast<size_t>(o.batch));
+        std::vector<int32_t> argmax;
         const auto start = std::chrono::steady_clock::now();
-        for (int64_t i = 0; i < o.n_gen; ++i) {
+        for (int64_t i = 0; i < o.n_gen; ++i) {  // greedy decoding: each step's argmax is the next token
             for (size_t b = 0; b < chunks.size(); ++b)
                 chunks[b] = StepChunk{seqs[b], std::span<const int32_t>(&next[b], 1), backend::RowClass::Decode, 1};
-            runner.step(chunks, logits);
-            for (size_t b = 0; b < next.size(); ++b)  // cheap, deterministic next tokens
-                next[b] = static_cast<int32_t>((i * 7919 + static_cast<int64_t>(b) * 104729) % n_vocab);
+            runner.step_argmax(chunks, argmax);
+            for (size_t b = 0; b < next.size(); ++b) {
+                if (argmax[b] < 0) throw_error("bench", "sequence {}, step {}: non-finite logits", b, i);
+                next[b] = argmax[b];
+            }
         }
         rates.push_back(static_cast<double>(o.batch * o.n_gen) /
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

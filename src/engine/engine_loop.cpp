@@ -177,8 +177,18 @@ void EngineLoop::step() {
             a.handle->set_running();
         }
     }
+    // Greedy rows without logprobs need only their argmax: then only token ids leave the device.
+    bool argmax_only = true;
+    for (const auto& c : plan.chunks) {
+        if (c.n_logits == 0) continue;
+        const Active& a = *active_.at(c.request);
+        argmax_only = argmax_only && a.gen->takes_argmax() && a.params.top_logprobs < 0;
+    }
     try {
-        runner_.step(chunks_, logits_);
+        if (argmax_only)
+            runner_.step_argmax(chunks_, argmax_);
+        else
+            runner_.step(chunks_, logits_);
     } catch (const Error& e) {
         for (const auto& c : plan.chunks) fail(c.request, e.what());
         return;
@@ -193,17 +203,22 @@ void EngineLoop::step() {
     size_t row = 0;
     for (const auto& c : plan.chunks) {
         if (c.n_logits == 0) continue;
-        sample(c, std::span<const float>(logits_.data() + row * n_vocab, n_vocab));
+        if (argmax_only)
+            sample(c, {}, argmax_[row]);
+        else
+            sample(c, std::span<const float>(logits_.data() + row * n_vocab, n_vocab), -1);
         ++row;
     }
 }
 
-void EngineLoop::sample(const ScheduledChunk& c, std::span<const float> logits) {
+void EngineLoop::sample(const ScheduledChunk& c, std::span<const float> logits, int32_t argmax) {
     Active& a = *active_.at(c.request);
     std::optional<int32_t> token;
     const size_t n_before = a.gen->result().tokens.size();
     try {
-        token = a.gen->next(logits, runner_.kv().length(c.seq), max_positions_, c.seq);
+        const int64_t length = runner_.kv().length(c.seq);
+        token = logits.empty() ? a.gen->next_argmax(argmax, length, max_positions_, c.seq)
+                               : a.gen->next(logits, length, max_positions_, c.seq);
     } catch (const Error& e) {
         fail(c.request, e.what());
         return;

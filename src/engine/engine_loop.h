@@ -75,7 +75,9 @@ private:
     void admit_incoming();
     void drop_cancelled();
     void step();
-    void sample(const ScheduledChunk& chunk, std::span<const float> logits);
+    // The chunk's next token from its logits row, or (logits empty) from the row's argmax as
+    // ModelRunner::step_argmax gives it.
+    void sample(const ScheduledChunk& chunk, std::span<const float> logits, int32_t argmax);
     void publish_progress(Active& a, bool final_flush);
     void finish(uint64_t id, const std::string& reason);
     void fail(uint64_t id, const std::string& message);
@@ -102,6 +104,7 @@ private:
     std::map<uint64_t, std::unique_ptr<Active>> active_;
     std::vector<StepChunk> chunks_;
     std::vector<float> logits_;
+    std::vector<int32_t> argmax_;  // steps of greedy rows only: each logit row's argmax
     std::thread thread_;
 };
 

@@ -36,18 +36,34 @@ void SequenceGeneration::finish(const char* reason) {
     finished_ = true;
 }
 
-std::optional<int32_t> SequenceGeneration::next(std::span<const float> logits, int64_t length, int64_t n_ctx,
-                                                int32_t seq) {
-    if (finished_) return std::nullopt;
+bool SequenceGeneration::may_continue() {
+    if (finished_) return false;
     if (options_.max_tokens <= 0) {
         finish("length");
-        return std::nullopt;
+        return false;
     }
-    const auto step = static_cast<int64_t>(result_.tokens.size());
+    return true;
+}
+
+std::optional<int32_t> SequenceGeneration::next(std::span<const float> logits, int64_t length, int64_t n_ctx,
+                                                int32_t seq) {
+    if (!may_continue()) return std::nullopt;
     if (!all_finite(logits))
         throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
-                    step);
-    const int32_t token = sampler_.sample(logits);
+                    result_.tokens.size());
+    return take(sampler_.sample(logits), length, n_ctx);
+}
+
+std::optional<int32_t> SequenceGeneration::next_argmax(int32_t argmax, int64_t length, int64_t n_ctx, int32_t seq) {
+    if (!may_continue()) return std::nullopt;
+    if (argmax < 0)
+        throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
+                    result_.tokens.size());
+    return take(argmax, length, n_ctx);
+}
+
+std::optional<int32_t> SequenceGeneration::take(int32_t token, int64_t length, int64_t n_ctx) {
+    const auto step = static_cast<int64_t>(result_.tokens.size());
     if (text_.is_end_of_generation(token)) {
         finish("eog");
         return std::nullopt;

@@ -60,10 +60,20 @@ public:
     // token to run, or nothing when generation finished (finish_reason set). Throws
     // rocmforge::Error naming `seq` and the step when the logits are not finite.
     std::optional<int32_t> next(std::span<const float> logits, int64_t length, int64_t n_ctx, int32_t seq);
+    // Whether the next token is the argmax of the logits (greedy, no penalty in effect), so the
+    // caller may pass next_argmax the argmax computed where the logits are.
+    bool takes_argmax() const { return sampler_.plain_argmax(); }
+    // next() for takes_argmax(): argmax is the logits' argmax, -1 when they are not finite (the
+    // same error as next()).
+    std::optional<int32_t> next_argmax(int32_t argmax, int64_t length, int64_t n_ctx, int32_t seq);
     bool finished() const { return finished_; }
     GenerationResult& result() { return result_; }
 
 private:
+    // The checks before a token is chosen: false when generation is over (or ends now).
+    bool may_continue();
+    // Records the chosen token; the next token to run, or nothing when generation finished.
+    std::optional<int32_t> take(int32_t token, int64_t length, int64_t n_ctx);
     void emit(const std::string& s);
     void finish(const char* reason);
 

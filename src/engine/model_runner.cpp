@@ -88,6 +88,18 @@ bool ModelRunner::can_reserve(std::span<const StepChunk> chunks) const {
 }
 
 void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& logits) {
+    const auto out = run(chunks);
+    logits.resize(static_cast<size_t>(out.n_elements()));
+    if (!logits.empty()) model_.backend().copy_to_host(out, logits.data());
+}
+
+void ModelRunner::step_argmax(std::span<const StepChunk> chunks, std::vector<int32_t>& ids) {
+    const auto out = run(chunks);
+    ids.resize(static_cast<size_t>(out.ne[1]));
+    if (!ids.empty()) model_.backend().argmax_rows(out, ids);
+}
+
+tensor::Tensor ModelRunner::run(std::span<const StepChunk> chunks) {
     int64_t n_tokens = 0, n_logits = 0;
     for (size_t i = 0; i < chunks.size(); ++i)
         for (size_t j = 0; j < i; ++j)
@@ -122,8 +134,7 @@ void ModelRunner::step(std::span<const StepChunk> chunks, std::vector<float>& lo
         if (kv_release_window_ > 0) kv_.release_out_of_window(c.seq, kv_release_window_);
     }
     tokens_computed_ += n_tokens;
-    logits.resize(static_cast<size_t>(out.n_elements()));
-    if (!logits.empty()) model_.backend().copy_to_host(out, logits.data());
+    return out;
 }
 
 void ModelRunner::eval(int32_t seq, std::span<const int32_t> tokens, backend::RowClass row_class, int64_t n_logits,

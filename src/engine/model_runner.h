@@ -66,6 +66,10 @@ public:
     // Throws rocmforge::Error when a sequence would pass n_ctx, the step exceeds batch_tokens or
     // max_logit_rows, or the pool is out of blocks (check can_reserve first).
     void step(std::span<const StepChunk> chunks, std::vector<float>& logits);
+    // The same step for greedy decoding: ids (host)[r] = argmax of logit row r (Backend::
+    // argmax_rows: the smallest index among equal maxima, -1 for a row with a NaN or an
+    // infinity); the logits stay on the device.
+    void step_argmax(std::span<const StepChunk> chunks, std::vector<int32_t>& ids);
 
     // One sequence: runs `tokens` in steps of at most batch_tokens; logits of the last n_logits
     // tokens ([n_vocab, n_logits], n_logits <= max_logit_rows). With RowClass::Prefill the tokens
@@ -74,6 +78,10 @@ public:
               std::vector<float>& logits);
 
 private:
+    // step's work up to the logits: [n_vocab, logit rows] on the backend's device (a view into the
+    // workspace, valid until the next step).
+    tensor::Tensor run(std::span<const StepChunk> chunks);
+
     const model::Model& model_;
     int64_t n_ctx_ = 0;
     kv::KvCacheManager kv_;

@@ -60,11 +60,15 @@ void Sampler::apply_penalties(std::vector<Candidate>& candidates) const {
     }
 }
 
-int32_t Sampler::sample(std::span<const float> logits) {
+bool Sampler::plain_argmax() const {
     const bool penalties = params_.penalty_last_n != 0 && !recent_.empty() &&
                            (params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f ||
                             params_.frequency_penalty != 0.0f);
-    if (params_.temperature == 0.0f && !penalties) return argmax(logits);  // same tie rule as below
+    return params_.temperature == 0.0f && !penalties;
+}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+    if (plain_argmax()) return argmax(logits);  // same tie rule as below
     auto& c = candidates_;
     c.resize(logits.size());
     for (size_t i = 0; i < logits.size(); ++i) c[i] = {static_cast<int32_t>(i), logits[i], 0.0f};

@@ -35,6 +35,9 @@ public:
 
     // Picks the next token from one row of n_vocab logits (not modified).
     int32_t sample(std::span<const float> logits);
+    // Whether sample() is the plain argmax of the logits now (temperature 0, no penalty in
+    // effect), so a caller may take the argmax where the logits are.
+    bool plain_argmax() const;
     // Records a token (prompt or generated) in the penalty window.
     void accept(int32_t token);
     void reset();

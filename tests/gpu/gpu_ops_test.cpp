@@ -680,6 +680,38 @@ TEST(GpuOps, PagedAttentionSlidingWindowSoftcap) {
     check_paged_attention(GgmlType::F32, 32, 4, 4, 1e-5, 0, 1.0f);
 }
 
+// argmax_rows on the GPU against the CPU's: vocabulary-sized rows, ties (the first index wins),
+// maxima at the ends, rows with a NaN or an infinity (-1).
+TEST(GpuOps, ArgmaxRowsMatchesCpu) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    const int64_t n = 32007, rows = 67;
+    auto x = random_vector(rng, static_cast<size_t>(n * rows));
+    const auto at = [&](int64_t r, int64_t i) -> float& { return x[static_cast<size_t>(r * n + i)]; };
+    for (int64_t r = 0; r < rows; r += 5) at(r, static_cast<int64_t>(rng() % n)) = at(r, static_cast<int64_t>(rng() % n)) = 40.0f;
+    at(1, 0) = 50.0f, at(2, n - 1) = 50.0f, at(3, 17) = std::nanf(""), at(4, n - 2) = INFINITY;
+    std::vector<int32_t> expected(static_cast<size_t>(rows)), got(static_cast<size_t>(rows), 123);
+    cpu.argmax_rows(tensor::make_tensor(GgmlType::F32, {n, rows, 1, 1}, x.data()), expected);
+    gpu->argmax_rows(to_device(*gpu, x, {n, rows, 1, 1}), got);
+    EXPECT_EQ(got, expected) << "seed " << seed;
+    EXPECT_EQ(got[1], 0);
+    EXPECT_EQ(got[2], n - 1);
+    EXPECT_EQ(got[3], -1);
+    EXPECT_EQ(got[4], -1);
+}
+
+// The decode kernel's lane layouts: a row of 32 chunks (one key per warp), chunk counts that are
+// not powers of two (idle lanes), one chunk per key, and rows whose length is not a multiple of 8
+// (element loads, a partial last chunk).
+TEST(GpuOps, PagedAttentionHeadDims) {
+    check_paged_attention(GgmlType::F16, 256, 4, 2, 1e-5);
+    check_paged_attention(GgmlType::BF16, 40, 4, 4, 1e-5);
+    check_paged_attention(GgmlType::F32, 8, 4, 1, 1e-5);
+    check_paged_attention(GgmlType::F16, 12, 6, 3, 1e-5);
+}
+
 TEST(GpuOps, CopyKvBlockAndKvStoreLayout) {
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();

@@ -465,4 +465,34 @@ TEST(CpuOps, MatmulSharedInputEqualsSeparateCalls) {
 }
 
 }  // namespace
+// argmax_rows against a plain scan: the first index of the largest value; a row with a NaN or an
+// infinity gives -1.
+TEST(CpuOps, ArgmaxRowsFirstMaximumAndNonFinite) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t n = 1003, rows = 7;
+    auto x = random_vector(rng, static_cast<size_t>(n * rows));
+    x[static_cast<size_t>(1 * n + 500)] = 9.0f, x[static_cast<size_t>(1 * n + 20)] = 9.0f;  // a tie: 20 wins
+    x[static_cast<size_t>(2 * n + n - 1)] = 50.0f;                                             // the last element
+    x[static_cast<size_t>(4 * n + 3)] = std::nanf("");
+    x[static_cast<size_t>(5 * n + 900)] = -INFINITY;
+    CpuBackend cpu(2);
+    std::vector<int32_t> ids(static_cast<size_t>(rows), 123);
+    cpu.argmax_rows(tensor::make_tensor(gguf::GgmlType::F32, {n, rows, 1, 1}, x.data()), ids);
+    for (int64_t r = 0; r < rows; ++r) {
+        int32_t expected = 0;
+        bool finite = true;
+        for (int64_t i = 0; i < n; ++i) {
+            const float v = x[static_cast<size_t>(r * n + i)];
+            finite = finite && std::isfinite(v);
+            if (v > x[static_cast<size_t>(r * n + expected)]) expected = static_cast<int32_t>(i);
+        }
+        EXPECT_EQ(ids[static_cast<size_t>(r)], finite ? expected : -1) << "row " << r << " seed " << seed;
+    }
+    EXPECT_EQ(ids[1], 20);
+    EXPECT_EQ(ids[2], n - 1);
+    EXPECT_EQ(ids[4], -1);
+    EXPECT_EQ(ids[5], -1);
+}
+
 }  // namespace rocmforge::backend::cpu

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -93,6 +94,16 @@ tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
 
 void CpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
     std::memcpy(dst, f32(src), static_cast<size_t>(src.n_elements()) * sizeof(float));
+}
+
+void CpuBackend::argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) {
+    const int64_t n = x.ne[0];
+    const float* rows = f32(x);
+    for (size_t r = 0; r < ids.size(); ++r) {
+        const std::span<const float> row(rows + static_cast<int64_t>(r) * n, static_cast<size_t>(n));
+        const bool finite = std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); });
+        ids[r] = finite && n > 0 ? static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin()) : -1;
+    }
 }
 
 KvStorage CpuBackend::alloc_kv_storage(const KvStorageShape& shape) {

@@ -33,6 +33,7 @@ public:
     // original: no doubled memory); every other weight is used in place.
     tensor::Tensor upload_weight(const tensor::Tensor& host) override;
     void copy_to_host(const tensor::Tensor& src, float* dst) override;
+    void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) override;
     KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
 
     BatchTensors begin_batch(const Batch& batch) override;

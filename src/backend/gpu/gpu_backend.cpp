@@ -1,5 +1,6 @@
 #include "backend/gpu/gpu_backend.h"
 
+#include "backend/gpu/argmax.cuh"
 #include "backend/gpu/attention.cuh"
 #include "backend/gpu/dequantize.cuh"
 #include "backend/gpu/elementwise.cuh"
@@ -143,6 +144,14 @@ tensor::Tensor GpuBackend::upload_weight(const tensor::Tensor& host) {
 
 void GpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
     copy_d2h_async(dst, f32(src), static_cast<size_t>(src.n_elements()) * sizeof(float), stream_);
+    stream_sync(stream_);
+}
+
+void GpuBackend::argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) {
+    reserve(argmax_ids_, ids.size() * sizeof(int32_t));
+    auto* device_ids = static_cast<int32_t*>(argmax_ids_.data());
+    launch_argmax_rows(f32(x), x.ne[0], static_cast<int64_t>(ids.size()), device_ids, stream_);
+    copy_d2h_async(ids.data(), device_ids, ids.size() * sizeof(int32_t), stream_);
     stream_sync(stream_);
 }
 

@@ -40,6 +40,7 @@ public:
     tensor::Buffer alloc(size_t bytes) override;
     tensor::Tensor upload_weight(const tensor::Tensor& host) override;
     void copy_to_host(const tensor::Tensor& src, float* dst) override;
+    void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) override;
     KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
 
     BatchTensors begin_batch(const Batch& batch) override;
@@ -147,6 +148,7 @@ private:
 
     // Prefill scratch: a weight as f16, the activations as f16 halves.
     tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
+    tensor::Buffer argmax_ids_;  // argmax_rows: [rows] i32
     std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
     int64_t max_keys_ = 0;  // the batch's largest n_past + n_tokens (attention's key splits)
     MoeScratch moe_scratch_;
