@@ -61,7 +61,7 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-r,--repetitions", o->bench.repetitions, "Repetitions")->capture_default_str();
     cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
     cmd->add_option("--batch", o->bench.batch,
-                    "B sequences decoding together (each prefilled with -p tokens): aggregate decode tokens/s "
+                    "B sequences decoding together (each prefilled with -p tokens, greedy): aggregate decode tokens/s "
                     "instead of pp/tg");
     add_device_option(*cmd, o->device);
     cmd->add_flag("--json", o->json, "Print one JSON object");

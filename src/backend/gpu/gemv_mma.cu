@@ -8,15 +8,15 @@
 // block order, then a balanced tree of the leaf sums), the GEMV's too, so both kernels give every
 // (row, token) the same bits in any batch.
 //
-// One CUDA block owns a tile of 16 RT rows x 8 NT tokens and W warps; warp w runs its consecutive
-// leaves (a subtree of the tree) one after another. A leaf's blocks come in adjacent pairs
-// (2j + 32 p, 2j + 32 p + 1), and each warp streams its pairs through its own ring of STAGES
-// buffers in shared memory: cp.async copies a pair's weights, activations and scales in 16-byte
-// pieces (4-byte for the weight scales) several pairs ahead, ldmatrix reads the mma fragments, and
-// mma.sync m16n8k32 s8 gives the (biased) integer dot of every row with every token per block,
-// which add_term adds to the leaf's chain. Only the warp reads its ring, so __syncwarp orders it.
-// Each warp folds its leaf sums into its subtree through a stack in shared memory; the subtrees
-// meet there at the end.
+// One CUDA block owns a tile of 16 RT rows x 8 NT tokens and 8 warps; warp w runs leaves 2w and
+// 2w + 1 one after the other. A leaf's blocks come in adjacent pairs (2j + 32 p, 2j + 32 p + 1),
+// and each warp streams its pairs through its own ring of kStages buffers in shared memory:
+// cp.async copies a pair's weights, activations and scales in 16-byte pieces (4-byte for the
+// weight scales) several pairs ahead, ldmatrix reads the mma fragments, and mma.sync m16n8k32 s8
+// gives the (biased, gemv_rows.cuh) integer dot of every row with every token per block, which
+// add_term adds to the leaf's chain. Only the warp reads its ring, so __syncwarp orders it. The
+// first leaf's sums wait in shared memory for the second's; the 8 warps' sums meet there at the
+// end.
 
 namespace rocmforge::backend::gpu {
 
@@ -121,7 +121,8 @@ struct MmaShape {
     static constexpr int kWeightScaleOffset = kActScaleOffset + kTokens * 16;
     static constexpr int kStageBytes = kWeightScaleOffset + kRows * 4;
     static constexpr size_t kSumBytes = sizeof(float) * W * kElems * kLanes;
-    // per block on sm_90 (the host checks the device's), 1 KiB of each block's reserved
+    // Dynamic shared memory per block: sm_90's 228 KiB per SM shared by kBlocksPerSm blocks, less
+    // the 1 KiB the runtime reserves for each (the host checks the device's own limit).
     static constexpr size_t kSharedLimit = 228 * 1024 / kBlocksPerSm - 1024;
     static constexpr int kStages = [] {
         const size_t ring = (kSharedLimit - kSumBytes) / (static_cast<size_t>(W) * kStageBytes);
@@ -362,12 +363,14 @@ bool launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, in
         return true;
     };
     // Tile shapes by token count (the results do not depend on it): wider tiles share each loaded
-    // fragment among more products; narrower ones keep more chains in flight. Past 32 tokens,
-    // 32 x 32 tiles with two blocks per SM (16 warps) beat 64 x 32 tiles with one (H200, 7B Q4_0,
-    // bench --batch 64: 6,106 vs 5,884 tok/s).
+    // fragment among more products; narrower ones keep more chains in flight. From 25 tokens on,
+    // 32 x 32 tiles run two blocks per SM (16 warps, 2 stages each) instead of one (4 stages):
+    // H200, 7B Q4_0, bench --batch: 32 tokens 4,842-4,861 -> 5,296-5,324 tok/s, 24 tokens
+    // 2,922-2,931 -> 2,841-2,847; and past 32 tokens they beat 64 x 32 tiles at one block per SM
+    // (64 tokens: 6,106 vs 5,884).
     if (n_tokens <= kTileTokens) return launch.template operator()<MmaShape<T, 1, 1>>();
     if (n_tokens <= 2 * kTileTokens) return launch.template operator()<MmaShape<T, 2, 1>>();
-    if (n_tokens <= 4 * kTileTokens) return launch.template operator()<MmaShape<T, 4, 2>>();
+    if (n_tokens <= 3 * kTileTokens) return launch.template operator()<MmaShape<T, 4, 2>>();
     return launch.template operator()<MmaShape<T, 4, 2, 2>>();
 }
 

@@ -59,13 +59,13 @@ __host__ __device__ constexpr int64_t leaf_block(int leaf, int64_t s) { return 3
 // a chain adds it as acc = fma(scale, sum, acc). Explicit roundings (no contraction left to the
 // compiler): every kernel rounds alike.
 //
-// The sum is an integer below 2^17 in magnitude, exact in f32, and is formed without an
+// The sum is an integer below 2^22 in magnitude (Q8_0: |dot| <= 32 * 128 * 127; Q4_0:
+// |dot − 8 Σ q_x| <= 32 * 15 * 127 + 8 * 32 * 127), exact in f32, and is formed without an
 // int-to-float conversion (a slow instruction on NVIDIA): a kernel starts the block's integer dot
 // from biased_dot_start, the bits of the f32 1.5 * 2^23 − 8 Σ q_x (Q4_0; exact, an integer in
 // [2^23, 2^24), where f32 bits grow by one per unit) or of 1.5 * 2^23 (Q8_0). Adding the 32 integer
-// products keeps it in that range (|sum| <= 32 * 15 * 127 + 8 * 32 * 127 < 2^22), so the result's
-// bits are the f32 1.5 * 2^23 + sum, and one exact f32 subtraction leaves the sum: the same value,
-// bit for bit, as converting the integer.
+// products keeps it in that range, so the result's bits are the f32 1.5 * 2^23 + sum, and one exact
+// f32 subtraction leaves the sum: the same value, bit for bit, as converting the integer.
 constexpr float kExactIntBias = 12582912.0f;  // 1.5 * 2^23
 constexpr int kExactIntBiasBits = 0x4B400000;
 template <gguf::GgmlType T>
