@@ -22,6 +22,9 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+// Fails the build when an earlier file of a unity batch included Highway without the define.
+static_assert((HWY_TARGETS & HWY_AVX3_DL) != 0, "HWY_WANT_AVX3_DL came after Highway's headers");
+
 #include <cmath>
 #include <cstring>
 #include <random>

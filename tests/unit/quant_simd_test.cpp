@@ -3,6 +3,11 @@
 // are not multiples of the vector width or of the kernels' 2-block unrolling.
 // Tolerance: |simd - ref| <= 1e-5 * sum_i |x_i * y_i| (dequantized values): both sum the same exact
 // integer block dots, only the float accumulation order differs.
+
+// The kernels are compiled for AVX3_DL too (vpdpbusd; vec_dot_simd.cpp): let this file's target
+// list include it, so the every-target tests force it where the CPU has it.
+#define HWY_WANT_AVX3_DL 1
+
 #include "quant/quant_traits.h"
 #include "quant/reference_kernels.h"
 #include "quant/runtime_formats.h"
@@ -10,6 +15,9 @@
 
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
+
+// Fails the build when an earlier file of a unity batch included Highway without the define.
+static_assert((HWY_TARGETS & HWY_AVX3_DL) != 0, "HWY_WANT_AVX3_DL came after Highway's headers");
 
 #include <cmath>
 #include <cstring>
