@@ -79,6 +79,20 @@ tensor::Buffer CpuBackend::alloc(size_t bytes) {
 
 tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
     const bool matrix = host.ne[2] == 1 && host.ne[3] == 1 && host.ne[1] >= kInterleavedRows;
+    // F16 matrices keep their rows but move to huge-page memory (the model releases the mapped
+    // pages after upload): 7B F16 tg64 1.35-1.56 -> 1.69-1.90 tok/s at -t 2 on the AVX2 VM.
+    if (matrix && host.dtype == GgmlType::F16 && host.layout == tensor::Layout::Rows && host.is_contiguous()) {
+        const size_t bytes = static_cast<size_t>(host.ne[1]) * host.row_bytes();
+        void* copy = allocate_huge_page_aligned(bytes);
+        interleaved_weights_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
+        pool_.run([&](int thread_index, int n_threads) {
+            const size_t begin = bytes * thread_index / n_threads, end = bytes * (thread_index + 1) / n_threads;
+            std::memcpy(static_cast<uint8_t*>(copy) + begin, static_cast<const uint8_t*>(host.data) + begin, end - begin);
+        });
+        tensor::Tensor t = host;
+        t.data = copy;
+        return t;
+    }
     if (!matrix || !interleave_at_load(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
         return host;
     const size_t bytes = interleaved_bytes(host);

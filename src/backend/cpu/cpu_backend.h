@@ -1,7 +1,8 @@
 #pragma once
 // The Backend interface (backend/backend.h) on the CPU: the ops of this folder, threaded over
 // one ThreadPool the backend owns. Weights are used in place (from the GGUF mapping) or, for
-// Q4_0/Q8_0/Q4_K/Q6_K matrices, as an interleaved copy made at load (see upload_weight); K/V
+// Q4_0/Q8_0/Q4_K/Q6_K matrices, as an interleaved copy made at load (F16: a plain copy on huge
+// pages; see upload_weight); K/V
 // storage is f32 (bit-identical to freshly computed values), f16 or bf16.
 #include "backend/backend.h"
 #include "backend/cpu/attention.h"
@@ -30,7 +31,8 @@ public:
     // Q4_0/Q8_0/Q4_K/Q6_K matrices of at least 8 rows are copied into the interleaved decode layout
     // (interleaved_weights.h; interleaved_bytes: Q4_K 2.8 % larger than the file's bytes) in
     // huge-page memory the backend keeps (Model::load then releases the mapped pages of the
-    // original: no doubled memory); every other weight is used in place.
+    // original: no doubled memory); F16 matrices are copied there as they are (plain rows); every
+    // other weight is used in place.
     tensor::Tensor upload_weight(const tensor::Tensor& host) override;
     void copy_to_host(const tensor::Tensor& src, float* dst) override;
     void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) override;
