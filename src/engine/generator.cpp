@@ -48,22 +48,19 @@ bool SequenceGeneration::may_continue() {
 std::optional<int32_t> SequenceGeneration::next(std::span<const float> logits, int64_t length, int64_t n_ctx,
                                                 int32_t seq) {
     if (!may_continue()) return std::nullopt;
-    if (!all_finite(logits))
-        throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
-                    result_.tokens.size());
-    return take(sampler_.sample(logits), length, n_ctx);
+    return take(all_finite(logits) ? sampler_.sample(logits) : -1, length, n_ctx, seq);
 }
 
 std::optional<int32_t> SequenceGeneration::next_argmax(int32_t argmax, int64_t length, int64_t n_ctx, int32_t seq) {
     if (!may_continue()) return std::nullopt;
-    if (argmax < 0)
-        throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
-                    result_.tokens.size());
-    return take(argmax, length, n_ctx);
+    return take(argmax, length, n_ctx, seq);
 }
 
-std::optional<int32_t> SequenceGeneration::take(int32_t token, int64_t length, int64_t n_ctx) {
+std::optional<int32_t> SequenceGeneration::take(int32_t token, int64_t length, int64_t n_ctx, int32_t seq) {
     const auto step = static_cast<int64_t>(result_.tokens.size());
+    if (token < 0)
+        throw_error("generation", "sequence {}, step {}: the model produced non-finite logits (NaN or infinity)", seq,
+                    step);
     if (text_.is_end_of_generation(token)) {
         finish("eog");
         return std::nullopt;

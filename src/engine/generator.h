@@ -72,8 +72,9 @@ public:
 private:
     // The checks before a token is chosen: false when generation is over (or ends now).
     bool may_continue();
-    // Records the chosen token; the next token to run, or nothing when generation finished.
-    std::optional<int32_t> take(int32_t token, int64_t length, int64_t n_ctx);
+    // Records the chosen token (-1: the logits were not finite, an error naming `seq`); the next
+    // token to run, or nothing when generation finished.
+    std::optional<int32_t> take(int32_t token, int64_t length, int64_t n_ctx, int32_t seq);
     void emit(const std::string& s);
     void finish(const char* reason);
 

@@ -77,14 +77,20 @@ tensor::Buffer CpuBackend::alloc(size_t bytes) {
     return tensor::Buffer(tensor::Device::Cpu, p, bytes, [](void* data) { std::free(data); });
 }
 
+void* CpuBackend::keep_weight_copy(size_t bytes) {
+    void* copy = allocate_huge_page_aligned(bytes);
+    weight_copies_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
+    return copy;
+}
+
 tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
     const bool matrix = host.ne[2] == 1 && host.ne[3] == 1 && host.ne[1] >= kInterleavedRows;
+    if (!matrix || host.layout != tensor::Layout::Rows || !host.is_contiguous()) return host;
     // F16 matrices keep their rows but move to huge-page memory (the model releases the mapped
     // pages after upload): 7B F16 tg64 1.35-1.56 -> 1.69-1.90 tok/s at -t 2 on the AVX2 VM.
-    if (matrix && host.dtype == GgmlType::F16 && host.layout == tensor::Layout::Rows && host.is_contiguous()) {
+    if (host.dtype == GgmlType::F16) {
         const size_t bytes = static_cast<size_t>(host.ne[1]) * host.row_bytes();
-        void* copy = allocate_huge_page_aligned(bytes);
-        interleaved_weights_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
+        void* copy = keep_weight_copy(bytes);
         pool_.run([&](int thread_index, int n_threads) {
             const size_t begin = bytes * thread_index / n_threads, end = bytes * (thread_index + 1) / n_threads;
             std::memcpy(static_cast<uint8_t*>(copy) + begin, static_cast<const uint8_t*>(host.data) + begin, end - begin);
@@ -93,11 +99,8 @@ tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
         t.data = copy;
         return t;
     }
-    if (!matrix || !interleave_at_load(host.dtype) || host.layout != tensor::Layout::Rows || !host.is_contiguous())
-        return host;
-    const size_t bytes = interleaved_bytes(host);
-    void* copy = allocate_huge_page_aligned(bytes);
-    interleaved_weights_.emplace_back(tensor::Device::Cpu, copy, bytes, [](void* data) { std::free(data); });
+    if (!interleave_at_load(host.dtype)) return host;
+    void* copy = keep_weight_copy(interleaved_bytes(host));
     const int64_t groups = interleaved_group_count(host);
     pool_.run([&](int thread_index, int n_threads) {
         interleave_groups(host, copy, groups * thread_index / n_threads, groups * (thread_index + 1) / n_threads);

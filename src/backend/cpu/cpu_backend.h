@@ -62,9 +62,11 @@ public:
 
 private:
     const RopeTable& rope_table(const RopeParams& params, const tensor::Tensor& freq_factors);
+    // `bytes` of huge-page memory for a weight's copy made at load, kept until the backend goes.
+    void* keep_weight_copy(size_t bytes);
 
     ThreadPool pool_;
-    std::vector<tensor::Buffer> interleaved_weights_;
+    std::vector<tensor::Buffer> weight_copies_;  // interleaved matrices and F16 matrices (upload_weight)
     const Batch* batch_ = nullptr;
     uint64_t batch_generation_ = 0;
     // The rope tables of the current batch, rebuilt when the batch changes; two, because models

@@ -132,7 +132,8 @@ struct MmaShape {
     static constexpr size_t kSharedBytes = kSumBytes + static_cast<size_t>(W) * kStages * kStageBytes;
 };
 
-// The pairs of leaf j below n_blocks (n_blocks even): pair p holds blocks 2j + 32 p and the next.
+// The pairs of leaf j below n_blocks (n_blocks even): pair p holds blocks leaf_block(j, 2p) =
+// 2j + 32 p and the next.
 __device__ __forceinline__ int leaf_pairs(int leaf, int64_t n_blocks) {
     return 2 * leaf < n_blocks ? static_cast<int>((n_blocks - 2 * leaf + 31) / 32) : 0;
 }
@@ -187,7 +188,7 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
     const auto copy_pair = [&](int j) {
         if (j < n_pairs) {
             const int second = j >= pairs0 ? 1 : 0;
-            const int b0 = 2 * (2 * warp + second) + 32 * (j - second * pairs0);
+            const int b0 = static_cast<int>(leaf_block(2 * warp + second, 2 * (j - second * pairs0)));
             uint8_t* dst = ring + (j % kStages) * S::kStageBytes;
 #pragma unroll
             for (int jr = 0; jr < RT; ++jr) {
