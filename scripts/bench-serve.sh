@@ -6,7 +6,8 @@
 #   scripts/bench-serve.sh [MODEL] [PROMPTS]
 # Environment: ROCMFORGE (binary, default build/release/rocmforge), THREADS (server -t, 2),
 # PARALLEL (--parallel, 64), CTX (-c, 512), CONCURRENCY (1,8,32,64), REPS (1), SERVER_CPUS and
-# CLIENT_CPUS (taskset CPU lists; unset: no pinning), JSON (1: --json).
+# CLIENT_CPUS (taskset CPU lists; unset: no pinning), JSON (1: --json), SERVER_ARGS (more serve
+# flags, e.g. "--batch-tokens 4096").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-$root/../shared/models/wp-25M-Q8_0.gguf}
@@ -19,7 +20,7 @@ cleanup() { [ "$server" -gt 0 ] && kill "$server" 2>/dev/null && wait "$server" 
 trap cleanup EXIT
 for rep in $(seq "${REPS:-1}"); do
   pin "${SERVER_CPUS:-}" "$bin" serve -m "$model" -t "${THREADS:-2}" --parallel "${PARALLEL:-64}" -c "${CTX:-512}" \
-    --port 0 2>"$log" >/dev/null &
+    --port 0 ${SERVER_ARGS:-} 2>"$log" >/dev/null &
   server=$!
   port=
   for _ in $(seq 600); do
@@ -28,7 +29,7 @@ for rep in $(seq "${REPS:-1}"); do
     sleep 0.1
   done
   [ -n "$port" ] || { echo "server did not start:" >&2; cat "$log" >&2; exit 1; }
-  echo "# rep $rep: $bin serve -m $(basename "$model") -t ${THREADS:-2} --parallel ${PARALLEL:-64} -c ${CTX:-512}" >&2
+  echo "# rep $rep: $bin serve -m $(basename "$model") -t ${THREADS:-2} --parallel ${PARALLEL:-64} -c ${CTX:-512} ${SERVER_ARGS:-}" >&2
   pin "${CLIENT_CPUS:-}" "$bin" bench-serve -m "$model" --prompts "$prompts" --port "$port" \
     --concurrency "${CONCURRENCY:-1,8,32,64}" ${JSON:+--json}
   kill "$server"

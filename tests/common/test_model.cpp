@@ -11,9 +11,11 @@ TestModel load_cpu_model(const std::string& path, int n_threads) {
     return m;
 }
 
-std::vector<float> prompt_logits(const model::Model& model, std::span<const int32_t> tokens, int64_t batch_tokens) {
+std::vector<float> prompt_logits(const model::Model& model, std::span<const int32_t> tokens, int64_t batch_tokens,
+                                 gguf::GgmlType kv_type) {
     const auto n = static_cast<int64_t>(tokens.size());
     engine::RunnerOptions o;
+    o.kv_type = kv_type;
     o.n_ctx = n;
     o.batch_tokens = batch_tokens;
     o.max_logit_rows = n;

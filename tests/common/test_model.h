@@ -23,6 +23,6 @@ TestModel load_cpu_model(const std::string& path, int n_threads = 2);
 // Logits of every position of `tokens` run as one fresh sequence (prompt chunks of batch_tokens):
 // [n_vocab, tokens.size()].
 std::vector<float> prompt_logits(const model::Model& model, std::span<const int32_t> tokens,
-                                 int64_t batch_tokens = 2048);
+                                 int64_t batch_tokens = 2048, gguf::GgmlType kv_type = gguf::GgmlType::F32);
 
 }  // namespace rocmforge::test

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -45,6 +46,12 @@ TEST_P(ModelLogitsTest, PromptRowsMatchReference) {
         EXPECT_LE(err, c.tolerance) << stem;
         std::printf("%s: rel err %.3g (tolerance %.0e)\n", stem.filename().c_str(), err, c.tolerance);
         RecordProperty("rel_err_p" + std::to_string(p), std::to_string(err));
+        // The same backend again with F16 KV (gathered rows instead of paged f32 ones): within the
+        // golden's tolerance too.
+        const auto f16_kv = prompt_logits(*model, golden.prompt_tokens, 2048, gguf::GgmlType::F16);
+        const double err_f16 = relative_error(f16_kv.data(), golden.logits.data(), n);
+        std::printf("%s, f16 KV: rel err %.3g\n", stem.filename().c_str(), err_f16);
+        EXPECT_LE(err_f16, std::max(c.tolerance, 1e-3)) << stem << " f16 KV";
         if (c.check_argmax) {
             for (size_t r = 0; r < golden.prompt_tokens.size(); ++r)
                 EXPECT_EQ(argmax_row(logits.data(), golden.n_vocab, r), argmax_row(golden.logits.data(), golden.n_vocab, r))

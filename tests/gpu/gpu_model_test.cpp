@@ -93,6 +93,16 @@ TEST_P(GpuModelGolden, PromptLogitsMatchGoldenAndCpu) {
         for (size_t r = 0; r < golden.prompt_tokens.size(); ++r)
             EXPECT_EQ(argmax_row(logits.data(), golden.n_vocab, r), argmax_row(golden.logits.data(), golden.n_vocab, r))
                 << stem << " row " << r;
+        // F16 KV (the GPU's default; its prefill attention runs on tensor cores) against the CPU with
+        // F16 KV: the same bound.
+        const auto f16 = prompt_logits(*gpu.model, golden.prompt_tokens, 2048, gguf::GgmlType::F16);
+        const auto cpu_f16 = prompt_logits(*cpu, golden.prompt_tokens, 2048, gguf::GgmlType::F16);
+        const double err_f16 = relative_error(f16.data(), cpu_f16.data(), n);
+        std::printf("%s on gpu, f16 KV: rel err %.3g vs cpu (f16 KV)\n", stem.filename().c_str(), err_f16);
+        EXPECT_LE(err_f16, 1e-3) << stem << " f16 KV";
+        for (size_t r = 0; r < golden.prompt_tokens.size(); ++r)
+            EXPECT_EQ(argmax_row(f16.data(), golden.n_vocab, r), argmax_row(cpu_f16.data(), golden.n_vocab, r))
+                << stem << " f16 KV row " << r;
     }
 }
 

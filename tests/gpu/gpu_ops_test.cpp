@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -623,10 +624,18 @@ TEST(GpuOps, RopeLongRopeFactorsPerSequence) {
     EXPECT_LE(rel_error(to_host(*gpu, xd), expected), 1e-6) << "seed " << seed;
 }
 
+// Relative error of prefill rows at F16 KV on tensor cores (NVIDIA sm_80+, head sizes 64/96/128,
+// attention_prefill_mma.cuh): Q and the softmax weights are rounded to f16 (2^-11 relative each),
+// where the f32 kernels are exact to ~1e-6. HIP and ROCMFORGE_GPU_PREFILL_ATTENTION=simt run the
+// f32 tile kernel, well within it.
+constexpr double kPrefillMmaTolerance = 2e-3;
+
 // kv_store then attention over two steps (prompt chunks, then a mix of a decode token, a
-// continued chunk and a new sequence), on the CPU and the GPU with the same KV type.
+// continued chunk and a new sequence), on the CPU and the GPU with the same KV type. Decode rows
+// are held to `tolerance`, prefill rows to `prefill_tolerance` (default: the same).
 void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, int64_t n_kv_heads, double tolerance,
-                           int64_t window = 0, float softcap = 0.0f) {
+                           int64_t window = 0, float softcap = 0.0f, double prefill_tolerance = 0.0) {
+    if (prefill_tolerance == 0.0) prefill_tolerance = tolerance;
     ROCMFORGE_REQUIRE_GPU(gpu);
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
@@ -664,19 +673,46 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
         gpu->kv_store(gpu_kv, 1, to_device(*gpu, k, kv_ne), to_device(*gpu, v, kv_ne));
         auto out = poisoned(*gpu, q_ne);
         gpu->attention(gpu_kv, 1, to_device(*gpu, q, q_ne), out, as);
-        EXPECT_LE(rel_error(to_host(*gpu, out), expected), tolerance)
-            << gguf::ggml_type_name(kv_type) << " head_dim " << head_dim << " window " << window << " softcap "
-            << softcap << " step " << step << " seed " << seed;
+        const std::vector<float> got = to_host(*gpu, out);
+        // Rows by class: a sequence's tokens are consecutive, in the order the step lists them.
+        std::vector<float> got_class[2], expected_class[2];
+        const size_t row_floats = static_cast<size_t>(head_dim * n_heads);
+        size_t row = 0;
+        for (const auto& sq : steps[step])
+            for (int64_t t = 0; t < sq[1]; ++t, ++row) {
+                const auto first = static_cast<std::ptrdiff_t>(row * row_floats);
+                const auto last = first + static_cast<std::ptrdiff_t>(row_floats);
+                got_class[sq[2]].insert(got_class[sq[2]].end(), got.begin() + first, got.begin() + last);
+                expected_class[sq[2]].insert(expected_class[sq[2]].end(), expected.begin() + first,
+                                             expected.begin() + last);
+            }
+        const double tolerances[2] = {prefill_tolerance, tolerance};
+        for (int cls = 0; cls < 2; ++cls) {
+            const double err = rel_error(got_class[cls], expected_class[cls]);
+            if (!got_class[cls].empty())
+                std::printf("attention %s head_dim %lld step %zu %s rows: rel err %.3g\n",
+                            std::string(gguf::ggml_type_name(kv_type)).c_str(),
+                            static_cast<long long>(head_dim), step, cls ? "decode" : "prefill", err);
+            EXPECT_LE(err, tolerances[cls])
+                << gguf::ggml_type_name(kv_type) << " head_dim " << head_dim << " window " << window << " softcap "
+                << softcap << " step " << step << (cls ? " decode rows" : " prefill rows") << " seed " << seed;
+        }
     }
 }
 
 TEST(GpuOps, PagedAttentionF32Kv) { check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5); }
-TEST(GpuOps, PagedAttentionF16Kv) { check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5); }
+TEST(GpuOps, PagedAttentionF16Kv) { check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5, 0, 0.0f, kPrefillMmaTolerance); }
+TEST(GpuOps, PagedAttentionF16KvF32TileKernel) {
+    setenv("ROCMFORGE_GPU_PREFILL_ATTENTION", "simt", 1);  // read when the backend is made
+    check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5);
+    check_paged_attention(GgmlType::F16, 64, 8, 2, 1e-5, 5, 0.5f);
+    unsetenv("ROCMFORGE_GPU_PREFILL_ATTENTION");
+}
 TEST(GpuOps, PagedAttentionBf16KvGqa) { check_paged_attention(GgmlType::BF16, 64, 6, 2, 1e-5); }
 // gemma2/3: sliding window (shorter and longer than a chunk of 128 keys) and score soft-capping.
 TEST(GpuOps, PagedAttentionSlidingWindowSoftcap) {
     check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5, 5, 0.5f);
-    check_paged_attention(GgmlType::F16, 128, 4, 2, 1e-5, 131, 0.0f);
+    check_paged_attention(GgmlType::F16, 128, 4, 2, 1e-5, 131, 0.0f, kPrefillMmaTolerance);
     check_paged_attention(GgmlType::F32, 32, 4, 4, 1e-5, 0, 1.0f);
 }
 
@@ -705,6 +741,64 @@ TEST(GpuOps, ArgmaxRowsMatchesCpu) {
 // The decode kernel's lane layouts: a row of 32 chunks (one key per warp), chunk counts that are
 // not powers of two (idle lanes), one chunk per key, and rows whose length is not a multiple of 8
 // (element loads, a partial last chunk).
+// The head sizes of the tensor-core prefill kernel (64, 96, 128), with GQA groups of 1, 2 and 4,
+// a sliding window and soft-capping; other head sizes and KV types run the f32 kernels.
+TEST(GpuOps, PagedAttentionPrefillTensorCoreHeadDims) {
+    const double t = kPrefillMmaTolerance;
+    check_paged_attention(GgmlType::F16, 64, 8, 2, 1e-5, 0, 0.0f, t);
+    check_paged_attention(GgmlType::F16, 96, 4, 1, 1e-5, 0, 30.0f, t);
+    check_paged_attention(GgmlType::F16, 128, 8, 8, 1e-5, 37, 0.0f, t);
+    check_paged_attention(GgmlType::F16, 64, 5, 5, 1e-5, 0, 0.0f, t);  // a block with one head
+}
+
+// Batch invariance of prefill attention: a sequence's 77 queries give the same bits whether they
+// arrive in one chunk or in chunks that cut its tiles elsewhere (a query's tile partners and its
+// row in the tile change), for the tensor-core kernel (F16, head 128) and the f32 tile kernel.
+TEST(GpuOps, PagedAttentionPrefillDoesNotDependOnChunking) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    for (const auto& [kv_type, head_dim] : {std::pair{GgmlType::F16, int64_t{128}}, std::pair{GgmlType::F32, int64_t{64}}}) {
+        const int64_t n_heads = 4, n_kv_heads = 2, block_size = 16, n_blocks = 8, n = 77;
+        const int64_t row = n_kv_heads * head_dim;
+        const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 1.0f / std::sqrt(static_cast<float>(head_dim)),
+                                         0.0f, 0};
+        const auto q = random_vector(rng, static_cast<size_t>(head_dim * n_heads * n));
+        const auto k = random_vector(rng, static_cast<size_t>(row * n)), v = random_vector(rng, static_cast<size_t>(row * n));
+        std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+        std::iota(table.begin(), table.end(), 0);
+        std::shuffle(table.begin(), table.end(), rng);
+        // Runs the sequence in chunks starting at `cuts` (and 0); returns all n output rows.
+        const auto run = [&](const std::vector<int64_t>& cuts) {
+            auto kv = gpu->alloc_kv_storage({1, n_blocks, block_size, row, kv_type});
+            std::vector<float> all;
+            std::vector<int64_t> starts = {0};
+            starts.insert(starts.end(), cuts.begin(), cuts.end());
+            starts.push_back(n);
+            for (size_t c = 0; c + 1 < starts.size(); ++c) {
+                const int64_t t0 = starts[c], len = starts[c + 1] - t0;
+                backend::Batch batch;
+                batch.add_sequence(std::vector<int32_t>(static_cast<size_t>(len), 1), t0, table, RowClass::Prefill, 1);
+                const auto part = [&](const std::vector<float>& x, int64_t width) {
+                    return std::vector<float>(x.begin() + t0 * width, x.begin() + (t0 + len) * width);
+                };
+                gpu->begin_batch(batch);
+                gpu->kv_store(kv, 0, to_device(*gpu, part(k, row), {row, len, 1, 1}),
+                              to_device(*gpu, part(v, row), {row, len, 1, 1}));
+                const std::array<int64_t, 4> q_ne{head_dim, n_heads, len, 1};
+                auto out = poisoned(*gpu, q_ne);
+                gpu->attention(kv, 0, to_device(*gpu, part(q, head_dim * n_heads), q_ne), out, as);
+                const auto got = to_host(*gpu, out);
+                all.insert(all.end(), got.begin(), got.end());
+            }
+            return all;
+        };
+        const auto whole = run({});
+        for (const auto& cuts : {std::vector<int64_t>{5}, std::vector<int64_t>{21, 40}, std::vector<int64_t>{1, 2, 3, 70}})
+            EXPECT_EQ(run(cuts), whole) << gguf::ggml_type_name(kv_type) << " first cut " << cuts[0] << " seed " << seed;
+    }
+}
+
 TEST(GpuOps, PagedAttentionHeadDims) {
     check_paged_attention(GgmlType::F16, 256, 4, 2, 1e-5);
     check_paged_attention(GgmlType::BF16, 40, 4, 4, 1e-5);

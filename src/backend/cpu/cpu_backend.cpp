@@ -253,6 +253,7 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     for (size_t s = 0; s < seqs.size(); ++s) {
         const auto& seq = seqs[s];
         auto& item = items[s];
+        item = AttentionSequence{};  // nothing carries over from an earlier batch (its block tables are gone)
         item.token_begin = seq.token_begin;
         item.n_tokens = seq.n_tokens;
         item.n_past = seq.n_past;
@@ -263,7 +264,7 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
             item.kv.v = v_layer.data_as<float>();
             item.kv.block_table = seq.block_table.data();
             item.kv.block_size = bs;
-        } else {
+        } else {  // gathered rows: contiguous, no block table
             item.kv.k = kv_f32_k_[s].data();
             item.kv.v = kv_f32_v_[s].data();
         }

@@ -1,4 +1,5 @@
 #include "backend/gpu/attention.cuh"
+#include "backend/gpu/attention_prefill_mma.cuh"
 #include "backend/gpu/kv_types.cuh"
 
 #include <cmath>
@@ -26,10 +27,6 @@ struct AttentionArgs {
 
 constexpr int64_t kKeysPerSplit = 256;  // keys of one split block: a token's own n_keys fixes its splits
 
-// The keys a query at `position` attends: [first, position], first > 0 with a sliding window.
-__device__ __forceinline__ int64_t first_visible_key(int64_t position, int64_t window) {
-    return window > 0 && position + 1 > window ? position + 1 - window : 0;
-}
 // Splits of a query's visible keys (a count of keys).
 __device__ __forceinline__ int splits_of(int64_t n_visible) {
     return static_cast<int>((n_visible + kKeysPerSplit - 1) / kKeysPerSplit);
@@ -368,11 +365,12 @@ int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, 
 
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
                       int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
-                      float* partial, StreamHandle stream) {
+                      float* partial, bool tensor_cores, StreamHandle stream) {
     if (batch.n_tokens == 0) return;
     if (shape.head_dim > kMaxAttentionHeadDim || shape.n_kv_heads < 1 || shape.n_heads % shape.n_kv_heads != 0)
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
-    const bool tiles = attention_tiles_prefill(shape) && batch.n_prefill_tiles > 0;
+    const bool mma = tensor_cores && attention_prefill_mma_supports(kv_type, shape.head_dim) && batch.n_prefill_tiles > 0;
+    const bool tiles = mma || (attention_tiles_prefill(shape) && batch.n_prefill_tiles > 0);
     const int n_listed = tiles ? batch.n_decode_tokens : batch.n_tokens;
     const int max_splits = static_cast<int>(attention_splits(max_keys));
     AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
@@ -386,12 +384,15 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
         using S = typename KvElement<T>::Storage;
         if (n_listed > 0)
             attention_kernel<T><<<grid, kThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
-        if (tiles)
+        if (tiles && !mma)
             attention_tile_kernel<T><<<dim3(n_heads, static_cast<unsigned>(batch.n_prefill_tiles)), kTileThreads, 0, s>>>(
                 a, static_cast<const S*>(k), static_cast<const S*>(v));
     });
     if (!ok) throw_gpu_error("attention", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();
+    if (mma)
+        launch_attention_prefill_mma(q, out, static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
+                                     block_size, shape, batch, stream);
     if (max_splits > 1 && n_listed > 0) {
         attention_combine_kernel<<<dim3(grid.x, grid.y), kThreads, 0, s>>>(a);
         GPU_CHECK_LAUNCH();

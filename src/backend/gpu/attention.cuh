@@ -10,6 +10,8 @@
 // contexts use the whole GPU even for a single decode token.
 //   q, out: [head_dim, n_heads, n_tokens] f32 device
 //   k, v:   one layer, [n_kv_heads * head_dim, n_slots] of kv_type (F32, F16, BF16) device
+// tensor_cores: the device runs attention_prefill_mma.cuh (NVIDIA sm_80+); prefill tiles of F16 KV
+// with a head size it covers then go there (Q and P rounded to f16), all else to the f32 kernels.
 // PRECOND: head_dim <= 256. Each (token, head) is computed alone in a fixed order, so results do
 // not depend on the rest of the batch (batch invariance).
 #include "backend/backend_types.h"
@@ -27,6 +29,6 @@ int64_t attention_splits(int64_t max_keys);
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys);
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
                       int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
-                      float* partial, StreamHandle stream);
+                      float* partial, bool tensor_cores, StreamHandle stream);
 
 }  // namespace rocmforge::backend::gpu

@@ -1,5 +1,8 @@
 #include "backend/gpu/gemv_mma.cuh"
 #include "backend/gpu/weight_layout.h"
+#if !defined(ROCMFORGE_HIP)
+#include "backend/gpu/mma_ptx.cuh"
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -29,71 +32,6 @@ constexpr int kTileTokens = 8;   // mma N
 constexpr int kLeaves = kGemvLeaves;
 constexpr int kLanes = 32;       // NVIDIA warp
 constexpr int kChunk = 16;       // bytes per cp.async of quants
-
-// The PTX below needs sm_80 (cp.async, ldmatrix, mma.sync m16n8k32 s8); the host launches this
-// kernel only there, and other archs compile a trap.
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-#define ROCMFORGE_MMA_PTX 1
-#endif
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-__device__ __forceinline__ void copy_async_16(void* shared, const void* global) {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(shared_address(shared)), "l"(global) : "memory");
-#else
-    __trap();
-#endif
-}
-__device__ __forceinline__ void copy_async_4(void* shared, const void* global) {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(shared_address(shared)), "l"(global) : "memory");
-#else
-    __trap();
-#endif
-}
-__device__ __forceinline__ void copy_async_commit() {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.commit_group;" ::: "memory");
-#endif
-}
-// Waits until at most N of this thread's committed groups are still in flight.
-template <int N>
-__device__ __forceinline__ void copy_async_wait() {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-#endif
-}
-
-// Four 8x8 matrices of 16-bit elements (8 rows of 16 bytes each); lane i gives the address of row
-// i % 8 of matrix i / 8, and r[m] holds bytes 4 (lane % 4) .. + 3 of row lane / 4 of matrix m.
-__device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], const void* row) {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(shared_address(row)) : "memory");
-#else
-    __trap();
-#endif
-}
-
-// d = c + a · b for one 16x32 int8 tile of weights (row-major) and a 32x8 int8 tile of activations
-// (column-major), int32 c and d; fragments as the PTX ISA defines them for m16n8k32 (g = lane / 4,
-// q = lane % 4):
-// a[0] row g, bytes 4q..4q+3; a[1] row g + 8, same bytes; a[2], a[3] the same rows, bytes 16 + 4q..;
-// b[0] token g, bytes 4q..; b[1] token g, bytes 16 + 4q..; c[0], c[1] (and d) row g, tokens 2q,
-// 2q + 1; c[2], c[3] row g + 8, same tokens.
-__device__ __forceinline__ void mma_s8(int (&d)[4], const int (&a)[4], uint32_t b0, uint32_t b1, const int (&c)[4]) {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%10, %11, %12, %13};"
-        : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]));
-#else
-    __trap();
-#endif
-}
 
 // A buffer of rows of C 16-byte chunks; chunk c of row r sits at chunk r C + (c ^ f(r)), f(r) =
 // (r C / 8) mod C, so the 8 rows ldmatrix reads at one chunk index fall in 8 different 16-byte bank

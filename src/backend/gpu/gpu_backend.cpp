@@ -66,6 +66,9 @@ GpuBackend::GpuBackend(int device_index) {
     graphs_enabled_ = graphs == nullptr || std::string(graphs) != "0";
     const char* prefill = std::getenv("ROCMFORGE_GPU_PREFILL");
     prefill_lo_half_ = prefill != nullptr && std::string(prefill) == "f16x2";
+    const char* prefill_attention = std::getenv("ROCMFORGE_GPU_PREFILL_ATTENTION");
+    attention_tensor_cores_ =
+        gemv_tensor_cores(info_) && (prefill_attention == nullptr || std::string(prefill_attention) != "simt");
     const char* decode_mma = std::getenv("ROCMFORGE_GPU_DECODE_MMA");
     gemv_device_ = GemvDevice{info_.warp_size,
                               gemv_tensor_cores(info_) && (decode_mma == nullptr || std::string(decode_mma) != "0")};
@@ -404,7 +407,8 @@ void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     const int64_t partial_floats = attention_partial_floats(shape, batch_->n_tokens(), max_keys_);
     reserve(attention_partial_, static_cast<size_t>(std::max<int64_t>(partial_floats, 1)) * sizeof(float));
     launch_attention(f32(q), f32(out), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.block_size, shape,
-                     device_batch_, max_keys_, static_cast<float*>(attention_partial_.data()), stream_);
+                     device_batch_, max_keys_, static_cast<float*>(attention_partial_.data()), attention_tensor_cores_,
+                     stream_);
 }
 
 void GpuBackend::swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) {

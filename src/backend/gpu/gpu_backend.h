@@ -125,6 +125,9 @@ private:
     // Prefill GEMM on the activations rounded to f16 (as llama.cpp's cuBLAS path); with
     // ROCMFORGE_GPU_PREFILL=f16x2 also on the rounding error's f16 (hi + lo, ~22 bits, a second GEMM).
     bool prefill_lo_half_ = false;
+    // Prefill tiles of F16 KV on tensor cores (sm_80+); ROCMFORGE_GPU_PREFILL_ATTENTION=simt keeps
+    // them on the f32 tile kernel.
+    bool attention_tensor_cores_ = false;
     GemvDevice gemv_device_;  // ROCMFORGE_GPU_DECODE_MMA=0 keeps many-token decode products off tensor cores
     int64_t graph_replays_ = 0;
 

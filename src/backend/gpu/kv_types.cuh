@@ -57,6 +57,11 @@ bool dispatch_kv_type(gguf::GgmlType type, F&& f) {
     }
 }
 
+// The keys a query at `position` attends: [first, position], first > 0 with a sliding window.
+__device__ __forceinline__ int64_t first_visible_key(int64_t position, int64_t window) {
+    return window > 0 && position + 1 > window ? position + 1 - window : 0;
+}
+
 // Slot of position p of sequence s (device_batch.h).
 __device__ __forceinline__ int64_t kv_slot(const int32_t* seq_info, const int32_t* block_tables, int s, int64_t p,
                                            int64_t block_size) {
