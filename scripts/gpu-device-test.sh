@@ -117,12 +117,15 @@ case "${1:-}" in
         > /tmp/mem.txt 2>/dev/null &
       poller=$!
       "$carry/bin/rocmforge" generate --device gpu -m /tmp/7b-q4_0.gguf -c 4096 -n 64 --temp 0 \
-        -p "Once upon a time" > /dev/null 2>&1
+        -p "Once upon a time" -v > /dev/null 2> /tmp/mem_log.txt
       kill "$poller"
-      weights_mib=$(( $(stat -c %s /tmp/7b-q4_0.gguf) / 1048576 ))
-      kv_mib=$(( 2 * 32 * 4096 * 4096 * 2 / 1048576 ))  # K and V, 32 layers, 4096 positions, 4096 dims, f16
-      echo "peak device memory $(sort -n /tmp/mem.txt | tail -1) MiB; file (weights) $weights_mib MiB +" \
-        "KV $kv_mib MiB = $((weights_mib + kv_mib)) MiB (+10%: $(( (weights_mib + kv_mib) * 11 / 10 )) MiB)" \
+      # The engine's own split (weights + KV + workspace and scratch, from the device pool) against
+      # the process's peak as nvidia-smi sees it (CUDA context and cuBLAS included).
+      split=$(grep -o 'device memory: .*' /tmp/mem_log.txt || echo "device memory: (no split logged)")
+      used=$(echo "$split" | grep -o 'peak pool use [0-9]*' | grep -o '[0-9]*$' || echo 0)
+      peak=$(sort -n /tmp/mem.txt | tail -1)
+      echo "peak device memory $peak MiB (nvidia-smi); $split; bound (weights + KV + workspace) x 1.1 =" \
+        "$(( used * 11 / 10 )) MiB: $([ "$peak" -le $(( used * 11 / 10 )) ] && echo within || echo OVER)" \
         | tee -a "$out/memory.txt"
     fi
     if [ "${GPU_SERVE:-0}" = 1 ] && [ -f /tmp/7b-q4_0.gguf ]; then  # serving: issue 11's workload on the GPU

@@ -15,6 +15,7 @@
 #include "backend/gpu/weight_layout.h"
 #include "backend/gpu/weight_types.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <fmt/format.h>
 
@@ -79,6 +80,13 @@ GpuBackend::~GpuBackend() {
         stream_sync(stream_);
     } catch (...) {
     }
+    // The split the memory bound of docs/gpu.md is checked against (process-wide pool figures).
+    const auto mib = [](size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+    const size_t peak = pool_peak_used_bytes();
+    log::info("device memory: peak pool use {:.0f} MiB = weights {:.0f} + KV {:.0f} + workspace and scratch {:.0f} MiB "
+              "({:.0f} MiB reserved in arenas)",
+              mib(peak), mib(weight_bytes_), mib(kv_bytes_), mib(peak - std::min(peak, weight_bytes_ + kv_bytes_)),
+              mib(pool_reserved_bytes()));
     clear_graphs();
     gemm_.reset();
     for (int i = 0; i < 2; ++i) {
@@ -115,6 +123,7 @@ tensor::Tensor GpuBackend::upload_weight(const tensor::Tensor& host) {
     assert(host.device == tensor::Device::Cpu && host.is_contiguous());
     const size_t bytes = host.nb[1] * static_cast<size_t>(host.n_rows());
     auto buffer = pool_alloc(bytes);
+    weight_bytes_ += bytes;
     const auto* src = static_cast<const uint8_t*>(host.data);
     auto* dst = static_cast<uint8_t*>(buffer.data());
     // Split-layout types are staged in whole rows and repacked on the way (weight_layout.h).
@@ -164,6 +173,7 @@ KvStorage GpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
     if (total > memory_free() + (pool_reserved_bytes() - pool_used_bytes()))
         throw_error("kv cache", "{:.2f} GiB of KV storage do not fit in the GPU's free memory ({:.2f} GiB)",
                     static_cast<double>(total) / (1ull << 30), static_cast<double>(memory_free()) / (1ull << 30));
+    kv_bytes_ += total;
     return make_kv_storage(shape, alloc(total));
 }
 

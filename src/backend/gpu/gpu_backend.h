@@ -128,6 +128,7 @@ private:
     // Prefill tiles of F16 KV on tensor cores (sm_80+); ROCMFORGE_GPU_PREFILL_ATTENTION=simt keeps
     // them on the f32 tile kernel.
     bool attention_tensor_cores_ = false;
+    size_t weight_bytes_ = 0, kv_bytes_ = 0;  // uploaded weights, KV storage allocated (for the memory log)
     GemvDevice gemv_device_;  // ROCMFORGE_GPU_DECODE_MMA=0 keeps many-token decode products off tensor cores
     int64_t graph_replays_ = 0;
 

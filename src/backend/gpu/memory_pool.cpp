@@ -2,6 +2,7 @@
 
 #include "backend/gpu/device.h"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <mutex>
@@ -68,6 +69,10 @@ public:
         std::lock_guard lock(mutex_);
         return used_;
     }
+    size_t peak_used() {
+        std::lock_guard lock(mutex_);
+        return peak_used_;
+    }
 
 private:
     void* take(Arena& arena, size_t bytes) {
@@ -79,6 +84,7 @@ private:
             void* p = arena.base + offset;
             sizes_[p] = bytes;
             used_ += bytes;
+            peak_used_ = std::max(peak_used_, used_);
             return p;
         }
         return nullptr;
@@ -87,7 +93,7 @@ private:
     std::mutex mutex_;
     std::vector<Arena> arenas_;  // never freed: the process keeps its device memory until exit
     std::map<void*, size_t> sizes_;
-    size_t reserved_ = 0, used_ = 0;
+    size_t reserved_ = 0, used_ = 0, peak_used_ = 0;
 };
 
 Pool& pool() {
@@ -104,5 +110,6 @@ tensor::Buffer pool_alloc(size_t bytes) {
 
 size_t pool_reserved_bytes() { return pool().reserved(); }
 size_t pool_used_bytes() { return pool().used(); }
+size_t pool_peak_used_bytes() { return pool().peak_used(); }
 
 }  // namespace rocmforge::backend::gpu

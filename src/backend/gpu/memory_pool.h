@@ -14,8 +14,9 @@ constexpr size_t kPoolAlignment = 256;  // bytes; every range starts on a 256-by
 
 // A Buffer (Device::Gpu) of `bytes` from the pool, not zeroed; its deleter returns the range.
 tensor::Buffer pool_alloc(size_t bytes);
-// Bytes the pool holds in arenas, and of those in use.
+// Bytes the pool holds in arenas, of those in use now, and the most ever in use at once.
 size_t pool_reserved_bytes();
 size_t pool_used_bytes();
+size_t pool_peak_used_bytes();
 
 }  // namespace rocmforge::backend::gpu
