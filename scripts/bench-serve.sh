@@ -7,7 +7,7 @@
 # Environment: ROCMFORGE (binary, default build/release/rocmforge), THREADS (server -t, 2),
 # PARALLEL (--parallel, 64), CTX (-c, 512), CONCURRENCY (1,8,32,64), REPS (1), SERVER_CPUS and
 # CLIENT_CPUS (taskset CPU lists; unset: no pinning), JSON (1: --json), SERVER_ARGS (more serve
-# flags, e.g. "--batch-tokens 4096").
+# flags, e.g. "--batch-tokens 4096"), TEMPERATURE (the requests' sampling temperature, 0).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-$root/../shared/models/wp-25M-Q8_0.gguf}
@@ -31,7 +31,7 @@ for rep in $(seq "${REPS:-1}"); do
   [ -n "$port" ] || { echo "server did not start:" >&2; cat "$log" >&2; exit 1; }
   echo "# rep $rep: $bin serve -m $(basename "$model") -t ${THREADS:-2} --parallel ${PARALLEL:-64} -c ${CTX:-512} ${SERVER_ARGS:-}" >&2
   pin "${CLIENT_CPUS:-}" "$bin" bench-serve -m "$model" --prompts "$prompts" --port "$port" \
-    --concurrency "${CONCURRENCY:-1,8,32,64}" ${JSON:+--json}
+    --concurrency "${CONCURRENCY:-1,8,32,64}" --temperature "${TEMPERATURE:-0}" ${JSON:+--json}
   kill "$server"
   wait "$server" 2>/dev/null || true
   server=0

@@ -15,6 +15,10 @@
 
 namespace rocmforge::backend {
 
+// The most candidates per row Backend::top_k_rows selects (top-k sampling with a larger k reads
+// whole rows).
+constexpr int64_t kMaxTopK = 256;
+
 // Device views of a batch's index arrays, valid until the next begin_batch.
 struct BatchTensors {
     tensor::Tensor token_ids;   // [n_tokens] i32
@@ -43,6 +47,12 @@ public:
     // on this device), the smallest index among equal maxima (std::max_element's rule); -1 for a
     // row holding a NaN or an infinity. Greedy decoding: only the token ids leave the device.
     virtual void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) = 0;
+    // Row r's k largest values, largest first and the smaller index first among equal values (the
+    // order std::partial_sort gives with that comparator), to the host: ids[r k + i], values[r k + i]
+    // for r < n_rows = ids.size() / k; ids[r k] = -1 for a row holding a NaN or an infinity.
+    // Top-k sampling: only the candidates leave the device. PRECOND: 1 <= k <= min(n, kMaxTopK);
+    // ids.size() == values.size(), a multiple of k.
+    virtual void top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) = 0;
     // Paged K/V storage for all layers, zeroed. Throws rocmforge::Error when the memory or the
     // KV type is not available.
     virtual KvStorage alloc_kv_storage(const KvStorageShape& shape) = 0;

@@ -59,6 +59,11 @@ void add_bench_serve_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--concurrency", o->concurrency, "Concurrent requests per level")->delimiter(',')
         ->capture_default_str();
+    cmd->add_option("--temperature", o->load.temperature,
+                    "Sampling temperature of the requests (0: greedy; > 0: the server's other sampling defaults, "
+                    "seed = request index)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--requests", o->requests, "Requests per level (default: max(4, 2 x concurrency))");
     cmd->add_flag("--json", o->json, "Print one JSON object instead of a table");
     cmd->callback([o] {

@@ -1,5 +1,6 @@
 #include "engine/batch_generator.h"
 
+#include "engine/step_outputs.h"
 #include "util/error.h"
 
 #include <chrono>
@@ -87,8 +88,8 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
     int64_t reserved_blocks = 0;  // sum of worst cases of the running requests
     std::vector<StepChunk> chunks;
     std::vector<Running*> chunk_owner;
-    std::vector<float> logits;
-    std::vector<int32_t> argmax;
+    StepOutputs outputs;
+    std::vector<SequenceGeneration*> row_gens;
     while (!waiting.empty() || !running.empty()) {
         // Admit while a slot is free and the pool can hold the request's worst case.
         while (!waiting.empty() && static_cast<int64_t>(running.size()) < parallel) {
@@ -126,14 +127,11 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
             budget -= n;
         }
         if (chunks.empty()) throw_error("batch", "no request could be scheduled ({} waiting)", waiting.size());
-        // Greedy rows need only their argmax: then only token ids leave the device.
-        bool argmax_only = true;
+        // Only what the rows' samplers read leaves the device (StepOutputs).
+        row_gens.clear();
         for (size_t c = 0; c < chunks.size(); ++c)
-            argmax_only = argmax_only && (chunks[c].n_logits == 0 || chunk_owner[c]->gen->takes_argmax());
-        if (argmax_only)
-            runner.step_argmax(chunks, argmax);
-        else
-            runner.step(chunks, logits);
+            if (chunks[c].n_logits != 0) row_gens.push_back(chunk_owner[c]->gen.get());
+        outputs.run(runner, chunks, row_gens, false);
         ++stats.steps;
 
         // Sample from each chunk that produced logits; finished requests leave the batch.
@@ -146,13 +144,7 @@ BatchStats run_batch(ModelRunner& runner, std::span<const BatchRequest> requests
             const size_t this_row = row++;
             try {
                 const auto seq = static_cast<int32_t>(r.index);
-                if (argmax_only) {
-                    r.next = r.gen->next_argmax(argmax[this_row], kv.length(r.seq), runner.n_ctx(), seq);
-                } else {
-                    const std::span<const float> row_logits(logits.data() + this_row * static_cast<size_t>(n_vocab),
-                                                            static_cast<size_t>(n_vocab));
-                    r.next = r.gen->next(row_logits, kv.length(r.seq), runner.n_ctx(), seq);
-                }
+                r.next = outputs.next(this_row, *r.gen, kv.length(r.seq), runner.n_ctx(), seq);
             } catch (const Error& e) {
                 r.next.reset();
                 r.gen->result().finish_reason = "error";

@@ -177,18 +177,17 @@ void EngineLoop::step() {
             a.handle->set_running();
         }
     }
-    // Greedy rows without logprobs need only their argmax: then only token ids leave the device.
-    bool argmax_only = true;
+    // Only what the rows' samplers read leaves the device (StepOutputs); logprobs need whole rows.
+    row_gens_.clear();
+    bool full_rows = false;
     for (const auto& c : plan.chunks) {
         if (c.n_logits == 0) continue;
         const Active& a = *active_.at(c.request);
-        argmax_only = argmax_only && a.gen->takes_argmax() && a.params.top_logprobs < 0;
+        row_gens_.push_back(a.gen.get());
+        full_rows = full_rows || a.params.top_logprobs >= 0;
     }
     try {
-        if (argmax_only)
-            runner_.step_argmax(chunks_, argmax_);
-        else
-            runner_.step(chunks_, logits_);
+        outputs_.run(runner_, chunks_, row_gens_, full_rows);
     } catch (const Error& e) {
         for (const auto& c : plan.chunks) fail(c.request, e.what());
         return;
@@ -199,33 +198,24 @@ void EngineLoop::step() {
         m.computed_tokens += static_cast<uint64_t>(plan.n_tokens());
         m.preemptions += plan.preempted.size();
     });
-    const auto n_vocab = static_cast<size_t>(model_.hparams().n_vocab);
     size_t row = 0;
-    for (const auto& c : plan.chunks) {
-        if (c.n_logits == 0) continue;
-        if (argmax_only)
-            sample(c, {}, argmax_[row]);
-        else
-            sample(c, std::span<const float>(logits_.data() + row * n_vocab, n_vocab), -1);
-        ++row;
-    }
+    for (const auto& c : plan.chunks)
+        if (c.n_logits != 0) sample(c, row++);
 }
 
-void EngineLoop::sample(const ScheduledChunk& c, std::span<const float> logits, int32_t argmax) {
+void EngineLoop::sample(const ScheduledChunk& c, size_t row) {
     Active& a = *active_.at(c.request);
     std::optional<int32_t> token;
     const size_t n_before = a.gen->result().tokens.size();
     try {
-        const int64_t length = runner_.kv().length(c.seq);
-        token = logits.empty() ? a.gen->next_argmax(argmax, length, max_positions_, c.seq)
-                               : a.gen->next(logits, length, max_positions_, c.seq);
+        token = outputs_.next(row, *a.gen, runner_.kv().length(c.seq), max_positions_, c.seq);
     } catch (const Error& e) {
         fail(c.request, e.what());
         return;
     }
     const auto& tokens = a.gen->result().tokens;
     if (a.params.top_logprobs >= 0 && tokens.size() > n_before)
-        a.logprobs.push_back(sample::position_logprobs(logits, tokens.back(), a.params.top_logprobs));
+        a.logprobs.push_back(sample::position_logprobs(outputs_.row_logits(row), tokens.back(), a.params.top_logprobs));
     if (token) scheduler_.append_token(c.request, *token);
     publish_progress(a, a.gen->finished());
     if (a.gen->finished()) finish(c.request, a.gen->result().finish_reason);

@@ -17,6 +17,7 @@
 #include "engine/request.h"
 #include "engine/scheduler.h"
 #include "engine/serving_metrics.h"
+#include "engine/step_outputs.h"
 #include "util/error.h"
 
 #include <condition_variable>
@@ -75,9 +76,8 @@ private:
     void admit_incoming();
     void drop_cancelled();
     void step();
-    // The chunk's next token from its logits row, or (logits empty) from the row's argmax as
-    // ModelRunner::step_argmax gives it.
-    void sample(const ScheduledChunk& chunk, std::span<const float> logits, int32_t argmax);
+    // The chunk's next token from logit row `row` of the step's outputs.
+    void sample(const ScheduledChunk& chunk, size_t row);
     void publish_progress(Active& a, bool final_flush);
     void finish(uint64_t id, const std::string& reason);
     void fail(uint64_t id, const std::string& message);
@@ -103,8 +103,8 @@ private:
     // Engine thread only.
     std::map<uint64_t, std::unique_ptr<Active>> active_;
     std::vector<StepChunk> chunks_;
-    std::vector<float> logits_;
-    std::vector<int32_t> argmax_;  // steps of greedy rows only: each logit row's argmax
+    StepOutputs outputs_;
+    std::vector<SequenceGeneration*> row_gens_;  // the generation of each logit row of a step
     std::thread thread_;
 };
 

@@ -56,6 +56,12 @@ std::optional<int32_t> SequenceGeneration::next_argmax(int32_t argmax, int64_t l
     return take(argmax, length, n_ctx, seq);
 }
 
+std::optional<int32_t> SequenceGeneration::next_candidates(std::span<const int32_t> ids, std::span<const float> logits,
+                                                           int64_t length, int64_t n_ctx, int32_t seq) {
+    if (!may_continue()) return std::nullopt;
+    return take(ids.empty() || ids[0] < 0 ? -1 : sampler_.sample_candidates(ids, logits), length, n_ctx, seq);
+}
+
 std::optional<int32_t> SequenceGeneration::take(int32_t token, int64_t length, int64_t n_ctx, int32_t seq) {
     const auto step = static_cast<int64_t>(result_.tokens.size());
     if (token < 0)

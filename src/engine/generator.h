@@ -66,6 +66,13 @@ public:
     // next() for takes_argmax(): argmax is the logits' argmax, -1 when they are not finite (the
     // same error as next()).
     std::optional<int32_t> next_argmax(int32_t argmax, int64_t length, int64_t n_ctx, int32_t seq);
+    // The row's best candidates next_candidates needs (Sampler::candidates_needed), 0 when the
+    // sampler reads the whole row.
+    int64_t candidates_needed(int64_t max_k) const { return sampler_.candidates_needed(max_k); }
+    // next() from the row's k >= candidates_needed() best candidates in Backend::top_k_rows order
+    // (ids[0] = -1: the logits were not finite, the same error as next()).
+    std::optional<int32_t> next_candidates(std::span<const int32_t> ids, std::span<const float> logits, int64_t length,
+                                           int64_t n_ctx, int32_t seq);
     bool finished() const { return finished_; }
     GenerationResult& result() { return result_; }
 

@@ -99,6 +99,14 @@ void ModelRunner::step_argmax(std::span<const StepChunk> chunks, std::vector<int
     if (!ids.empty()) model_.backend().argmax_rows(out, ids);
 }
 
+void ModelRunner::step_top_k(std::span<const StepChunk> chunks, int64_t k, std::vector<int32_t>& ids,
+                             std::vector<float>& values) {
+    const auto out = run(chunks);
+    ids.resize(static_cast<size_t>(out.ne[1] * k));
+    values.resize(ids.size());
+    if (!ids.empty()) model_.backend().top_k_rows(out, k, ids, values);
+}
+
 tensor::Tensor ModelRunner::run(std::span<const StepChunk> chunks) {
     int64_t n_tokens = 0, n_logits = 0;
     for (size_t i = 0; i < chunks.size(); ++i)

@@ -70,6 +70,10 @@ public:
     // argmax_rows: the smallest index among equal maxima, -1 for a row with a NaN or an
     // infinity); the logits stay on the device.
     void step_argmax(std::span<const StepChunk> chunks, std::vector<int32_t>& ids);
+    // step() returning each logit row's k best candidates (Backend::top_k_rows: ids and values,
+    // [rows][k]) instead of the rows. PRECOND: 1 <= k <= min(n_vocab, backend::kMaxTopK).
+    void step_top_k(std::span<const StepChunk> chunks, int64_t k, std::vector<int32_t>& ids,
+                    std::vector<float>& values);
 
     // One sequence: runs `tokens` in steps of at most batch_tokens; logits of the last n_logits
     // tokens ([n_vocab, n_logits], n_logits <= max_logit_rows). With RowClass::Prefill the tokens

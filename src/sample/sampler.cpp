@@ -60,11 +60,27 @@ void Sampler::apply_penalties(std::vector<Candidate>& candidates) const {
     }
 }
 
-bool Sampler::plain_argmax() const {
-    const bool penalties = params_.penalty_last_n != 0 && !recent_.empty() &&
-                           (params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f ||
-                            params_.frequency_penalty != 0.0f);
-    return params_.temperature == 0.0f && !penalties;
+bool Sampler::penalties_in_effect() const {
+    return params_.penalty_last_n != 0 && !recent_.empty() &&
+           (params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f);
+}
+
+bool Sampler::plain_argmax() const { return params_.temperature == 0.0f && !penalties_in_effect(); }
+
+int64_t Sampler::candidates_needed(int64_t max_k) const {
+    const bool top_k_only = params_.temperature > 0.0f && params_.top_k >= 1 && params_.top_k <= max_k &&
+                            params_.top_k <= n_vocab_ && !penalties_in_effect();
+    return top_k_only ? params_.top_k : 0;
+}
+
+int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const float> logits) {
+    const size_t n = static_cast<size_t>(params_.top_k);
+    if (candidates_needed(n_vocab_) == 0 || ids.size() < n || logits.size() < n)
+        throw_error("sampler", "{} candidates given where top-k sampling needs {}", ids.size(), params_.top_k);
+    auto& c = candidates_;
+    c.resize(n);
+    for (size_t i = 0; i < n; ++i) c[i] = {ids[i], logits[i], 0.0f};
+    return draw(c);
 }
 
 int32_t Sampler::sample(std::span<const float> logits) {
@@ -78,9 +94,29 @@ int32_t Sampler::sample(std::span<const float> logits) {
 
     size_t n = c.size();
     if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n) n = static_cast<size_t>(params_.top_k);
-    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), by_logit);
+    if (n == c.size() && params_.top_p >= 1.0f && params_.min_p <= 0.0f) return draw_uncut(c);
+    if (n == c.size())
+        std::sort(c.begin(), c.end(), by_logit);  // the same order as partial_sort (a total order), faster
+    else
+        std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), by_logit);
     c.resize(n);
+    return draw(c);
+}
 
+int32_t Sampler::draw_uncut(std::vector<Candidate>& c) {
+    float max_logit = -INFINITY;
+    for (const auto& x : c) max_logit = std::max(max_logit, x.logit);
+    double sum = 0.0;
+    for (auto& x : c) sum += (x.p = std::exp((x.logit - max_logit) / params_.temperature));
+    double r = uniform01();
+    for (const auto& x : c) {
+        r -= static_cast<float>(x.p / sum);
+        if (r < 0) return x.id;
+    }
+    return c.back().id;
+}
+
+int32_t Sampler::draw(std::vector<Candidate>& c) {
     // Probabilities at temperature 1 for the top-p / min-p cuts (as llama.cpp's chain does).
     auto normalize = [&c](float temperature) {
         const float max_logit = c.front().logit;

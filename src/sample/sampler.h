@@ -2,7 +2,8 @@
 // Sampler chain, applied in this order to the logits of one position:
 //   penalties (repetition / presence / frequency over the last `penalty_last_n` tokens)
 //   → temperature 0: argmax (greedy), done
-//   → top-k → top-p → min-p → temperature → softmax → draw with the seeded RNG.
+//   → top-k → top-p → min-p → temperature → softmax → draw with the seeded RNG, walking the
+//     candidates best first (in id order when no filter cuts any: the same distribution, no sort).
 // The same seed and inputs give the same tokens on every run and machine (std::mt19937_64 and
 // our own uniform mapping; no std:: distributions, whose output is implementation-defined).
 #include <cstdint>
@@ -38,6 +39,13 @@ public:
     // Whether sample() is the plain argmax of the logits now (temperature 0, no penalty in
     // effect), so a caller may take the argmax where the logits are.
     bool plain_argmax() const;
+    // The k its draw reads when sample() depends only on the row's top_k largest logits (largest
+    // first, the smaller id first among equal logits): temperature > 0, top_k in [1, max_k], no
+    // penalty in effect; 0 otherwise. A caller may then select those candidates where the logits are.
+    int64_t candidates_needed(int64_t max_k) const;
+    // sample() from the row's k >= candidates_needed() best candidates in that order (ids, logits):
+    // the same token, bit for bit, as sample() on the whole row.
+    int32_t sample_candidates(std::span<const int32_t> ids, std::span<const float> logits);
     // Records a token (prompt or generated) in the penalty window.
     void accept(int32_t token);
     void reset();
@@ -49,6 +57,12 @@ private:
         float p;
     };
     void apply_penalties(std::vector<Candidate>& candidates) const;
+    bool penalties_in_effect() const;
+    // top-p, min-p, temperature and the draw over candidates sorted best first.
+    int32_t draw(std::vector<Candidate>& c);
+    // The draw when no filter cuts (top-k off or not below the vocabulary, top-p 1, min-p 0): every
+    // token is a candidate, so it walks them in id order, O(n) with no sort.
+    int32_t draw_uncut(std::vector<Candidate>& c);
     double uniform01();
 
     SamplerParams params_;

@@ -28,11 +28,13 @@ struct RequestTimes {
 };
 
 // One streaming request; parses the SSE frames as they arrive.
-RequestTimes run_request(httplib::Client& client, const LoadOptions& o, const std::vector<int32_t>& prompt) {
+RequestTimes run_request(httplib::Client& client, const LoadOptions& o, const std::vector<int32_t>& prompt,
+                         int64_t index) {
     RequestTimes t;
-    const nlohmann::json body = {{"prompt", prompt},          {"max_tokens", o.max_tokens},
-                                 {"temperature", 0},          {"ignore_eos", true},
-                                 {"stream", true},            {"stream_options", {{"include_usage", true}}}};
+    nlohmann::json body = {{"prompt", prompt},          {"max_tokens", o.max_tokens},
+                           {"temperature", o.temperature}, {"ignore_eos", true},
+                           {"stream", true},            {"stream_options", {{"include_usage", true}}}};
+    if (o.temperature > 0) body["seed"] = index;
     httplib::Request req;
     req.method = "POST";
     req.path = "/v1/completions";
@@ -114,7 +116,7 @@ LoadResult run_load(const LoadOptions& o) {
             client.set_read_timeout(o.timeout_s, 0);
             client.set_write_timeout(o.timeout_s, 0);
             for (int64_t i; (i = next.fetch_add(1)) < o.requests;) {
-                auto t = run_request(client, o, o.prompts[static_cast<size_t>(i) % o.prompts.size()]);
+                auto t = run_request(client, o, o.prompts[static_cast<size_t>(i) % o.prompts.size()], i);
                 std::lock_guard lock(mutex);
                 done.push_back(std::move(t));
             }

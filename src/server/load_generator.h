@@ -1,7 +1,7 @@
 #pragma once
 // A load generator for `rocmforge serve` (rocmforge bench-serve): N clients at once, each sending
-// streaming /v1/completions requests (token-id prompts, temperature 0, ignore_eos, max_tokens
-// output tokens) one after another until the level's requests are done. Times come from the
+// streaming /v1/completions requests (token-id prompts, temperature 0 unless set, ignore_eos,
+// max_tokens output tokens) one after another until the level's requests are done. Times come from the
 // client side: TTFT = request sent → first chunk with text; inter-token latency = the gap between
 // consecutive chunks with text (one token each in steady decode).
 #include <cstdint>
@@ -16,6 +16,7 @@ struct LoadOptions {
     std::string api_key;
     std::vector<std::vector<int32_t>> prompts;  // used in turn, one per request (not empty)
     int64_t max_tokens = 128;
+    double temperature = 0.0;  // > 0: sampled (the server's default top-k, top-p, min-p), seed = request index
     int64_t concurrency = 1;
     int64_t requests = 4;  // requests in the level (>= concurrency)
     int timeout_s = 600;   // per request

@@ -738,9 +738,47 @@ TEST(GpuOps, ArgmaxRowsMatchesCpu) {
     EXPECT_EQ(got[4], -1);
 }
 
-// The decode kernel's lane layouts: a row of 32 chunks (one key per warp), chunk counts that are
-// not powers of two (idle lanes), one chunk per key, and rows whose length is not a multiple of 8
-// (element loads, a partial last chunk).
+// top_k_rows on the GPU (radix select) against the CPU's (partial sort), exactly: vocabulary-sized
+// and short rows, values on a coarse grid (many ties, ordered by index), -0 beside +0, k = 1, 40
+// and the largest; rows with a NaN or an infinity give ids of -1.
+TEST(GpuOps, TopKRowsMatchesCpu) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    backend::cpu::CpuBackend cpu(2);
+    std::uniform_int_distribution<int> grid(-200, 200);
+    for (const int64_t n : {int64_t{32007}, int64_t{300}, backend::kMaxTopK}) {
+        const int64_t rows = 9;
+        std::vector<float> x(static_cast<size_t>(n * rows));
+        for (auto& v : x) v = static_cast<float>(grid(rng)) * 0.05f;
+        x[5] = -0.0f, x[6] = 0.0f;
+        x[static_cast<size_t>(2 * n + 3)] = std::nanf("");
+        x[static_cast<size_t>(4 * n + n - 1)] = -INFINITY;
+        for (const int64_t k : {int64_t{1}, int64_t{40}, backend::kMaxTopK}) {
+            if (k > n) continue;
+            const size_t size = static_cast<size_t>(rows * k);
+            std::vector<int32_t> expected_ids(size), ids(size, 123);
+            std::vector<float> expected_values(size), values(size, 7.0f);
+            cpu.top_k_rows(tensor::make_tensor(GgmlType::F32, {n, rows, 1, 1}, x.data()), k, expected_ids,
+                           expected_values);
+            gpu->top_k_rows(to_device(*gpu, x, {n, rows, 1, 1}), k, ids, values);
+            for (int64_t r = 0; r < rows; ++r) {
+                const auto first = static_cast<std::ptrdiff_t>(r * k), last = first + static_cast<std::ptrdiff_t>(k);
+                if (r == 2 || r == 4) {
+                    EXPECT_EQ(ids[static_cast<size_t>(first)], -1) << "n " << n << " k " << k << " row " << r;
+                    continue;
+                }
+                EXPECT_EQ(std::vector<int32_t>(ids.begin() + first, ids.begin() + last),
+                          std::vector<int32_t>(expected_ids.begin() + first, expected_ids.begin() + last))
+                    << "n " << n << " k " << k << " row " << r << " seed " << seed;
+                EXPECT_EQ(std::vector<float>(values.begin() + first, values.begin() + last),
+                          std::vector<float>(expected_values.begin() + first, expected_values.begin() + last))
+                    << "n " << n << " k " << k << " row " << r;
+            }
+        }
+    }
+}
+
 // The head sizes of the tensor-core prefill kernel (64, 96, 128), with GQA groups of 1, 2 and 4,
 // a sliding window and soft-capping; other head sizes and KV types run the f32 kernels.
 TEST(GpuOps, PagedAttentionPrefillTensorCoreHeadDims) {
@@ -799,6 +837,9 @@ TEST(GpuOps, PagedAttentionPrefillDoesNotDependOnChunking) {
     }
 }
 
+// The decode kernel's lane layouts: a row of 32 chunks (one key per warp), chunk counts that are
+// not powers of two (idle lanes), one chunk per key, and rows whose length is not a multiple of 8
+// (element loads, a partial last chunk).
 TEST(GpuOps, PagedAttentionHeadDims) {
     check_paged_attention(GgmlType::F16, 256, 4, 2, 1e-5);
     check_paged_attention(GgmlType::BF16, 40, 4, 4, 1e-5);

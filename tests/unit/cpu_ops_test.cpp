@@ -14,9 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -493,6 +495,41 @@ TEST(CpuOps, ArgmaxRowsFirstMaximumAndNonFinite) {
     EXPECT_EQ(ids[2], n - 1);
     EXPECT_EQ(ids[4], -1);
     EXPECT_EQ(ids[5], -1);
+}
+
+// top_k_rows against a full stable sort by value (largest first, so equal values keep index
+// order): rows with many ties (values on a coarse grid), -0 beside +0, the largest k; a row with a
+// NaN or an infinity gives ids of -1.
+TEST(CpuOps, TopKRowsLargestFirstTiesByIndexAndNonFinite) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t n = 700, rows = 5;
+    std::uniform_int_distribution<int> grid(-40, 40);
+    std::vector<float> x(static_cast<size_t>(n * rows));
+    for (auto& v : x) v = static_cast<float>(grid(rng)) * 0.25f;
+    x[static_cast<size_t>(0 * n + 7)] = -0.0f;
+    x[static_cast<size_t>(3 * n + 11)] = INFINITY;
+    CpuBackend cpu(2);
+    for (const int64_t k : {int64_t{1}, int64_t{40}, kMaxTopK}) {
+        std::vector<int32_t> ids(static_cast<size_t>(rows * k), 123);
+        std::vector<float> values(ids.size(), 7.0f);
+        cpu.top_k_rows(tensor::make_tensor(gguf::GgmlType::F32, {n, rows, 1, 1}, x.data()), k, ids, values);
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* row = x.data() + r * n;
+            if (r == 3) {
+                EXPECT_EQ(ids[static_cast<size_t>(r * k)], -1) << "k " << k;
+                continue;
+            }
+            std::vector<int32_t> order(static_cast<size_t>(n));
+            std::iota(order.begin(), order.end(), 0);
+            std::stable_sort(order.begin(), order.end(), [row](int32_t a, int32_t b) { return row[a] > row[b]; });
+            for (int64_t i = 0; i < k; ++i) {
+                const auto at = static_cast<size_t>(r * k + i);
+                ASSERT_EQ(ids[at], order[static_cast<size_t>(i)]) << "row " << r << " rank " << i << " k " << k << " seed " << seed;
+                EXPECT_EQ(values[at], row[order[static_cast<size_t>(i)]]);
+            }
+        }
+    }
 }
 
 }  // namespace rocmforge::backend::cpu

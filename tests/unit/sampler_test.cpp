@@ -11,6 +11,8 @@
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <numeric>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -312,6 +314,52 @@ void expect_rejected(Edit edit, const std::string& flag) {
         EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
     }
     EXPECT_THROW(Sampler(p, 4), Error) << flag;
+}
+
+// sample_candidates on a row's best candidates (a full stable sort by logit, largest first: ties
+// in index order) draws the same tokens as sample() on the whole row, for the same seed: random
+// rows with ties, top-k from 1 to 256 with top-p, min-p and temperatures; and candidates_needed says
+// when that holds (no penalty in effect, top-k within the bound, temperature above 0).
+TEST(Sampler, CandidatesGiveTheSameTokensAsTheWholeRow) {
+    std::mt19937_64 rng(12345);
+    const int64_t n_vocab = 3000;
+    std::uniform_int_distribution<int> grid(-300, 300);
+    for (int trial = 0; trial < 40; ++trial) {
+        std::vector<float> logits(static_cast<size_t>(n_vocab));
+        for (auto& v : logits) v = static_cast<float>(grid(rng)) * 0.02f;  // many ties
+        SamplerParams p;
+        p.top_k = std::vector<int32_t>{1, 2, 40, 100, 256}[static_cast<size_t>(trial % 5)];
+        p.top_p = trial % 3 == 0 ? 1.0f : 0.9f;
+        p.min_p = trial % 4 == 0 ? 0.0f : 0.05f;
+        p.temperature = trial % 2 == 0 ? 0.8f : 1.7f;
+        p.seed = static_cast<uint64_t>(trial);
+        Sampler whole(p, n_vocab), from_candidates(p, n_vocab);
+        ASSERT_EQ(from_candidates.candidates_needed(256), p.top_k);
+        std::vector<int32_t> order(static_cast<size_t>(n_vocab));
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+        order.resize(256);
+        std::vector<float> values;
+        for (int32_t id : order) values.push_back(logits[static_cast<size_t>(id)]);
+        for (int draw = 0; draw < 20; ++draw)
+            ASSERT_EQ(from_candidates.sample_candidates(order, values), whole.sample(logits))
+                << "trial " << trial << " draw " << draw;
+    }
+    SamplerParams p;
+    p.top_k = 300;
+    EXPECT_EQ(Sampler(p, n_vocab).candidates_needed(256), 0) << "top-k above the bound";
+    p.top_k = 0;
+    EXPECT_EQ(Sampler(p, n_vocab).candidates_needed(256), 0) << "top-k off";
+    p.top_k = 40;
+    p.temperature = 0.0f;
+    EXPECT_EQ(Sampler(p, n_vocab).candidates_needed(256), 0) << "greedy";
+    p.temperature = 0.8f;
+    p.repeat_penalty = 1.1f;
+    Sampler penalized(p, n_vocab);
+    EXPECT_EQ(penalized.candidates_needed(256), 40) << "no token in the penalty window yet";
+    penalized.accept(5);
+    EXPECT_EQ(penalized.candidates_needed(256), 0) << "a penalty in effect";
+    EXPECT_THROW(penalized.sample_candidates(std::vector<int32_t>(40, 0), std::vector<float>(40, 0.0f)), Error);
 }
 
 TEST(Sampler, ValidateRejectsOutOfRangeParamsNamingTheFlag) {

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 
 namespace rocmforge::backend::cpu {
 namespace {
@@ -121,6 +122,30 @@ void CpuBackend::argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) {
         const bool finite = std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); });
         ids[r] = finite && n > 0 ? static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin()) : -1;
     }
+}
+
+void CpuBackend::top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) {
+    const int64_t n = x.ne[0], n_rows = static_cast<int64_t>(ids.size()) / k;
+    assert(k >= 1 && k <= std::min(n, kMaxTopK) && values.size() == ids.size());
+    const float* rows = f32(x);
+    pool_.parallel_for(n_rows, [&](int64_t r0, int64_t r1) {
+        std::vector<int32_t> order(static_cast<size_t>(n));
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* row = rows + r * n;
+            int32_t* out_ids = ids.data() + r * k;
+            float* out_values = values.data() + r * k;
+            if (!std::all_of(row, row + n, [](float v) { return std::isfinite(v); })) {
+                std::fill_n(out_ids, k, -1);
+                std::fill_n(out_values, k, 0.0f);
+                continue;
+            }
+            std::iota(order.begin(), order.end(), 0);
+            std::partial_sort(order.begin(), order.begin() + k, order.end(), [row](int32_t a, int32_t b) {
+                return row[a] > row[b] || (row[a] == row[b] && a < b);
+            });
+            for (int64_t i = 0; i < k; ++i) out_ids[i] = order[static_cast<size_t>(i)], out_values[i] = row[order[static_cast<size_t>(i)]];
+        }
+    });
 }
 
 KvStorage CpuBackend::alloc_kv_storage(const KvStorageShape& shape) {

@@ -36,6 +36,7 @@ public:
     tensor::Tensor upload_weight(const tensor::Tensor& host) override;
     void copy_to_host(const tensor::Tensor& src, float* dst) override;
     void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) override;
+    void top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) override;
     KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
 
     BatchTensors begin_batch(const Batch& batch) override;

@@ -12,6 +12,7 @@
 #include "backend/gpu/rms_norm.cuh"
 #include "backend/gpu/rope.cuh"
 #include "backend/gpu/rope_kv_store.cuh"
+#include "backend/gpu/top_k.cuh"
 #include "backend/gpu/weight_layout.h"
 #include "backend/gpu/weight_types.h"
 #include "util/error.h"
@@ -164,6 +165,18 @@ void GpuBackend::argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) {
     auto* device_ids = static_cast<int32_t*>(argmax_ids_.data());
     launch_argmax_rows(f32(x), x.ne[0], static_cast<int64_t>(ids.size()), device_ids, stream_);
     copy_d2h_async(ids.data(), device_ids, ids.size() * sizeof(int32_t), stream_);
+    stream_sync(stream_);
+}
+
+void GpuBackend::top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) {
+    assert(k >= 1 && ids.size() == values.size() && ids.size() % static_cast<size_t>(k) == 0);
+    const auto n_rows = static_cast<int64_t>(ids.size()) / k;
+    reserve(top_k_out_, ids.size() * (sizeof(int32_t) + sizeof(float)));
+    auto* device_ids = static_cast<int32_t*>(top_k_out_.data());
+    auto* device_values = reinterpret_cast<float*>(device_ids + ids.size());
+    launch_top_k_rows(f32(x), x.ne[0], n_rows, k, device_ids, device_values, stream_);
+    copy_d2h_async(ids.data(), device_ids, ids.size() * sizeof(int32_t), stream_);
+    copy_d2h_async(values.data(), device_values, values.size() * sizeof(float), stream_);
     stream_sync(stream_);
 }
 

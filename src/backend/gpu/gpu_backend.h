@@ -41,6 +41,7 @@ public:
     tensor::Tensor upload_weight(const tensor::Tensor& host) override;
     void copy_to_host(const tensor::Tensor& src, float* dst) override;
     void argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) override;
+    void top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) override;
     KvStorage alloc_kv_storage(const KvStorageShape& shape) override;
 
     BatchTensors begin_batch(const Batch& batch) override;
@@ -153,6 +154,7 @@ private:
     // Prefill scratch: a weight as f16, the activations as f16 halves.
     tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
     tensor::Buffer argmax_ids_;  // argmax_rows: [rows] i32
+    tensor::Buffer top_k_out_;   // top_k_rows: [rows][k] i32 ids, then [rows][k] f32 values
     std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
     int64_t max_keys_ = 0;  // the batch's largest n_past + n_tokens (attention's key splits)
     MoeScratch moe_scratch_;
