@@ -43,7 +43,8 @@ struct EngineLoop::Active {
 EngineLoop::EngineLoop(const model::Model& model, const TokenText& text, const EngineOptions& options)
     : model_(model), text_(text), runner_(model, options.runner),
       scheduler_(runner_.kv(), SchedulerLimits{options.runner.max_sequences, runner_.batch_tokens()}),
-      parallel_(options.runner.max_sequences), max_queue_(options.max_queue) {
+      parallel_(options.runner.max_sequences), max_queue_(options.max_queue),
+      sampling_pool_(std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 8)) {
     if (options.max_queue < 0) throw_error("--max-queue", "must be >= 0, got {}", options.max_queue);
     // One request alone must fit the pool. Engine sequences are never forked, so their partial
     // last block is never shared or hashed and never copied on write: positions are the bound.
@@ -198,25 +199,45 @@ void EngineLoop::step() {
         m.computed_tokens += static_cast<uint64_t>(plan.n_tokens());
         m.preemptions += plan.preempted.size();
     });
-    size_t row = 0;
+    // Each row's next token (a row's generation is its own state: whole rows sampled on the host
+    // run in parallel when there are many), then in row order the scheduler, events and finishes.
+    row_chunks_.clear();
     for (const auto& c : plan.chunks)
-        if (c.n_logits != 0) sample(c, row++);
+        if (c.n_logits != 0) row_chunks_.push_back(&c);
+    const auto n_rows = static_cast<int64_t>(row_chunks_.size());
+    row_tokens_.assign(row_chunks_.size(), RowToken{});
+    const auto take_rows = [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) take_token(*row_chunks_[static_cast<size_t>(r)], static_cast<size_t>(r));
+    };
+    if (outputs_.whole_rows() && n_rows >= kParallelSamplingRows)
+        sampling_pool_.parallel_for(n_rows, take_rows);
+    else
+        take_rows(0, n_rows);
+    for (size_t r = 0; r < row_chunks_.size(); ++r) apply_token(*row_chunks_[r], row_tokens_[r]);
 }
 
-void EngineLoop::sample(const ScheduledChunk& c, size_t row) {
+void EngineLoop::take_token(const ScheduledChunk& c, size_t row) {
     Active& a = *active_.at(c.request);
-    std::optional<int32_t> token;
+    RowToken& out = row_tokens_[row];
     const size_t n_before = a.gen->result().tokens.size();
     try {
-        token = outputs_.next(row, *a.gen, runner_.kv().length(c.seq), max_positions_, c.seq);
+        out.token = outputs_.next(row, *a.gen, runner_.kv().length(c.seq), max_positions_, c.seq);
     } catch (const Error& e) {
-        fail(c.request, e.what());
+        out.error = e.what();
         return;
     }
     const auto& tokens = a.gen->result().tokens;
     if (a.params.top_logprobs >= 0 && tokens.size() > n_before)
         a.logprobs.push_back(sample::position_logprobs(outputs_.row_logits(row), tokens.back(), a.params.top_logprobs));
-    if (token) scheduler_.append_token(c.request, *token);
+}
+
+void EngineLoop::apply_token(const ScheduledChunk& c, const RowToken& t) {
+    if (!t.error.empty()) {
+        fail(c.request, t.error);
+        return;
+    }
+    Active& a = *active_.at(c.request);
+    if (t.token) scheduler_.append_token(c.request, *t.token);
     publish_progress(a, a.gen->finished());
     if (a.gen->finished()) finish(c.request, a.gen->result().finish_reason);
 }

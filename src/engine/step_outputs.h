@@ -22,6 +22,8 @@ public:
              bool full_rows);
     // The next token of logit row `row` (whose generation is gen, as given to run).
     std::optional<int32_t> next(size_t row, SequenceGeneration& gen, int64_t length, int64_t n_ctx, int32_t seq);
+    // Whether the step brought back whole rows (the host samplers read every logit).
+    bool whole_rows() const { return mode_ == Mode::Rows; }
     // Logit row `row`; empty unless the step brought back whole rows.
     std::span<const float> row_logits(size_t row) const;
 
