@@ -83,22 +83,57 @@ int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const
     return draw(c);
 }
 
+namespace {
+
+// The candidates' order: the larger logit first, the smaller id among equal logits (a total order).
+constexpr auto by_logit = [](const auto& a, const auto& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+};
+
+// p = softmax(logit / temperature) over c, summed in c's order; PRECOND: max_logit = the largest.
+template <typename Candidates>
+void normalize(Candidates& c, float max_logit, float temperature) {
+    double sum = 0.0;
+    for (auto& x : c) sum += (x.p = std::exp((x.logit - max_logit) / temperature));
+    for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+}
+
+// How many of the best-first candidates c[0, n) top-p and then min-p keep (p at temperature 1), or
+// 0 when neither cut ends within the first n (more candidates are needed to know).
+template <typename Candidates>
+size_t kept_within(const Candidates& c, size_t n, float top_p, float min_p) {
+    size_t keep = 0;
+    if (top_p < 1.0f) {
+        double cumulative = 0.0;
+        for (size_t i = 0; i < n && keep == 0; ++i)
+            if ((cumulative += c[i].p) >= top_p) keep = i + 1;
+    }
+    if (min_p > 0.0f) {
+        const float threshold = c[0].p * min_p;
+        const size_t limit = keep > 0 ? keep : n;
+        for (size_t i = 1; i < limit; ++i)
+            if (c[i].p < threshold) return i;
+    }
+    return keep;
+}
+
+}  // namespace
+
 int32_t Sampler::sample(std::span<const float> logits) {
     if (plain_argmax()) return argmax(logits);  // same tie rule as below
     auto& c = candidates_;
     c.resize(logits.size());
     for (size_t i = 0; i < logits.size(); ++i) c[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
     apply_penalties(c);
-    auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
     if (params_.temperature == 0.0f) return std::min_element(c.begin(), c.end(), by_logit)->id;
 
     size_t n = c.size();
     if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n) n = static_cast<size_t>(params_.top_k);
-    if (n == c.size() && params_.top_p >= 1.0f && params_.min_p <= 0.0f) return draw_uncut(c);
-    if (n == c.size())
-        std::sort(c.begin(), c.end(), by_logit);  // the same order as partial_sort (a total order), faster
-    else
-        std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), by_logit);
+    if (n == c.size()) {  // no top-k cut
+        if (params_.top_p >= 1.0f && params_.min_p <= 0.0f) return draw_uncut(c);
+        return draw_partially_sorted(c);
+    }
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), by_logit);
     c.resize(n);
     return draw(c);
 }
@@ -118,38 +153,37 @@ int32_t Sampler::draw_uncut(std::vector<Candidate>& c) {
 
 int32_t Sampler::draw(std::vector<Candidate>& c) {
     // Probabilities at temperature 1 for the top-p / min-p cuts (as llama.cpp's chain does).
-    auto normalize = [&c](float temperature) {
-        const float max_logit = c.front().logit;
-        double sum = 0.0;
-        for (auto& x : c) sum += (x.p = std::exp((x.logit - max_logit) / temperature));
-        for (auto& x : c) x.p = static_cast<float>(x.p / sum);
-    };
-    normalize(1.0f);
-    if (params_.top_p < 1.0f) {
-        double cumulative = 0.0;
-        size_t keep = c.size();
-        for (size_t i = 0; i < c.size(); ++i) {
-            cumulative += c[i].p;
-            if (cumulative >= params_.top_p) {
-                keep = i + 1;
-                break;
-            }
-        }
-        c.resize(keep);
-    }
-    if (params_.min_p > 0.0f) {
-        const float threshold = c.front().p * params_.min_p;
-        size_t keep = 1;
-        while (keep < c.size() && c[keep].p >= threshold) ++keep;
-        c.resize(keep);
-    }
-    normalize(params_.temperature);
+    normalize(c, c.front().logit, 1.0f);
+    const size_t keep = kept_within(c, c.size(), params_.top_p, params_.min_p);
+    if (keep > 0) c.resize(keep);
+    return draw_kept(c);
+}
+
+int32_t Sampler::draw_kept(std::vector<Candidate>& c) {
+    normalize(c, c.front().logit, params_.temperature);
     double r = uniform01();
     for (const auto& x : c) {
         r -= x.p;
         if (r < 0) return x.id;
     }
     return c.back().id;
+}
+
+int32_t Sampler::draw_partially_sorted(std::vector<Candidate>& c) {
+    float max_logit = -INFINITY;
+    for (const auto& x : c) max_logit = std::max(max_logit, x.logit);
+    normalize(c, max_logit, 1.0f);  // in id order
+    // The cuts read only the best candidates up to where they end: sort a prefix, 4x longer until
+    // one of them ends within it (or all is sorted).
+    size_t n = std::min<size_t>(c.size(), 64), keep = 0;
+    for (;;) {
+        std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n), c.end(), by_logit);
+        keep = kept_within(c, n, params_.top_p, params_.min_p);
+        if (keep > 0 || n == c.size()) break;
+        n = std::min(c.size(), 4 * n);
+    }
+    c.resize(keep > 0 ? keep : c.size());
+    return draw_kept(c);
 }
 
 }  // namespace rocmforge::sample

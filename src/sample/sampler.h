@@ -60,6 +60,11 @@ private:
     bool penalties_in_effect() const;
     // top-p, min-p, temperature and the draw over candidates sorted best first.
     int32_t draw(std::vector<Candidate>& c);
+    // temperature and the draw over the candidates the cuts kept (best first).
+    int32_t draw_kept(std::vector<Candidate>& c);
+    // draw() for the whole vocabulary with a top-p or min-p cut: probabilities summed in id order,
+    // then only as long a best-first prefix sorted as the cuts read.
+    int32_t draw_partially_sorted(std::vector<Candidate>& c);
     // The draw when no filter cuts (top-k off or not below the vocabulary, top-p 1, min-p 0): every
     // token is a candidate, so it walks them in id order, O(n) with no sort.
     int32_t draw_uncut(std::vector<Candidate>& c);
