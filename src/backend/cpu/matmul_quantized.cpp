@@ -7,6 +7,7 @@
 #include "util/error.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace rocmforge::backend::cpu {
 
@@ -75,14 +76,18 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
 
 }  // namespace
 
-std::pair<int64_t, int64_t> thread_rows(const tensor::Tensor& w, int thread_index, int n_threads) {
-    const int64_t n_out = w.ne[1];
-    if (w.layout != tensor::Layout::Interleaved8)
-        return {n_out * thread_index / n_threads, n_out * (thread_index + 1) / n_threads};
-    const int64_t groups = interleaved_group_count(w);
-    const int64_t begin = groups * thread_index / n_threads * kInterleavedRows;
-    const int64_t end = thread_index + 1 == n_threads ? n_out : groups * (thread_index + 1) / n_threads * kInterleavedRows;
-    return {begin, end};
+RowChunks row_chunks(const tensor::Tensor& w, int n_threads) {
+    RowChunks c;
+    c.n_rows = w.ne[1];
+    const bool grouped = w.layout == tensor::Layout::Interleaved8;
+    const int64_t unit = grouped ? kInterleavedRows : 16;
+    c.aligned_rows = grouped ? interleaved_group_count(w) * kInterleavedRows : c.n_rows;
+    const int64_t units = std::max<int64_t>(1, (c.aligned_rows + unit - 1) / unit);
+    // About 8 chunks per thread, each at least 4 units (64 plain rows, 32 interleaved rows).
+    const int64_t per_chunk = std::max<int64_t>(4, units / (8 * std::max(1, n_threads)));
+    c.rows_per_chunk = per_chunk * unit;
+    c.count = (units + per_chunk - 1) / per_chunk;
+    return c;
 }
 
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
@@ -141,9 +146,14 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
     prepare_activations(w.dtype, x, w.ne[0], n_tokens, act);
-    pool.run([&](int thread_index, int n_threads) {
-        const auto [begin, end] = thread_rows(w, thread_index, n_threads);
-        multiply_rows(w, act, n_tokens, y, begin, end);
+    const RowChunks chunks = row_chunks(w, pool.size());
+    std::atomic<int64_t> next_chunk{0};
+    pool.run([&](int, int) {
+        for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;
+             c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
+            const auto [begin, end] = chunks.range(c);
+            multiply_rows(w, act, n_tokens, y, begin, end);
+        }
     });
 }
 
