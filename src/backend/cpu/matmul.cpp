@@ -65,7 +65,7 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
             prepared[i].row_bytes = prepared[same].row_bytes;
             prepared[i].data = prepared[same].data;
         } else {
-            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
+            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i], &pool);
         }
     }
     // The tasks' row chunks in one sequence (task 0's, then task 1's, ...), taken from a shared counter.

@@ -12,7 +12,7 @@
 namespace rocmforge::backend::cpu {
 
 void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out) {
+                         PreparedActivations& out, ThreadPool* pool) {
     out.x = x;
     if (weight_type == gguf::GgmlType::F32 || weight_type == gguf::GgmlType::F16) {
         out.type = gguf::GgmlType::F32;
@@ -28,7 +28,15 @@ void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, 
     if (act_traits.from_float == nullptr) throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
     out.row_bytes = quant::row_size(act_traits, k);
     out.data.resize(out.row_bytes * static_cast<size_t>(n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
+    const auto convert = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
+    };
+    // Below this many values one thread converts them faster than a dispatch would.
+    constexpr int64_t kMinParallelValues = 16384;
+    if (pool != nullptr && n_tokens >= 2 && n_tokens * k >= kMinParallelValues)
+        pool->parallel_for(n_tokens, convert);
+    else
+        convert(0, n_tokens);
 }
 
 namespace {
@@ -145,7 +153,7 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     // worker's own (empty) instance.
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
-    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act);
+    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act, &pool);
     const RowChunks chunks = row_chunks(w, pool.size());
     std::atomic<int64_t> next_chunk{0};
     pool.run([&](int, int) {

@@ -22,9 +22,10 @@ struct PreparedActivations {
 };
 
 // Converts x for weights of `weight_type` (no copy for F32/F16 weights). Throws rocmforge::Error
-// when k is not a multiple of the block sizes or the type has no kernels.
+// when k is not a multiple of the block sizes or the type has no kernels. With a pool, many rows
+// (prompt chunks) are converted in parallel; each row is converted the same way either way.
 void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out);
+                         PreparedActivations& out, ThreadPool* pool = nullptr);
 
 // w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
 // in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which
