@@ -100,15 +100,20 @@ TEST(AttentionDecode, GroupsEqualOrderedOneHeadModelBitForBit) {
             }
             kv = {pk.data(), pv.data(), row, table.data(), c.block_size};
         }
-        std::vector<float> out(q.size(), NAN);
+        // One call per KV head, and one call for all of them (whole rows).
+        std::vector<float> per_kv_head(q.size(), NAN), all_heads(q.size(), NAN);
         DecodeScratch scratch;
         for (int64_t kvh = 0; kvh < s.n_kv_heads; ++kvh)
-            attend_decode_group(&q[kvh * group * hd], kv, &out[kvh * group * hd], kvh, group, s, c.n_keys, scratch);
+            attend_decode(&q[kvh * group * hd], kv, &per_kv_head[kvh * group * hd], kvh, 1, group, s, c.n_keys,
+                          scratch);
+        attend_decode(q.data(), kv, all_heads.data(), 0, s.n_kv_heads, group, s, c.n_keys, scratch);
         for (int64_t h = 0; h < s.n_heads; ++h) {
             const auto expected = ordered_attend(&q[h * hd], k, v, h / group, s, c.n_keys);
-            EXPECT_EQ(std::memcmp(expected.data(), &out[h * hd], expected.size() * sizeof(float)), 0)
-                << "seed " << seed << " head_dim " << hd << " heads " << s.n_heads << "/" << s.n_kv_heads << " keys "
-                << c.n_keys << " block " << c.block_size << " head " << h;
+            const auto where = testing::Message() << "seed " << seed << " head_dim " << hd << " heads " << s.n_heads
+                                                   << "/" << s.n_kv_heads << " keys " << c.n_keys << " block "
+                                                   << c.block_size << " head " << h;
+            EXPECT_EQ(std::memcmp(expected.data(), &per_kv_head[h * hd], expected.size() * sizeof(float)), 0) << where;
+            EXPECT_EQ(std::memcmp(expected.data(), &all_heads[h * hd], expected.size() * sizeof(float)), 0) << where;
         }
     }
 }

@@ -80,22 +80,31 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
                   std::min(kTileCols, hd - d0), out + (t0 * s.n_heads + h) * hd + d0, s.n_heads * hd);
 }
 
+// From this many decode sequences per thread on, a decode item covers all KV heads of a sequence.
+constexpr int64_t kWholeSequenceItemsPerThread = 4;
+
 }  // namespace
 
 void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
                      ThreadPool& pool) {
     const int64_t group = shape.n_heads / shape.n_kv_heads;
     const int64_t q_row = shape.n_heads * shape.head_dim;  // floats per token in q and out
-    // Work items: a prefill sequence has one per query head (K/V packed per item), a decode
-    // sequence one per KV head (the group's query heads share each K/V row). item_end[s]: one
-    // past sequence s's last item. Threads take items in order from a shared counter, so a
-    // thread that runs slow (a shared machine) leaves its share to the others; which thread runs
-    // an item never changes its result.
+    // Work items: a prefill sequence has one per query head (K/V packed per item). A decode
+    // sequence has one per KV head (the group's query heads share each K/V row) when there are
+    // few decode sequences, else one for all its heads (whole K/V rows, contiguous in memory, are
+    // read once; enough items remain to keep every thread busy). item_end[s]: one past sequence
+    // s's last item. Threads take items in order from a shared counter, so a thread that runs
+    // slow (a shared machine) leaves its share to the others; which thread runs an item, and how
+    // a sequence's heads are split into items, never changes a result.
+    int64_t n_decode = 0;
+    for (const auto& seq : seqs) n_decode += seq.row_class == RowClass::Decode;
+    const int64_t kv_heads_per_item = n_decode >= kWholeSequenceItemsPerThread * pool.size() ? shape.n_kv_heads : 1;
     thread_local std::vector<int64_t> item_end;
     item_end.resize(seqs.size());
     int64_t n_items = 0;
     for (size_t i = 0; i < seqs.size(); ++i)
-        item_end[i] = n_items += seqs[i].row_class == RowClass::Prefill ? shape.n_heads : shape.n_kv_heads;
+        item_end[i] = n_items +=
+            seqs[i].row_class == RowClass::Prefill ? shape.n_heads : shape.n_kv_heads / kv_heads_per_item;
     std::atomic<int64_t> next_item{0};
     const int64_t* const ends = item_end.data();
     pool.run([&](int, int) {
@@ -119,11 +128,12 @@ void attention_batch(const float* q, float* out, const AttentionShape& shape, st
                                  seq.n_past, scratch);
                 continue;
             }
-            // Decode: head is the KV head; its query heads are [head * group, + group).
+            // Decode: KV heads [kv_head, + kv_heads_per_item), their query heads from kv_head * group.
+            const int64_t kv_head = head * kv_heads_per_item;
             for (int64_t t = 0; t < seq.n_tokens; ++t) {
-                const int64_t offset = t * q_row + head * group * shape.head_dim;
-                attend_decode_group(q_seq + offset, seq.kv, out_seq + offset, head, group, shape, seq.n_past + t + 1,
-                                    decode);
+                const int64_t offset = t * q_row + kv_head * group * shape.head_dim;
+                attend_decode(q_seq + offset, seq.kv, out_seq + offset, kv_head, kv_heads_per_item, group, shape,
+                              seq.n_past + t + 1, decode);
             }
         }
     });

@@ -82,11 +82,12 @@ ROCMFORGE_AVX2 inline void prefetch_floats(const float* row_ptr, int64_t n) {
 constexpr int64_t kKeyPrefetchDistance = 8;
 
 // Raw dot products of the group's queries with keys [first, n_keys):
-// dots[g * stride + (p - first)] = q_g · k_p. dots rows hold n_keys - first rounded up to 8.
-// Also prefetches the V rows the weighted sum reads next.
-ROCMFORGE_AVX2 void group_dots(const float* q_group, const KvRows& kv, int64_t offset, int64_t n_group,
-                               int64_t head_dim, int64_t first, int64_t n_keys, float* lanes, float* dots,
-                               int64_t stride) {
+// dots[h * stride + (p - first)] = q_h · k_p for query heads h < n_q, head h reading KV head
+// h / group of the span [offset, + span) of each row. dots rows hold n_keys - first rounded up to
+// 8. Also prefetches the V rows the weighted sum reads next.
+ROCMFORGE_AVX2 void group_dots(const float* q, const KvRows& kv, int64_t offset, int64_t span, int64_t n_q,
+                               int64_t group, int64_t head_dim, int64_t first, int64_t n_keys, float* lanes,
+                               float* dots, int64_t stride) {
     int64_t row = 0;
     int64_t n = first < n_keys ? kv.contiguous_run(first, n_keys, &row) : 0;
     for (int64_t p = first; p < n_keys;) {
@@ -96,17 +97,18 @@ ROCMFORGE_AVX2 void group_dots(const float* q_group, const KvRows& kv, int64_t o
         for (int64_t i = 0; i < n; ++i, ++p) {
             const int64_t ahead = i + kKeyPrefetchDistance;
             if (ahead < n)
-                prefetch_floats(kv.k + (row + ahead) * kv.row_stride + offset, head_dim);
+                prefetch_floats(kv.k + (row + ahead) * kv.row_stride + offset, span);
             else if (ahead - n < next_n)
-                prefetch_floats(kv.k + (next_row + ahead - n) * kv.row_stride + offset, head_dim);
-            prefetch_floats(kv.v + (row + i) * kv.row_stride + offset, head_dim);
+                prefetch_floats(kv.k + (next_row + ahead - n) * kv.row_stride + offset, span);
+            prefetch_floats(kv.v + (row + i) * kv.row_stride + offset, span);
             const float* k_row = kv.k + (row + i) * kv.row_stride + offset;
             const int64_t j = (p - first) & 7;
-            for (int64_t g = 0; g < n_group; ++g)
-                _mm256_store_ps(lanes + (g * 8 + j) * 8, dot_lanes(q_group + g * head_dim, k_row, head_dim));
+            for (int64_t h = 0; h < n_q; ++h)
+                _mm256_store_ps(lanes + (h * 8 + j) * 8,
+                                dot_lanes(q + h * head_dim, k_row + h / group * head_dim, head_dim));
             if (j == 7 || p + 1 == n_keys)
-                for (int64_t g = 0; g < n_group; ++g)
-                    _mm256_storeu_ps(dots + g * stride + (p - first - j), sum_lanes8(lanes + g * 64));
+                for (int64_t h = 0; h < n_q; ++h)
+                    _mm256_storeu_ps(dots + h * stride + (p - first - j), sum_lanes8(lanes + h * 64));
         }
         row = next_row;
         n = next_n;
@@ -153,21 +155,21 @@ ROCMFORGE_AVX2 void group_weighted_v_dims(const KvRows& kv, int64_t first, int64
 }
 
 // PRECOND: head_dim % 8 == 0.
-ROCMFORGE_AVX2 void attend_decode_group_avx2(const float* q_group, const KvRows& kv, float* out_group,
-                                             int64_t kv_head, int64_t n_group, const AttentionShape& s,
-                                             int64_t n_keys, DecodeScratch& scratch) {
-    const int64_t hd = s.head_dim, offset = kv_head * hd;
+ROCMFORGE_AVX2 void attend_decode_avx2(const float* q, const KvRows& kv, float* out, int64_t kv_head, int64_t n_kv,
+                                       int64_t group, const AttentionShape& s, int64_t n_keys,
+                                       DecodeScratch& scratch) {
+    const int64_t hd = s.head_dim, n_q = n_kv * group;
     const int64_t first = first_visible_key(n_keys, s), n_seen = n_keys - first;
     const int64_t stride = (n_seen + 7) / 8 * 8;
-    scratch.scores.resize(static_cast<size_t>(n_group * stride));
-    scratch.lanes.resize(static_cast<size_t>(n_group * 64 + 8));
+    scratch.scores.resize(static_cast<size_t>(n_q * stride));
+    scratch.lanes.resize(static_cast<size_t>(n_q * 64 + 8));
     // 32-byte aligned lane vectors inside the (16-byte aligned) vector.
     float* lanes = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.lanes.data()) + 31) & ~uintptr_t{31});
     float* scores = scratch.scores.data();
-    group_dots(q_group, kv, offset, n_group, hd, first, n_keys, lanes, scores, stride);
+    group_dots(q, kv, kv_head * hd, n_kv * hd, n_q, group, hd, first, n_keys, lanes, scores, stride);
     // Softmax per head, in position order; scores become the weights exp_p / sum.
-    for (int64_t g = 0; g < n_group; ++g) {
-        float* row = scores + g * stride;
+    for (int64_t h = 0; h < n_q; ++h) {
+        float* row = scores + h * stride;
         float max_score = -INFINITY;
         for (int64_t i = 0; i < n_seen; ++i) max_score = std::max(max_score, row[i] = attention_score(row[i], s));
         float sum = 0.0f;
@@ -175,18 +177,22 @@ ROCMFORGE_AVX2 void attend_decode_group_avx2(const float* q_group, const KvRows&
         const float inv_sum = 1.0f / sum;
         for (int64_t i = 0; i < n_seen; ++i) row[i] *= inv_sum;
     }
-    for (int64_t g = 0; g < n_group;) {
-        const float* w = scores + g * stride;
-        float* out = out_group + g * hd;
-        if (n_group - g >= 4) {
-            group_weighted_v_dims<4>(kv, first, n_keys, offset, hd, w, stride, out);
-            g += 4;
-        } else if (n_group - g >= 2) {
-            group_weighted_v_dims<2>(kv, first, n_keys, offset, hd, w, stride, out);
-            g += 2;
-        } else {
-            group_weighted_v_dims<1>(kv, first, n_keys, offset, hd, w, stride, out);
-            g += 1;
+    // Weighted V sums per KV head, its query heads in sets of 4, 2 or 1.
+    for (int64_t kvh = 0; kvh < n_kv; ++kvh) {
+        const int64_t offset = (kv_head + kvh) * hd;
+        for (int64_t g = 0; g < group;) {
+            const int64_t h = kvh * group + g;
+            const float* w = scores + h * stride;
+            if (group - g >= 4) {
+                group_weighted_v_dims<4>(kv, first, n_keys, offset, hd, w, stride, out + h * hd);
+                g += 4;
+            } else if (group - g >= 2) {
+                group_weighted_v_dims<2>(kv, first, n_keys, offset, hd, w, stride, out + h * hd);
+                g += 2;
+            } else {
+                group_weighted_v_dims<1>(kv, first, n_keys, offset, hd, w, stride, out + h * hd);
+                g += 1;
+            }
         }
     }
 }
@@ -194,14 +200,14 @@ ROCMFORGE_AVX2 void attend_decode_group_avx2(const float* q_group, const KvRows&
 
 }  // namespace
 
-void attend_decode_group(const float* q_group, const KvRows& kv, float* out_group, int64_t kv_head,
-                         int64_t n_group, const AttentionShape& shape, int64_t n_keys, DecodeScratch& scratch) {
+void attend_decode(const float* q, const KvRows& kv, float* out, int64_t kv_head, int64_t n_kv, int64_t group,
+                   const AttentionShape& shape, int64_t n_keys, DecodeScratch& scratch) {
 #if defined(__x86_64__)
     if (shape.head_dim % 8 == 0 && cpu_has_avx2_fma_f16c())
-        return attend_decode_group_avx2(q_group, kv, out_group, kv_head, n_group, shape, n_keys, scratch);
+        return attend_decode_avx2(q, kv, out, kv_head, n_kv, group, shape, n_keys, scratch);
 #endif
-    for (int64_t g = 0; g < n_group; ++g)
-        attend_one_scalar(q_group + g * shape.head_dim, kv, out_group + g * shape.head_dim, kv_head, shape, n_keys,
+    for (int64_t h = 0; h < n_kv * group; ++h)
+        attend_one_scalar(q + h * shape.head_dim, kv, out + h * shape.head_dim, kv_head + h / group, shape, n_keys,
                           scratch.scores);
 }
 

@@ -20,16 +20,17 @@ namespace rocmforge::backend::cpu {
 
 // Per-thread scratch of the decode kernel; grows to the largest context seen.
 struct DecodeScratch {
-    std::vector<float> scores;  // [group][n_keys rounded up to 8]
-    std::vector<float> lanes;   // [group][8 positions][8 lanes]: dot products before their final sums
+    std::vector<float> scores;  // [query heads][n_keys rounded up to 8]
+    std::vector<float> lanes;   // [query heads][8 positions][8 lanes]: dot products before their final sums
 };
 
-// q_group, out_group: the group's query heads of one token, head g at [g * head_dim, + head_dim)
-//   (consecutive heads, as in [head_dim, n_heads] rows); n_group = n_heads / n_kv_heads.
-// kv_head: the KV head the group reads. The token sees keys [first_key, n_keys) of kv (window).
-// PRECOND: n_keys >= 1; out_group does not alias q_group.
-void attend_decode_group(const float* q_group, const KvRows& kv, float* out_group, int64_t kv_head,
-                         int64_t n_group, const AttentionShape& shape, int64_t n_keys, DecodeScratch& scratch);
+// The query heads of KV heads [kv_head, kv_head + n_kv) for one token: q, out point at query head
+// kv_head * group, heads consecutive, head h (relative) at [h * head_dim, + head_dim), reading KV
+// head kv_head + h / group; group = n_heads / n_kv_heads. Several KV heads at once read whole K/V
+// rows (contiguous in memory) instead of slices of them. The token sees keys [first_key, n_keys)
+// of kv (window). PRECOND: n_keys >= 1; out does not alias q.
+void attend_decode(const float* q, const KvRows& kv, float* out, int64_t kv_head, int64_t n_kv, int64_t group,
+                   const AttentionShape& shape, int64_t n_keys, DecodeScratch& scratch);
 
 // The first key a query that sees keys [0, n_keys) attends: n_keys - window with a sliding window.
 inline int64_t first_visible_key(int64_t n_keys, const AttentionShape& s) {
