@@ -359,5 +359,19 @@ INSTANTIATE_TEST_SUITE_P(Synthetic, ArchForwardTest, testing::Values("tiny", "ti
                              return n;
                          });
 
+// The finite check of a logits row: false for a NaN or an infinity anywhere (vector body or tail).
+TEST(AllFinite, FlagsNanAndInfinityAnywhere) {
+    std::vector<float> row(37, 1.5f);
+    row[5] = -3.0e38f;
+    EXPECT_TRUE(engine::all_finite(row));
+    EXPECT_TRUE(engine::all_finite({}));
+    for (const float bad : {std::nanf(""), INFINITY, -INFINITY})
+        for (size_t i : {size_t{0}, size_t{17}, row.size() - 1}) {
+            auto copy = row;
+            copy[i] = bad;
+            EXPECT_FALSE(engine::all_finite(copy)) << "value " << bad << " at " << i;
+        }
+}
+
 }  // namespace
 }  // namespace rocmforge::model

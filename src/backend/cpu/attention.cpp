@@ -1,130 +1,16 @@
 #include "backend/cpu/attention.h"
 
-#include "backend/cpu/dot.h"
+#include "backend/cpu/attention_decode.h"
 #include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define ROCMFORGE_AVX2 __attribute__((target("avx2,fma")))
-#endif
 
 namespace rocmforge::backend::cpu {
 namespace {
-
-// scores[p] ← exp(scores[p] − max_score) in place; returns 1 / their sum (the softmax normalizer).
-float exponentiate_scores(float* scores, int64_t n_keys, float max_score) {
-    float sum = 0.0f;
-    for (int64_t p = 0; p < n_keys; ++p) {
-        scores[p] = std::exp(scores[p] - max_score);
-        sum += scores[p];
-    }
-    return 1.0f / sum;
-}
-
-// The first key a query that sees keys [0, n_keys) attends: n_keys - window with a sliding window.
-int64_t first_key(int64_t n_keys, const AttentionShape& s) {
-    return s.window > 0 ? std::max<int64_t>(0, n_keys - s.window) : 0;
-}
-
-// A raw dot product q·k as the softmax's input: scaled, then soft-capped when the shape says so.
-float final_score(float dot, const AttentionShape& s) {
-    const float score = dot * s.scale;
-    return s.softcap > 0.0f ? s.softcap * std::tanh(score / s.softcap) : score;
-}
-
-// One (token, head) pair: scores over positions [first_key, n_keys), softmax, weighted sum of V.
-void attend_one(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head, const AttentionShape& s,
-                int64_t n_keys, std::vector<float>& scores) {
-    const int64_t first = first_key(n_keys, s), n_seen = n_keys - first;
-    scores.resize(static_cast<size_t>(n_seen));
-    float max_score = -INFINITY;
-    for (int64_t i = 0; i < n_seen; ++i) {
-        scores[i] = final_score(dot_f32(q_head, kv.k_row(first + i) + kv_head * s.head_dim, s.head_dim), s);
-        max_score = std::max(max_score, scores[i]);
-    }
-    const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
-    std::fill_n(out_head, s.head_dim, 0.0f);
-    for (int64_t i = 0; i < n_seen; ++i) {
-        const float weight = scores[i] * inv_sum;
-        const float* v_row = kv.v_row(first + i) + kv_head * s.head_dim;
-        for (int64_t d = 0; d < s.head_dim; ++d) out_head[d] += weight * v_row[d];
-    }
-}
-
-#if defined(__x86_64__)
-ROCMFORGE_AVX2 inline float dot_avx2(const float* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i < n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    __m256 v = _mm256_add_ps(acc0, acc1);
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-// out[0, 8 kVec) = Σ_p (scores[p - first] · inv_sum) · v_p[offset..] over positions [first, end),
-// the accumulators in registers; per element the same operations, in the same order, as the
-// generic loop in attend_one_avx2.
-template <int kVec>
-ROCMFORGE_AVX2 void weighted_v_sum(const KvRows& kv, int64_t first, int64_t end, int64_t offset, const float* scores,
-                                   float inv_sum, float* out) {
-    __m256 acc[kVec];
-    for (int j = 0; j < kVec; ++j) acc[j] = _mm256_setzero_ps();
-    for (int64_t p = first; p < end;) {
-        int64_t row = 0;
-        const int64_t n = kv.contiguous_run(p, end, &row);
-        for (int64_t i = 0; i < n; ++i, ++p) {
-            const __m256 weight = _mm256_set1_ps(scores[p - first] * inv_sum);
-            const float* v_row = kv.v + (row + i) * kv.row_stride + offset;
-            for (int j = 0; j < kVec; ++j) acc[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + 8 * j), acc[j]);
-        }
-    }
-    for (int j = 0; j < kVec; ++j) _mm256_storeu_ps(out + 8 * j, acc[j]);
-}
-
-// Same as attend_one; precondition head_dim % 8 == 0.
-ROCMFORGE_AVX2 void attend_one_avx2(const float* q_head, const KvRows& kv, float* out_head, int64_t kv_head,
-                                    const AttentionShape& s, int64_t n_keys, std::vector<float>& scores) {
-    const int64_t first = first_key(n_keys, s), n_seen = n_keys - first;
-    const int64_t offset = kv_head * s.head_dim;
-    scores.resize(static_cast<size_t>(n_seen));
-    float max_score = -INFINITY;
-    for (int64_t p = first; p < n_keys;) {
-        int64_t row = 0;
-        const int64_t n = kv.contiguous_run(p, n_keys, &row);
-        for (int64_t i = 0; i < n; ++i, ++p) {
-            const float score = final_score(dot_avx2(q_head, kv.k + (row + i) * kv.row_stride + offset, s.head_dim), s);
-            scores[static_cast<size_t>(p - first)] = score;
-            max_score = std::max(max_score, score);
-        }
-    }
-    const float inv_sum = exponentiate_scores(scores.data(), n_seen, max_score);
-    // out = Σ_p (score_p · inv_sum) · v_p, keys in order for every element.
-    if (s.head_dim == 64) return weighted_v_sum<8>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
-    if (s.head_dim == 128) return weighted_v_sum<16>(kv, first, n_keys, offset, scores.data(), inv_sum, out_head);
-    std::fill_n(out_head, s.head_dim, 0.0f);
-    for (int64_t p = first; p < n_keys;) {
-        int64_t row = 0;
-        const int64_t n = kv.contiguous_run(p, n_keys, &row);
-        for (int64_t i = 0; i < n; ++i, ++p) {
-            const __m256 weight = _mm256_set1_ps(scores[static_cast<size_t>(p - first)] * inv_sum);
-            const float* v_row = kv.v + (row + i) * kv.row_stride + offset;
-            for (int64_t d = 0; d < s.head_dim; d += 8)
-                _mm256_storeu_ps(out_head + d,
-                                 _mm256_fmadd_ps(weight, _mm256_loadu_ps(v_row + d), _mm256_loadu_ps(out_head + d)));
-        }
-    }
-}
-#endif
 
 // K and V of one KV head, packed for the GEMM tile kernel over keys [0, n_keys):
 //   k_t: [n_keys_padded / 16][hd][16]  (K^T, 16 keys per block)
@@ -164,7 +50,7 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
     // Keys [key_begin, n_keys_padded): from the 16-key block holding the first key the block's
     // first query sees (all keys without a sliding window). Skipped keys would weigh exactly 0,
     // and the tile kernel sums keys in order, so a query's result does not depend on key_begin.
-    const int64_t key_begin = first_key(n_past + t0 + 1, s) / kTileCols * kTileCols;
+    const int64_t key_begin = first_visible_key(n_past + t0 + 1, s) / kTileCols * kTileCols;
     const int64_t width = n_keys_padded - key_begin;  // scores row stride
     scratch.resize(static_cast<size_t>(kTileRows * hd + kTileRows * width));
     float* q_rows = scratch.data();
@@ -177,9 +63,9 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
     for (int64_t i = 0; i < n_q; ++i) {
         float* row = scores + i * width;  // row[j - key_begin] for key j
         const int64_t n_visible = n_past + t0 + i + 1;
-        const int64_t first = first_key(n_visible, s) - key_begin, last = n_visible - key_begin;
+        const int64_t first = first_visible_key(n_visible, s) - key_begin, last = n_visible - key_begin;
         float max_score = -INFINITY;
-        for (int64_t j = first; j < last; ++j) max_score = std::max(max_score, row[j] = final_score(row[j], s));
+        for (int64_t j = first; j < last; ++j) max_score = std::max(max_score, row[j] = attention_score(row[j], s));
         float sum = 0.0f;
         for (int64_t j = first; j < last; ++j) sum += (row[j] = std::exp(row[j] - max_score));
         const float inv_sum = 1.0f / sum;
@@ -194,41 +80,60 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
                   std::min(kTileCols, hd - d0), out + (t0 * s.n_heads + h) * hd + d0, s.n_heads * hd);
 }
 
+// From this many decode sequences per thread on, a decode item covers all KV heads of a sequence.
+constexpr int64_t kWholeSequenceItemsPerThread = 4;
+
 }  // namespace
 
 void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
                      ThreadPool& pool) {
     const int64_t group = shape.n_heads / shape.n_kv_heads;
-    const bool use_avx2 = shape.head_dim % 8 == 0 && cpu_has_avx2_fma_f16c();
-    // Work items: (sequence, head) pairs, interleaved over threads (later tokens and prefill
-    // sequences cost more, so contiguous ranges would be unbalanced).
-    const int64_t n_items = static_cast<int64_t>(seqs.size()) * shape.n_heads;
-    pool.run([&](int thread_index, int n_threads) {
+    const int64_t q_row = shape.n_heads * shape.head_dim;  // floats per token in q and out
+    // Work items: a prefill sequence has one per query head (K/V packed per item). A decode
+    // sequence has one per KV head (the group's query heads share each K/V row) when there are
+    // few decode sequences, else one for all its heads (whole K/V rows, contiguous in memory, are
+    // read once; enough items remain to keep every thread busy). item_end[s]: one past sequence
+    // s's last item. Threads take items in order from a shared counter, so a thread that runs
+    // slow (a shared machine) leaves its share to the others; which thread runs an item, and how
+    // a sequence's heads are split into items, never changes a result.
+    int64_t n_decode = 0;
+    for (const auto& seq : seqs) n_decode += seq.row_class == RowClass::Decode;
+    const int64_t kv_heads_per_item = n_decode >= kWholeSequenceItemsPerThread * pool.size() ? shape.n_kv_heads : 1;
+    thread_local std::vector<int64_t> item_end;
+    item_end.resize(seqs.size());
+    int64_t n_items = 0;
+    for (size_t i = 0; i < seqs.size(); ++i)
+        item_end[i] = n_items +=
+            seqs[i].row_class == RowClass::Prefill ? shape.n_heads : shape.n_kv_heads / kv_heads_per_item;
+    std::atomic<int64_t> next_item{0};
+    const int64_t* const ends = item_end.data();
+    pool.run([&](int, int) {
         thread_local std::vector<float> scratch;
         thread_local PackedKv packed;
-        for (int64_t item = thread_index; item < n_items; item += n_threads) {
-            const auto& seq = seqs[static_cast<size_t>(item / shape.n_heads)];
-            const int64_t h = item % shape.n_heads;
-            const float* q_seq = q + seq.token_begin * shape.n_heads * shape.head_dim;
-            float* out_seq = out + seq.token_begin * shape.n_heads * shape.head_dim;
+        thread_local DecodeScratch decode;
+        size_t s = 0;  // items are taken in increasing order: the sequence index only moves forward
+        for (int64_t item = next_item.fetch_add(1, std::memory_order_relaxed); item < n_items;
+             item = next_item.fetch_add(1, std::memory_order_relaxed)) {
+            while (ends[s] <= item) ++s;
+            const auto& seq = seqs[s];
+            const int64_t head = item - (s == 0 ? 0 : ends[s - 1]);
+            const float* q_seq = q + seq.token_begin * q_row;
+            float* out_seq = out + seq.token_begin * q_row;
             if (seq.row_class == RowClass::Prefill) {
                 // K/V of the head packed once, reused by every block of up to 6 queries.
-                pack_kv(seq.kv, shape, h / group, first_key(seq.n_past + 1, shape), seq.n_past + seq.n_tokens, packed);
+                pack_kv(seq.kv, shape, head / group, first_visible_key(seq.n_past + 1, shape),
+                        seq.n_past + seq.n_tokens, packed);
                 for (int64_t t0 = 0; t0 < seq.n_tokens; t0 += kTileRows)
-                    attend_block(q_seq, packed, out_seq, shape, h, t0, std::min(kTileRows, seq.n_tokens - t0),
+                    attend_block(q_seq, packed, out_seq, shape, head, t0, std::min(kTileRows, seq.n_tokens - t0),
                                  seq.n_past, scratch);
                 continue;
             }
+            // Decode: KV heads [kv_head, + kv_heads_per_item), their query heads from kv_head * group.
+            const int64_t kv_head = head * kv_heads_per_item;
             for (int64_t t = 0; t < seq.n_tokens; ++t) {
-                const int64_t offset = (t * shape.n_heads + h) * shape.head_dim;
-#if defined(__x86_64__)
-                if (use_avx2) {
-                    attend_one_avx2(q_seq + offset, seq.kv, out_seq + offset, h / group, shape, seq.n_past + t + 1,
-                                    scratch);
-                    continue;
-                }
-#endif
-                attend_one(q_seq + offset, seq.kv, out_seq + offset, h / group, shape, seq.n_past + t + 1, scratch);
+                const int64_t offset = t * q_row + kv_head * group * shape.head_dim;
+                attend_decode(q_seq + offset, seq.kv, out_seq + offset, kv_head, kv_heads_per_item, group, shape,
+                              seq.n_past + t + 1, decode);
             }
         }
     });

@@ -1,5 +1,6 @@
 #include "backend/cpu/cpu_backend.h"
 
+#include "backend/cpu/argmax.h"
 #include "backend/cpu/attention.h"
 #include "backend/cpu/dequantize_row.h"
 #include "backend/cpu/dot.h"
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <numeric>
 
 namespace rocmforge::backend::cpu {
@@ -54,6 +56,19 @@ void store_row(const float* src, void* dst, GgmlType type, int64_t n) {
 void load_row(const void* src, float* dst, GgmlType type, int64_t n) {
     if (type == GgmlType::F16) return convert_f16_to_f32(static_cast<const uint16_t*>(src), dst, n);
     for (int64_t i = 0; i < n; ++i) dst[i] = quant::bf16_to_float(static_cast<const uint16_t*>(src)[i]);
+}
+
+// Row-wise element work below this many floats runs on the calling thread: a pool dispatch
+// (about a microsecond with spinning workers) would cost more than the half it hands off.
+constexpr int64_t kMinParallelElements = 4096;
+
+// body(r0, r1) over rows [0, n_rows) of n floats each, split over the pool when the rows hold
+// enough work. Each row is computed the same way on any thread.
+void for_rows(ThreadPool& pool, int64_t n_rows, int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+    if (n_rows >= 2 && n_rows * n >= kMinParallelElements)
+        pool.parallel_for(n_rows, body);
+    else if (n_rows > 0)
+        body(0, n_rows);
 }
 
 }  // namespace
@@ -117,11 +132,9 @@ void CpuBackend::copy_to_host(const tensor::Tensor& src, float* dst) {
 void CpuBackend::argmax_rows(const tensor::Tensor& x, std::span<int32_t> ids) {
     const int64_t n = x.ne[0];
     const float* rows = f32(x);
-    for (size_t r = 0; r < ids.size(); ++r) {
-        const std::span<const float> row(rows + static_cast<int64_t>(r) * n, static_cast<size_t>(n));
-        const bool finite = std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); });
-        ids[r] = finite && n > 0 ? static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin()) : -1;
-    }
+    for_rows(pool_, static_cast<int64_t>(ids.size()), n, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) ids[static_cast<size_t>(r)] = argmax_finite(rows + r * n, n);
+    });
 }
 
 void CpuBackend::top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_t> ids, std::span<float> values) {
@@ -171,7 +184,30 @@ void CpuBackend::get_rows(const tensor::Tensor& table, const tensor::Tensor& ids
 
 void CpuBackend::rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) {
     assert(weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
-    cpu::rms_norm(f32(x), f32(weight), f32(y), x.ne[0], x.n_rows(), eps);
+    const int64_t n = x.ne[0];
+    const float* xs = f32(x);
+    const float* w = f32(weight);
+    float* ys = f32(y);
+    for_rows(pool_, x.n_rows(), n, [&](int64_t r0, int64_t r1) {
+        cpu::rms_norm(xs + r0 * n, w, ys + r0 * n, n, r1 - r0, eps);
+    });
+}
+
+void CpuBackend::add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight,
+                              tensor::Tensor& y, float eps) {
+    assert(delta.n_elements() == x.n_elements() && weight.ne[0] == x.ne[0] && y.n_elements() == x.n_elements());
+    const int64_t n = x.ne[0];
+    float* xs = f32(x);
+    const float* ds = f32(delta);
+    const float* w = f32(weight);
+    float* ys = f32(y);
+    // Per row: x += delta, then y = norm(x); y may alias delta (each row is read before written).
+    for_rows(pool_, x.n_rows(), n, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            add_in_place(xs + r * n, ds + r * n, n);
+            cpu::rms_norm(xs + r * n, w, ys + r * n, n, 1, eps);
+        }
+    });
 }
 
 void CpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
@@ -333,7 +369,11 @@ void CpuBackend::moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_l
 
 void CpuBackend::add(tensor::Tensor& y, const tensor::Tensor& x) {
     assert(y.n_elements() == x.n_elements());
-    add_in_place(f32(y), f32(x), y.n_elements());
+    const int64_t n = y.ne[0];
+    float* ys = f32(y);
+    const float* xs = f32(x);
+    for_rows(pool_, y.n_rows(), n,
+             [&](int64_t r0, int64_t r1) { add_in_place(ys + r0 * n, xs + r0 * n, (r1 - r0) * n); });
 }
 
 void CpuBackend::scale(tensor::Tensor& x, float factor) { scale_in_place(f32(x), factor, x.n_elements()); }

@@ -43,6 +43,8 @@ public:
 
     void get_rows(const tensor::Tensor& table, const tensor::Tensor& ids, tensor::Tensor& out) override;
     void rms_norm(const tensor::Tensor& x, const tensor::Tensor& weight, tensor::Tensor& y, float eps) override;
+    void add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, const tensor::Tensor& weight, tensor::Tensor& y,
+                      float eps) override;
     void matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
                 std::span<const RowRun> runs) override;
     void matmul_shared_input(std::span<const MatmulTask> tasks, const tensor::Tensor& x,

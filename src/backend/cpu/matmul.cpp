@@ -4,6 +4,7 @@
 #include "backend/cpu/matmul_batched.h"
 #include "backend/cpu/matmul_quantized.h"
 
+#include <atomic>
 #include <vector>
 
 namespace rocmforge::backend::cpu {
@@ -64,12 +65,26 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
             prepared[i].row_bytes = prepared[same].row_bytes;
             prepared[i].data = prepared[same].data;
         } else {
-            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
+            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i], &pool);
         }
     }
-    pool.run([&](int thread_index, int n_threads) {
-        for (size_t i = 0; i < tasks.size(); ++i) {
-            const auto [begin, end] = thread_rows(*tasks[i].w, thread_index, n_threads);
+    // The tasks' row chunks in one sequence (task 0's, then task 1's, ...), taken from a shared counter.
+    thread_local std::vector<RowChunks> caller_chunks;
+    std::vector<RowChunks>& chunks = caller_chunks;
+    chunks.resize(tasks.size());
+    int64_t n_chunks = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        chunks[i] = row_chunks(*tasks[i].w, pool.size());
+        n_chunks += chunks[i].count;
+    }
+    std::atomic<int64_t> next_chunk{0};
+    pool.run([&](int, int) {
+        size_t i = 0;  // chunks are taken in increasing order: the task index only moves forward
+        int64_t task_first = 0;
+        for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
+             c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
+            while (c >= task_first + chunks[i].count) task_first += chunks[i++].count;
+            const auto [begin, end] = chunks[i].range(c - task_first);
             multiply_rows(*tasks[i].w, prepared[i], n_tokens, tasks[i].y, begin, end);
         }
     });

@@ -5,6 +5,7 @@
 #include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -137,11 +138,13 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     const int64_t k = w.ne[0];
     const int64_t n_out = w.ne[1];
     const int64_t n_blocks = (n_out + kRowBlock - 1) / kRowBlock;
-    pool.run([&](int thread_index, int n_threads) {
+    // Row blocks from a shared counter: a thread the OS delays leaves its blocks to the others
+    // (each block's outputs are computed the same way on any thread).
+    std::atomic<int64_t> next_block{0};
+    pool.run([&](int, int) {
         thread_local std::vector<float> rows, packed;
-        const int64_t b_begin = n_blocks * thread_index / n_threads;
-        const int64_t b_end = n_blocks * (thread_index + 1) / n_threads;
-        for (int64_t b = b_begin; b < b_end; ++b) {
+        for (int64_t b = next_block.fetch_add(1, std::memory_order_relaxed); b < n_blocks;
+             b = next_block.fetch_add(1, std::memory_order_relaxed)) {
             const int64_t r0 = b * kRowBlock;
             const int64_t n_rows = std::min(kRowBlock, n_out - r0);
             pack_rows(w, r0, n_rows, rows, packed);

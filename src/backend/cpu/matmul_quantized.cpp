@@ -7,11 +7,12 @@
 #include "util/error.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace rocmforge::backend::cpu {
 
 void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out) {
+                         PreparedActivations& out, ThreadPool* pool) {
     out.x = x;
     if (weight_type == gguf::GgmlType::F32 || weight_type == gguf::GgmlType::F16) {
         out.type = gguf::GgmlType::F32;
@@ -27,7 +28,15 @@ void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, 
     if (act_traits.from_float == nullptr) throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
     out.row_bytes = quant::row_size(act_traits, k);
     out.data.resize(out.row_bytes * static_cast<size_t>(n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
+    const auto convert = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
+    };
+    // Below this many values one thread converts them faster than a dispatch would.
+    constexpr int64_t kMinParallelValues = 16384;
+    if (pool != nullptr && n_tokens >= 2 && n_tokens * k >= kMinParallelValues)
+        pool->parallel_for(n_tokens, convert);
+    else
+        convert(0, n_tokens);
 }
 
 namespace {
@@ -75,14 +84,18 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
 
 }  // namespace
 
-std::pair<int64_t, int64_t> thread_rows(const tensor::Tensor& w, int thread_index, int n_threads) {
-    const int64_t n_out = w.ne[1];
-    if (w.layout != tensor::Layout::Interleaved8)
-        return {n_out * thread_index / n_threads, n_out * (thread_index + 1) / n_threads};
-    const int64_t groups = interleaved_group_count(w);
-    const int64_t begin = groups * thread_index / n_threads * kInterleavedRows;
-    const int64_t end = thread_index + 1 == n_threads ? n_out : groups * (thread_index + 1) / n_threads * kInterleavedRows;
-    return {begin, end};
+RowChunks row_chunks(const tensor::Tensor& w, int n_threads) {
+    RowChunks c;
+    c.n_rows = w.ne[1];
+    const bool grouped = w.layout == tensor::Layout::Interleaved8;
+    const int64_t unit = grouped ? kInterleavedRows : 16;
+    c.aligned_rows = grouped ? interleaved_group_count(w) * kInterleavedRows : c.n_rows;
+    const int64_t units = std::max<int64_t>(1, (c.aligned_rows + unit - 1) / unit);
+    // About 8 chunks per thread, each at least 4 units (64 plain rows, 32 interleaved rows).
+    const int64_t per_chunk = std::max<int64_t>(4, units / (8 * std::max(1, n_threads)));
+    c.rows_per_chunk = per_chunk * unit;
+    c.count = (units + per_chunk - 1) / per_chunk;
+    return c;
 }
 
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
@@ -140,10 +153,15 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     // worker's own (empty) instance.
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
-    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act);
-    pool.run([&](int thread_index, int n_threads) {
-        const auto [begin, end] = thread_rows(w, thread_index, n_threads);
-        multiply_rows(w, act, n_tokens, y, begin, end);
+    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act, &pool);
+    const RowChunks chunks = row_chunks(w, pool.size());
+    std::atomic<int64_t> next_chunk{0};
+    pool.run([&](int, int) {
+        for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;
+             c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
+            const auto [begin, end] = chunks.range(c);
+            multiply_rows(w, act, n_tokens, y, begin, end);
+        }
     });
 }
 

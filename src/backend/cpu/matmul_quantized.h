@@ -5,6 +5,7 @@
 #include "tensor/tensor.h"
 #include "util/thread_pool.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -21,13 +22,27 @@ struct PreparedActivations {
 };
 
 // Converts x for weights of `weight_type` (no copy for F32/F16 weights). Throws rocmforge::Error
-// when k is not a multiple of the block sizes or the type has no kernels.
+// when k is not a multiple of the block sizes or the type has no kernels. With a pool, many rows
+// (prompt chunks) are converted in parallel; each row is converted the same way either way.
 void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out);
+                         PreparedActivations& out, ThreadPool* pool = nullptr);
 
-// This thread's contiguous range [begin, end) of w's rows when n_threads split them: equal shares,
-// on Layout::Interleaved8 whole groups of 8 (the last thread also takes the tail rows).
-std::pair<int64_t, int64_t> thread_rows(const tensor::Tensor& w, int thread_index, int n_threads);
+// w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
+// in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which
+// thread computes a row never changes its result). On Layout::Interleaved8 chunks are whole
+// groups of 8 rows and the last one also takes the tail rows; on plain rows, multiples of 16.
+struct RowChunks {
+    int64_t count = 0;
+    int64_t rows_per_chunk = 0;
+    int64_t n_rows = 0;
+    int64_t aligned_rows = 0;  // rows that chunk boundaries fall within (the last chunk ends at n_rows)
+
+    // [begin, end) of chunk c < count.
+    std::pair<int64_t, int64_t> range(int64_t c) const {
+        return {c * rows_per_chunk, c + 1 == count ? n_rows : std::min(aligned_rows, (c + 1) * rows_per_chunk)};
+    }
+};
+RowChunks row_chunks(const tensor::Tensor& w, int n_threads);
 
 // y[t, r] for rows r in [row_begin, row_end) and every token. Layout::Interleaved8 weights:
 // row_begin is a multiple of 8, and so is row_end unless it is past the last group.
