@@ -151,65 +151,57 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
     };
 
     // Adds the stage's two blocks to the chains: acc[rt][nt][e] is C element e of tile (rt, nt)
-    // (rows g / g + 8, tokens 2q / 2q + 1).
+    // (rows g / g + 8, tokens 2q / 2q + 1). Block h = 0, then 1 (each chain's order); within a
+    // block the weight fragments of every row tile stay in registers while the token tiles'
+    // fragments are read one at a time, which keeps the live registers few (no spills at 128).
     const auto add_pair = [&](const uint8_t* stage, float (&acc)[RT][NT][4]) {
         const int m = lane / 8, mr = lane % 8;  // the ldmatrix row this lane addresses
-        uint32_t bx[NT][4];                     // b0, b1 of block 0, then of block 1
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt)
-            load_matrix_x4(bx[nt], stage + S::kActOffset + swizzled_chunk<4>(nt * kTileTokens + mr, m) * kChunk);
-        uint32_t aq[RT][4];  // Q4_0: rows g, g + 8 of block 0, then of block 1 (4-bit codes)
-        if constexpr (T == GgmlType::Q4_0) {
-#pragma unroll
-            for (int rt = 0; rt < RT; ++rt)
-                load_matrix_x4(aq[rt], stage + S::kQuantOffset +
-                                           swizzled_chunk<2>(rt * kTileRows + (m % 2) * 8 + mr, m / 2) * kChunk);
-        }
-        uint32_t dw_pair[RT][2];  // f16 scales of blocks 0 (low half) and 1 of rows g, g + 8
-#pragma unroll
-        for (int rt = 0; rt < RT; ++rt)
-#pragma unroll
-            for (int half = 0; half < 2; ++half)
-                dw_pair[rt][half] = *reinterpret_cast<const uint32_t*>(stage + S::kWeightScaleOffset +
-                                                                       (rt * kTileRows + g + 8 * half) * 4);
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            float dx[NT][2];  // tokens 2q, 2q + 1
-            int start[NT][4];  // biased_dot_start of C elements 0..3: tokens 2q, 2q + 1, 2q, 2q + 1
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-                for (int e = 0; e < 2; ++e) {
-                    const float2 sx = reinterpret_cast<const float2*>(
-                        stage + S::kActScaleOffset + (nt * kTileTokens + 2 * q + e) * 16)[h];
-                    dx[nt][e] = sx.x;
-                    start[nt][e] = start[nt][e + 2] = biased_dot_start<T>(sx.y);
-                }
+            int a[RT][4];     // int8 weights of rows g, g + 8 (bytes 4q.., then 16 + 4q..)
+            float dw[RT][2];  // scales of rows g, g + 8
 #pragma unroll
             for (int rt = 0; rt < RT; ++rt) {
-                int a[4];
                 if constexpr (T == GgmlType::Q4_0) {
-                    const uint32_t w0 = aq[rt][2 * h], w1 = aq[rt][2 * h + 1];
-                    a[0] = static_cast<int>(w0 & 0x0F0F0F0Fu), a[2] = static_cast<int>((w0 >> 4) & 0x0F0F0F0Fu);
-                    a[1] = static_cast<int>(w1 & 0x0F0F0F0Fu), a[3] = static_cast<int>((w1 >> 4) & 0x0F0F0F0Fu);
+                    uint32_t w[2];  // rows g, g + 8 of block h (4-bit codes; lanes 0-15 address)
+                    load_matrix_x2(w, stage + S::kQuantOffset +
+                                          swizzled_chunk<2>(rt * kTileRows + (m % 2) * 8 + mr, h) * kChunk);
+                    a[rt][0] = static_cast<int>(w[0] & 0x0F0F0F0Fu), a[rt][2] = static_cast<int>((w[0] >> 4) & 0x0F0F0F0Fu);
+                    a[rt][1] = static_cast<int>(w[1] & 0x0F0F0F0Fu), a[rt][3] = static_cast<int>((w[1] >> 4) & 0x0F0F0F0Fu);
                 } else {
                     uint32_t r[4];  // rows g, g + 8 of bytes 0..15, then of bytes 16..31
                     load_matrix_x4(r, stage + S::kQuantOffset +
                                           swizzled_chunk<4>(rt * kTileRows + (m % 2) * 8 + mr, 2 * h + m / 2) * kChunk);
-                    a[0] = static_cast<int>(r[0]), a[1] = static_cast<int>(r[1]);
-                    a[2] = static_cast<int>(r[2]), a[3] = static_cast<int>(r[3]);
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) a[rt][i] = static_cast<int>(r[i]);
                 }
-                float dw[2];  // rows g, g + 8
 #pragma unroll
-                for (int half = 0; half < 2; ++half)
-                    dw[half] = half_bits_to_float(static_cast<uint16_t>(h == 0 ? dw_pair[rt][half] : dw_pair[rt][half] >> 16));
+                for (int half = 0; half < 2; ++half) {
+                    const uint32_t pair = *reinterpret_cast<const uint32_t*>(stage + S::kWeightScaleOffset +
+                                                                              (rt * kTileRows + g + 8 * half) * 4);
+                    dw[rt][half] = half_bits_to_float(static_cast<uint16_t>(h == 0 ? pair : pair >> 16));
+                }
+            }
 #pragma unroll
-                for (int nt = 0; nt < NT; ++nt) {
+            for (int nt = 0; nt < NT; ++nt) {
+                uint32_t b[2];  // block h's b0, b1 of token tile nt (lanes 0-15 address)
+                load_matrix_x2(b, stage + S::kActOffset + swizzled_chunk<4>(nt * kTileTokens + mr, 2 * h + m % 2) * kChunk);
+                float dx[2];  // tokens 2q, 2q + 1
+                int start[4];  // biased_dot_start of C elements 0..3: tokens 2q, 2q + 1, 2q, 2q + 1
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const float2 sx = reinterpret_cast<const float2*>(
+                        stage + S::kActScaleOffset + (nt * kTileTokens + 2 * q + e) * 16)[h];
+                    dx[e] = sx.x;
+                    start[e] = start[e + 2] = biased_dot_start<T>(sx.y);
+                }
+#pragma unroll
+                for (int rt = 0; rt < RT; ++rt) {
                     int dot[4];
-                    mma_s8(dot, a, bx[nt][2 * h], bx[nt][2 * h + 1], start[nt]);
+                    mma_s8(dot, a[rt], b[0], b[1], start);
 #pragma unroll
                     for (int e = 0; e < 4; ++e)
-                        acc[rt][nt][e] = add_term(acc[rt][nt][e], block_term(dot[e], dw[e / 2], dx[nt][e % 2]));
+                        acc[rt][nt][e] = add_term(acc[rt][nt][e], block_term(dot[e], dw[rt][e / 2], dx[e % 2]));
                 }
             }
         }

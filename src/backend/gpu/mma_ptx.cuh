@@ -59,6 +59,17 @@ __device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], const void* row
     __trap();
 #endif
 }
+// Two 8x8 matrices: lanes 0..15 give the row addresses (lane i: row i % 8 of matrix i / 8; the
+// other lanes' addresses are not read); r[m] as for load_matrix_x4.
+__device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], const void* row) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];"
+                 : "=r"(r[0]), "=r"(r[1])
+                 : "r"(shared_address(row)) : "memory");
+#else
+    __trap();
+#endif
+}
 // The same four matrices transposed: r[m] holds elements (row 2q, column g) and (row 2q + 1,
 // column g) of matrix m.
 __device__ __forceinline__ void load_matrix_x4_trans(uint32_t (&r)[4], const void* row) {
