@@ -37,7 +37,10 @@ std::string escaped(const std::string& text) { return json(text).dump(); }
 
 std::string ids_text(const std::vector<TokenId>& ids) {
     std::string out;
-    for (TokenId id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
+    for (TokenId id : ids) {
+        if (!out.empty()) out += ' ';
+        out += std::to_string(id);
+    }
     return out;
 }
 
@@ -54,7 +57,8 @@ std::vector<std::string> jinja2_renderings(const fs::path& template_file, const 
     for (size_t i = 0; i < conversations.size(); ++i) {
         const auto path = work_dir() / ("conversation-" + std::to_string(i) + ".json");
         write_file(path, json{{"messages", conversations[i]}, {"bos_token", "<bos>"}, {"eos_token", "<eos>"}}.dump());
-        command += " " + shell_quoted(path.string());
+        command += ' ';
+        command += shell_quoted(path.string());
     }
     const auto result = run_command(command);
     EXPECT_EQ(result.exit_code, 0) << "jinja2 oracle failed: " << command << "\n" << result.output;
@@ -132,7 +136,9 @@ void check_family(const std::string& family) {
                           << "\n  ours: " << ids_text(got);
         }
         // A literal "▁" in the text decodes as a space (in HF too).
-        if (text.find("\xE2\x96\x81") == std::string::npos) EXPECT_EQ(tok->decode(got), text) << "round trip";
+        if (text.find("\xE2\x96\x81") == std::string::npos) {
+            EXPECT_EQ(tok->decode(got), text) << "round trip";
+        }
     }
     EXPECT_EQ(mismatches, 0) << "of " << expected.at("texts").size() << " strings";
     EXPECT_GE(expected.at("texts").size(), 300u);

@@ -26,7 +26,12 @@ fs::path temp_dir() {
     return dir;
 }
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string quote(const fs::path& p) {
+    std::string quoted = "'";  // appended piece by piece: GCC 12 warns (-Wrestrict) on "'" + s + "'"
+    quoted += p.string();
+    quoted += '\'';
+    return quoted;
+}
 
 test::CommandResult quantize(const fs::path& in, const fs::path& out, const std::string& type, const std::string& extra = "") {
     return test::run_command(test::rocmforge_binary() + " quantize " + quote(in) + " " + quote(out) + " " + type +
