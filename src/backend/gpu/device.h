@@ -29,6 +29,10 @@ std::vector<DeviceInfo> list_devices(std::string* why);
 using StreamHandle = void*;
 using EventHandle = void*;
 
+// Per-thread stack the device reserves at set_device (grown by the runtime for a kernel that
+// needs more).
+constexpr size_t kStackBytesPerThread = 256;
+// Makes `index` the calling thread's device and sets its stack limit.
 void set_device(int index);
 void* device_malloc(size_t bytes);
 void device_free(void* ptr) noexcept;

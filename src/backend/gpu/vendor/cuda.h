@@ -17,6 +17,7 @@ using gpuDeviceProp = cudaDeviceProp;
 #define gpuGetDeviceCount cudaGetDeviceCount
 #define gpuGetDeviceProperties cudaGetDeviceProperties
 #define gpuSetDevice cudaSetDevice
+inline cudaError_t gpuSetStackLimit(size_t bytes) { return cudaDeviceSetLimit(cudaLimitStackSize, bytes); }
 #define gpuMemGetInfo cudaMemGetInfo
 #define gpuRuntimeGetVersion cudaRuntimeGetVersion
 #define gpuDriverGetVersion cudaDriverGetVersion

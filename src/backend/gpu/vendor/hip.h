@@ -17,6 +17,8 @@ using gpuDeviceProp = hipDeviceProp_t;
 #define gpuGetDeviceCount hipGetDeviceCount
 #define gpuGetDeviceProperties hipGetDeviceProperties
 #define gpuSetDevice hipSetDevice
+// ROCm 5.2 has no stack-size limit (hipLimitStackSize came later; scratch is sized per launch).
+inline hipError_t gpuSetStackLimit(size_t) { return hipSuccess; }
 #define gpuMemGetInfo hipMemGetInfo
 #define gpuRuntimeGetVersion hipRuntimeGetVersion
 #define gpuDriverGetVersion hipDriverGetVersion
