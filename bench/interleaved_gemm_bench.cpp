@@ -1,4 +1,4 @@
-// Prefill GEMM bench: y = W·x for N tokens with W a K x ROWS Q4_0 / Q8_0 / Q4_K / Q6_K matrix, once as plain
+// Prefill GEMM bench: y = W·x for N tokens with W a K x ROWS F16 / Q4_0 / Q8_0 / Q4_K / Q6_K matrix, once as plain
 // rows through the f32 GEMM (dequantized weight tiles, matmul_batched) and once repacked through
 // the interleaved integer kernels (interleaved_gemv.h), both via matmul_rows(Prefill),
 // alternating, best of R runs each (1 thread: process CPU time, else wall-clock). Prints G
@@ -41,10 +41,14 @@ void run(GgmlType type, rocmforge::ThreadPool& pool, int64_t n_tokens, int64_t k
         traits.from_float(values.data(), plain_bytes.data() + r * row_bytes, k);
     }
     const auto plain = tensor::make_tensor(type, {k, rows, 1, 1}, plain_bytes.data());
-    std::vector<uint8_t> repacked(cpu::interleaved_bytes(plain));
-    cpu::interleave_groups(plain, repacked.data(), 0, cpu::interleaved_group_count(plain));
-    cpu::copy_tail_rows(plain, repacked.data());
-    const auto interleaved = cpu::interleaved_view(plain, repacked.data());
+    // F16 matrices keep their rows (no interleaved layout): only the f32 GEMM runs.
+    const bool has_interleaved = cpu::interleave_at_load(type);
+    std::vector<uint8_t> repacked(has_interleaved ? cpu::interleaved_bytes(plain) : 0);
+    if (has_interleaved) {
+        cpu::interleave_groups(plain, repacked.data(), 0, cpu::interleaved_group_count(plain));
+        cpu::copy_tail_rows(plain, repacked.data());
+    }
+    const auto interleaved = has_interleaved ? cpu::interleaved_view(plain, repacked.data()) : plain;
 
     std::vector<float> x(static_cast<size_t>(k * n_tokens));
     for (auto& v : x) v = normal(rng);
@@ -53,6 +57,7 @@ void run(GgmlType type, rocmforge::ThreadPool& pool, int64_t n_tokens, int64_t k
     double best_plain = 0, best_interleaved = 0;
     for (int rep = 0; rep < repeats; ++rep) {
         for (const tensor::Tensor* w : {&plain, &interleaved}) {
+            if (w == &interleaved && !has_interleaved) continue;
             // With 1 thread, process CPU time (robust when other jobs share the cores); else wall time.
             rocmforge::Timer timer;
             const double cpu0 = cpu_seconds();
@@ -63,10 +68,11 @@ void run(GgmlType type, rocmforge::ThreadPool& pool, int64_t n_tokens, int64_t k
             best = std::max(best, gmac_s);
         }
     }
-    std::printf("%-5s %d threads, %lld tokens, %lld x %lld: f32 GEMM on plain rows %6.1f GMAC/s, "
-                "interleaved integer %6.1f GMAC/s\n",
-                traits.name, pool.size(), static_cast<long long>(n_tokens), static_cast<long long>(rows),
-                static_cast<long long>(k), best_plain, best_interleaved);
+    std::printf("%-5s %d threads, %lld tokens, %lld x %lld: f32 GEMM on plain rows %6.1f GMAC/s", traits.name,
+                pool.size(), static_cast<long long>(n_tokens), static_cast<long long>(rows), static_cast<long long>(k),
+                best_plain);
+    if (has_interleaved) std::printf(", interleaved integer %6.1f GMAC/s", best_interleaved);
+    std::printf("\n");
 }
 
 }  // namespace
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
     const int64_t rows = argc > 4 ? std::atoll(argv[4]) : 4096;
     const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
     rocmforge::ThreadPool pool(threads);
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) run(type, pool, n_tokens, k, rows, repeats);
+    for (GgmlType type : {GgmlType::F16, GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+        run(type, pool, n_tokens, k, rows, repeats);
     return 0;
 }
