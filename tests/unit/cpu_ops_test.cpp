@@ -85,7 +85,7 @@ TEST(CpuOps, MatmulF32AndF16MatchReference) {
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     ThreadPool pool(2);
-    for (auto [k, n_out, n_tokens] : {std::tuple{64, 37, 1}, {256, 64, 5}, {96, 130, 8}, {40, 9, 3}}) {
+    for (auto [k, n_out, n_tokens] : {std::tuple{64, 37, 1}, {256, 64, 5}, {96, 130, 8}, {40, 9, 3}, {136, 48, 13}}) {
         auto wf = random_vector(rng, size_t(k) * n_out);
         std::vector<uint16_t> wh(wf.size());
         for (size_t i = 0; i < wf.size(); ++i) wh[i] = float_to_half(wf[i]);

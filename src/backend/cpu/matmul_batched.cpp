@@ -120,10 +120,54 @@ void gemm_tile(const float* packed, const float* x, int64_t k, int64_t n_tok, in
 
 namespace {
 
+#if defined(__x86_64__)
+// The 8 x 8 floats in r[0..7] transposed in place (r[j] lane i <- r[i] lane j).
+ROCMFORGE_AVX2 inline void transpose8x8(__m256 r[8]) {
+    __m256 t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    __m256 u[8];
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+// pack_rows for 16 F16 rows with k % 8 == 0: 8 x 8 pieces converted and transposed in registers.
+ROCMFORGE_AVX2 void pack_rows_f16x16(const tensor::Tensor& w, int64_t r0, float* packed) {
+    const int64_t k = w.ne[0];
+    const uint16_t* rows[kRowBlock];
+    for (int64_t j = 0; j < kRowBlock; ++j) rows[j] = reinterpret_cast<const uint16_t*>(w.row_ptr(r0 + j));
+    for (int64_t i = 0; i < k; i += 8) {
+        for (int64_t half = 0; half < 2; ++half) {
+            __m256 r[8];
+            for (int j = 0; j < 8; ++j)
+                r[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[8 * half + j] + i)));
+            transpose8x8(r);
+            for (int c = 0; c < 8; ++c) _mm256_storeu_ps(packed + (i + c) * kRowBlock + 8 * half, r[c]);
+        }
+    }
+}
+#endif
+
 // packed[i * 16 + j] = W[r0 + j, i] as f32 (zero for j >= n_rows).
 void pack_rows(const tensor::Tensor& w, int64_t r0, int64_t n_rows, std::vector<float>& rows,
                std::vector<float>& packed) {
     const int64_t k = w.ne[0];
+#if defined(__x86_64__)
+    if (w.dtype == gguf::GgmlType::F16 && n_rows == kRowBlock && k % 8 == 0 && cpu_has_avx2_fma_f16c()) {
+        packed.resize(static_cast<size_t>(k * kRowBlock));
+        return pack_rows_f16x16(w, r0, packed.data());
+    }
+#endif
     rows.resize(static_cast<size_t>(k));
     packed.assign(static_cast<size_t>(k * kRowBlock), 0.0f);
     for (int64_t j = 0; j < n_rows; ++j) {
