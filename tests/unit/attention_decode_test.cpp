@@ -5,6 +5,7 @@
 // a sequence's decode output independent of its batch and of the group layout.
 #include "backend/cpu/attention_decode.h"
 #include "backend/cpu/dot.h"
+#include "backend/cpu/fast_exp.h"
 #include "common/fresh_seed.h"
 
 #include <gtest/gtest.h>
@@ -52,7 +53,8 @@ std::vector<float> ordered_attend(const float* q_head, const std::vector<float>&
         max_score = std::max(max_score, score);
     }
     float sum = 0.0f;
-    for (auto& x : w) sum += (x = std::exp(x - max_score));
+    exp_shifted(w.data(), max_score, w.data(), static_cast<int64_t>(w.size()));
+    for (float x : w) sum += x;
     const float inv_sum = 1.0f / sum;
     std::vector<float> out(static_cast<size_t>(hd), 0.0f);
     for (int64_t p = first; p < n_keys; ++p) {

@@ -1,6 +1,7 @@
 #include "backend/cpu/attention.h"
 
 #include "backend/cpu/attention_decode.h"
+#include "backend/cpu/fast_exp.h"
 #include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
@@ -67,7 +68,8 @@ void attend_block(const float* q, const PackedKv& kv, float* out, const Attentio
         float max_score = -INFINITY;
         for (int64_t j = first; j < last; ++j) max_score = std::max(max_score, row[j] = attention_score(row[j], s));
         float sum = 0.0f;
-        for (int64_t j = first; j < last; ++j) sum += (row[j] = std::exp(row[j] - max_score));
+        exp_shifted(row + first, max_score, row + first, last - first);
+        for (int64_t j = first; j < last; ++j) sum += row[j];
         const float inv_sum = 1.0f / sum;
         for (int64_t j = first; j < last; ++j) row[j] *= inv_sum;
         // Masked keys (before the window, after the query) weigh nothing.

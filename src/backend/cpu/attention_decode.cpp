@@ -1,6 +1,7 @@
 #include "backend/cpu/attention_decode.h"
 
 #include "backend/cpu/dot.h"
+#include "backend/cpu/fast_exp.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +25,8 @@ void attend_one_scalar(const float* q_head, const KvRows& kv, float* out_head, i
         max_score = std::max(max_score, scores[i]);
     }
     float sum = 0.0f;
-    for (int64_t i = 0; i < n_seen; ++i) sum += (scores[i] = std::exp(scores[i] - max_score));
+    exp_shifted(scores.data(), max_score, scores.data(), n_seen);
+    for (int64_t i = 0; i < n_seen; ++i) sum += scores[i];
     const float inv_sum = 1.0f / sum;
     std::fill_n(out_head, s.head_dim, 0.0f);
     for (int64_t i = 0; i < n_seen; ++i) {
@@ -173,7 +175,8 @@ ROCMFORGE_AVX2 void attend_decode_avx2(const float* q, const KvRows& kv, float* 
         float max_score = -INFINITY;
         for (int64_t i = 0; i < n_seen; ++i) max_score = std::max(max_score, row[i] = attention_score(row[i], s));
         float sum = 0.0f;
-        for (int64_t i = 0; i < n_seen; ++i) sum += (row[i] = std::exp(row[i] - max_score));
+        exp_shifted(row, max_score, row, n_seen);
+        for (int64_t i = 0; i < n_seen; ++i) sum += row[i];
         const float inv_sum = 1.0f / sum;
         for (int64_t i = 0; i < n_seen; ++i) row[i] *= inv_sum;
     }

@@ -1,14 +1,10 @@
 #include "backend/cpu/elementwise.h"
+#include "backend/cpu/fast_exp.h"
 
 #include <cmath>
 
 namespace rocmforge::backend::cpu {
 
-void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        const float g = gate[i];
-        out[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-}
+void swiglu(const float* gate, const float* up, float* out, int64_t n) { silu_mul(gate, up, out, n); }
 
 }  // namespace rocmforge::backend::cpu
