@@ -325,7 +325,8 @@ void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const
 
 // Q6_K: codes rebuilt from ql (low 4 bits) and qh (high 2 bits) as in the Q6_K layout, multiplied
 // unsigned (maddubs), each 16-element half of a vector scaled by its sub-block's int8 scale (madd);
-// the -32 offset is subtracted as 32 * sum_s sc_s * bsum_s.
+// the -32 offset is subtracted as 32 * sum_s sc_s * bsum_s. A row's codes and scale vectors are
+// built once per half super-block and serve all NT tokens.
 template <int NT>
 void GemvQ6_Kx8Tokens(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups, const quant::BlockQ8_K* const* a,
                       float* const* y) {
@@ -339,42 +340,50 @@ void GemvQ6_Kx8Tokens(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups, co
         for (int64_t i = 0; i < nb; ++i) {
             PrefetchAhead(b + i, sizeof(BlockQ6_Kx8));
             const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].d)));
-            for (int t = 0; t < NT; ++t) {
-                const quant::BlockQ8_K& at = a[t][i];
-                __m256i s[8];
-                HWY_ALIGN int32_t offset[8];
-                for (int r = 0; r < 8; ++r) {
-                    const int8_t* sc = b[i].scales[r];
-                    __m256i sumi = _mm256_setzero_si256();
-                    for (int h = 0; h < 2; ++h) {  // halves of 128 elements
-                        const uint8_t* ql = b[i].ql[r] + 64 * h;
-                        const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-                        const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-                        const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh[r] + 32 * h));
-                        const __m256i codes[4] = {
-                            _mm256_or_si256(_mm256_and_si256(l0, low_mask),
-                                            _mm256_slli_epi16(_mm256_and_si256(hb, two_bits), 4)),
-                            _mm256_or_si256(_mm256_and_si256(l1, low_mask),
-                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), two_bits), 4)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low_mask),
-                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), two_bits), 4)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low_mask),
-                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), two_bits), 4)),
-                        };
-                        for (int c = 0; c < 4; ++c) {  // quarter c: sub-blocks 8h + 2c and 8h + 2c + 1
-                            const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.qs + 128 * h + 32 * c));
-                            const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * c + 1]),
-                                                                    _mm_set1_epi16(sc[8 * h + 2 * c]));
-                            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(codes[c], av), scales));
+            // s[t][r]: per-lane partial sums of row r for token t; sc16[r]: row r's 16 scales as int16.
+            __m256i s[NT][8];
+            __m256i sc16[8];
+            for (int r = 0; r < 8; ++r) {
+                const int8_t* sc = b[i].scales[r];
+                sc16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+                __m256i sumi[NT];
+                for (auto& v : sumi) v = _mm256_setzero_si256();
+                for (int h = 0; h < 2; ++h) {  // halves of 128 elements
+                    const uint8_t* ql = b[i].ql[r] + 64 * h;
+                    const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+                    const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+                    const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh[r] + 32 * h));
+                    const __m256i codes[4] = {
+                        _mm256_or_si256(_mm256_and_si256(l0, low_mask),
+                                        _mm256_slli_epi16(_mm256_and_si256(hb, two_bits), 4)),
+                        _mm256_or_si256(_mm256_and_si256(l1, low_mask),
+                                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), two_bits), 4)),
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low_mask),
+                                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), two_bits), 4)),
+                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low_mask),
+                                        _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), two_bits), 4)),
+                    };
+                    for (int c = 0; c < 4; ++c) {  // quarter c: sub-blocks 8h + 2c and 8h + 2c + 1
+                        const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * c + 1]),
+                                                                _mm_set1_epi16(sc[8 * h + 2 * c]));
+                        for (int t = 0; t < NT; ++t) {
+                            const __m256i av =
+                                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][i].qs + 128 * h + 32 * c));
+                            sumi[t] = _mm256_add_epi32(sumi[t],
+                                                       _mm256_madd_epi16(_mm256_maddubs_epi16(codes[c], av), scales));
                         }
                     }
-                    s[r] = sumi;
-                    int32_t o = 0;
-                    for (int sb = 0; sb < 16; ++sb) o += sc[sb] * at.bsums[sb];
-                    offset[r] = 32 * o;
                 }
-                const __m256i isum =
-                    _mm256_sub_epi32(SumLanesOf8(s), _mm256_load_si256(reinterpret_cast<const __m256i*>(offset)));
+                for (int t = 0; t < NT; ++t) s[t][r] = sumi[t];
+            }
+            for (int t = 0; t < NT; ++t) {
+                const quant::BlockQ8_K& at = a[t][i];
+                // offset of row r (lane r): 32 * sum_sb sc[r][sb] * bsums[sb], exact in int32.
+                const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at.bsums));
+                __m256i o[8];
+                for (int r = 0; r < 8; ++r) o[r] = _mm256_madd_epi16(sc16[r], bsums);
+                const __m256i offset = _mm256_slli_epi32(SumLanesOf8(o), 5);
+                const __m256i isum = _mm256_sub_epi32(SumLanesOf8(s[t]), offset);
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(at.d)), acc[t]);
             }
         }
