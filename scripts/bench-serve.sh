@@ -19,7 +19,11 @@ server=0
 cleanup() { [ "$server" -gt 0 ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -f "$log"; }
 trap cleanup EXIT
 for rep in $(seq "${REPS:-1}"); do
-  pin "${SERVER_CPUS:-}" "$bin" serve -m "$model" -t "${THREADS:-2}" --parallel "${PARALLEL:-64}" -c "${CTX:-512}" \
+  # Started as a plain background command (not through the pin function, whose subshell would be
+  # what $! names and what kill stops, leaving the server running).
+  server_pin=()
+  [ -n "${SERVER_CPUS:-}" ] && server_pin=(taskset -c "$SERVER_CPUS")
+  "${server_pin[@]}" "$bin" serve -m "$model" -t "${THREADS:-2}" --parallel "${PARALLEL:-64}" -c "${CTX:-512}" \
     --port 0 ${SERVER_ARGS:-} 2>"$log" >/dev/null &
   server=$!
   port=
