@@ -8,6 +8,13 @@
 
 namespace rocmforge::sample {
 
+namespace {
+// The candidates' order: the larger logit first, the smaller id among equal logits (a total order).
+constexpr auto by_logit = [](const auto& a, const auto& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+};
+}  // namespace
+
 void validate(const SamplerParams& p) {
     if (!(p.temperature >= 0.0f) || !std::isfinite(p.temperature))
         throw_error("--temp", "temperature must be >= 0, got {}", p.temperature);
@@ -46,17 +53,23 @@ double Sampler::uniform01() {
     return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
 }
 
-void Sampler::apply_penalties(std::vector<Candidate>& candidates) const {
-    const bool any = params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f ||
-                     params_.frequency_penalty != 0.0f;
-    if (!any || recent_.empty()) return;
+std::unordered_map<int32_t, int> Sampler::penalty_counts() const {
     std::unordered_map<int32_t, int> counts;
-    for (int32_t t : recent_) ++counts[t];
-    for (const auto& [id, count] : counts) {
-        if (id < 0 || id >= n_vocab_) continue;
+    for (int32_t t : recent_)
+        if (t >= 0 && t < n_vocab_) ++counts[t];
+    return counts;
+}
+
+float Sampler::penalized(float logit, int count) const {
+    logit = logit > 0 ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
+    return logit - (static_cast<float>(count) * params_.frequency_penalty + params_.presence_penalty);
+}
+
+void Sampler::apply_penalties(std::vector<Candidate>& candidates) const {
+    if (!penalties_in_effect()) return;
+    for (const auto& [id, count] : penalty_counts()) {
         float& logit = candidates[static_cast<size_t>(id)].logit;  // candidates are still indexed by id here
-        logit = logit > 0 ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
-        logit -= static_cast<float>(count) * params_.frequency_penalty + params_.presence_penalty;
+        logit = penalized(logit, count);
     }
 }
 
@@ -68,27 +81,42 @@ bool Sampler::penalties_in_effect() const {
 bool Sampler::plain_argmax() const { return params_.temperature == 0.0f && !penalties_in_effect(); }
 
 int64_t Sampler::candidates_needed(int64_t max_k) const {
-    const bool top_k_only = params_.temperature > 0.0f && params_.top_k >= 1 && params_.top_k <= max_k &&
-                            params_.top_k <= n_vocab_ && !penalties_in_effect();
-    return top_k_only ? params_.top_k : 0;
+    const bool greedy = params_.temperature == 0.0f;
+    const bool top_k_cut = !greedy && params_.top_k >= 1 && params_.top_k <= n_vocab_;
+    if (!top_k_cut && !greedy) return 0;
+    int64_t needed = greedy ? 1 : params_.top_k;
+    if (penalties_in_effect()) {
+        // Penalties that only lower logits move each penalized token down: the best `needed`
+        // after them are among the best needed + (distinct penalized tokens) before them.
+        const bool only_lower =
+            params_.repeat_penalty >= 1.0f && params_.presence_penalty >= 0.0f && params_.frequency_penalty >= 0.0f;
+        if (!only_lower) return 0;
+        needed = std::min<int64_t>(n_vocab_, needed + static_cast<int64_t>(penalty_counts().size()));
+    } else if (greedy) {
+        return 0;  // plain argmax: the caller takes it where the logits are
+    }
+    return needed <= max_k ? needed : 0;
 }
 
 int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const float> logits) {
-    const size_t n = static_cast<size_t>(params_.top_k);
-    if (candidates_needed(n_vocab_) == 0 || ids.size() < n || logits.size() < n)
-        throw_error("sampler", "{} candidates given where top-k sampling needs {}", ids.size(), params_.top_k);
+    const auto n = static_cast<size_t>(candidates_needed(n_vocab_));
+    if (n == 0 || ids.size() < n || logits.size() < n)
+        throw_error("sampler", "{} candidates given where this draw needs {}", ids.size(), n);
     auto& c = candidates_;
     c.resize(n);
     for (size_t i = 0; i < n; ++i) c[i] = {ids[i], logits[i], 0.0f};
+    if (penalties_in_effect()) {
+        const auto counts = penalty_counts();
+        for (auto& x : c)
+            if (const auto it = counts.find(x.id); it != counts.end()) x.logit = penalized(x.logit, it->second);
+        std::sort(c.begin(), c.end(), by_logit);
+    }
+    if (params_.temperature == 0.0f) return c.front().id;
+    c.resize(static_cast<size_t>(params_.top_k));
     return draw(c);
 }
 
 namespace {
-
-// The candidates' order: the larger logit first, the smaller id among equal logits (a total order).
-constexpr auto by_logit = [](const auto& a, const auto& b) {
-    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-};
 
 // p = softmax(logit / temperature) over c, summed in c's order; PRECOND: max_logit = the largest.
 template <typename Candidates>

@@ -10,6 +10,7 @@
 #include <deque>
 #include <random>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace rocmforge::sample {
@@ -39,9 +40,13 @@ public:
     // Whether sample() is the plain argmax of the logits now (temperature 0, no penalty in
     // effect), so a caller may take the argmax where the logits are.
     bool plain_argmax() const;
-    // The k its draw reads when sample() depends only on the row's top_k largest logits (largest
-    // first, the smaller id first among equal logits): temperature > 0, top_k in [1, max_k], no
-    // penalty in effect; 0 otherwise. A caller may then select those candidates where the logits are.
+    // The k its draw reads when sample() depends only on the row's k largest logits (largest
+    // first, the smaller id first among equal logits), 0 otherwise: top_k (temperature > 0, top_k
+    // in [1, n_vocab]) with no penalty in effect; with penalties that only lower logits (repeat >= 1,
+    // presence >= 0, frequency >= 0), top_k (or 1 at temperature 0) plus the number of distinct
+    // tokens in the penalty window; 0 when that k exceeds max_k, for greedy rows without penalties
+    // (plain_argmax) and for draws over the whole row. A caller may then select those candidates
+    // where the logits are.
     int64_t candidates_needed(int64_t max_k) const;
     // sample() from the row's k >= candidates_needed() best candidates in that order (ids, logits):
     // the same token, bit for bit, as sample() on the whole row.
@@ -57,6 +62,10 @@ private:
         float p;
     };
     void apply_penalties(std::vector<Candidate>& candidates) const;
+    // Occurrences of each in-vocabulary token in the penalty window.
+    std::unordered_map<int32_t, int> penalty_counts() const;
+    // A logit of a token seen `count` times in the window, after the repeat, frequency and presence penalties.
+    float penalized(float logit, int count) const;
     bool penalties_in_effect() const;
     // top-p, min-p, temperature and the draw over candidates sorted best first.
     int32_t draw(std::vector<Candidate>& c);

@@ -5,6 +5,8 @@
 #include "sample/stop_strings.h"
 #include "util/error.h"
 
+#include "common/fresh_seed.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -354,12 +356,67 @@ TEST(Sampler, CandidatesGiveTheSameTokensAsTheWholeRow) {
     p.temperature = 0.0f;
     EXPECT_EQ(Sampler(p, n_vocab).candidates_needed(256), 0) << "greedy";
     p.temperature = 0.8f;
-    p.repeat_penalty = 1.1f;
-    Sampler penalized(p, n_vocab);
-    EXPECT_EQ(penalized.candidates_needed(256), 40) << "no token in the penalty window yet";
-    penalized.accept(5);
-    EXPECT_EQ(penalized.candidates_needed(256), 0) << "a penalty in effect";
-    EXPECT_THROW(penalized.sample_candidates(std::vector<int32_t>(40, 0), std::vector<float>(40, 0.0f)), Error);
+    p.repeat_penalty = 0.9f;  // raises the logits of seen tokens
+    Sampler raising(p, n_vocab);
+    EXPECT_EQ(raising.candidates_needed(256), 40) << "no token in the penalty window yet";
+    raising.accept(5);
+    EXPECT_EQ(raising.candidates_needed(256), 0) << "a penalty that raises logits";
+    EXPECT_THROW(raising.sample_candidates(std::vector<int32_t>(40, 0), std::vector<float>(40, 0.0f)), Error);
+}
+
+// With penalties that only lower logits, the best top_k (or 1 when greedy) after the penalties are
+// among the best top_k + (distinct penalized tokens) before them: sample_candidates on those draws
+// what sample() draws on the whole row, while the history (and so the penalized set) grows.
+TEST(Sampler, CandidatesWithLoweringPenaltiesGiveTheSameTokensAsTheWholeRow) {
+    const uint64_t seed = test::fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t n_vocab = 3000;
+    std::uniform_int_distribution<int> grid(-300, 300);
+    for (int trial = 0; trial < 24; ++trial) {
+        std::vector<float> logits(static_cast<size_t>(n_vocab));
+        for (auto& v : logits) v = static_cast<float>(grid(rng)) * 0.02f;  // many ties
+        std::vector<int32_t> order(static_cast<size_t>(n_vocab));
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+        SamplerParams p;
+        p.temperature = trial % 3 == 0 ? 0.0f : 0.9f;
+        p.top_k = std::vector<int32_t>{1, 40, 100}[static_cast<size_t>(trial % 3)];
+        p.top_p = trial % 2 == 0 ? 1.0f : 0.9f;
+        p.repeat_penalty = trial % 4 < 2 ? 1.3f : 1.0f;
+        p.presence_penalty = trial % 4 == 1 || trial % 4 == 2 ? 0.7f : 0.0f;
+        p.frequency_penalty = trial % 4 == 3 ? 0.4f : 0.1f;
+        p.penalty_last_n = 64;
+        p.seed = seed + static_cast<uint64_t>(trial);
+        Sampler whole(p, n_vocab), from_candidates(p, n_vocab);
+        // A history among the best tokens, so penalized tokens sit among the candidates.
+        std::uniform_int_distribution<size_t> near_top(0, 60);
+        for (int i = 0; i < 20; ++i) {
+            const int32_t t = order[near_top(rng)];
+            whole.accept(t);
+            from_candidates.accept(t);
+        }
+        for (int draw = 0; draw < 30; ++draw) {
+            const int64_t needed = from_candidates.candidates_needed(256);
+            ASSERT_GT(needed, 0) << "trial " << trial;
+            const std::vector<int32_t> ids(order.begin(), order.begin() + needed);
+            std::vector<float> values;
+            for (int32_t id : ids) values.push_back(logits[static_cast<size_t>(id)]);
+            const int32_t token = from_candidates.sample_candidates(ids, values);
+            ASSERT_EQ(token, whole.sample(logits)) << "trial " << trial << " draw " << draw << " seed " << seed;
+            whole.accept(token);
+            from_candidates.accept(token);
+        }
+    }
+    SamplerParams p;
+    p.top_k = 250;
+    p.temperature = 0.8f;
+    p.presence_penalty = 0.5f;
+    Sampler crowded(p, n_vocab);
+    for (int32_t t = 0; t < 10; ++t) crowded.accept(t);
+    EXPECT_EQ(crowded.candidates_needed(256), 0) << "250 + 10 candidates exceed the bound";
+    EXPECT_EQ(crowded.candidates_needed(260), 260);
+    p.top_k = 0;
+    EXPECT_EQ(Sampler(p, n_vocab).candidates_needed(256), 0) << "top-k off";
 }
 
 TEST(Sampler, ValidateRejectsOutOfRangeParamsNamingTheFlag) {
