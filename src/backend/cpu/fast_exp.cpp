@@ -71,17 +71,27 @@ ROCMFORGE_AVX2 inline __m256 silu_mul8(__m256 g, __m256 u) {
     return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
 }
 
-ROCMFORGE_AVX2 void silu_mul_avx2(const float* gate, const float* up, float* out, int64_t n) {
+// v / (1 + exp(-2z)), -2z = v * (-2 sqrt(2/pi)) * (1 + 0.044715 v^2).
+ROCMFORGE_AVX2 inline __m256 gelu_tanh_mul8(__m256 g, __m256 u) {
+    const __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(g, g), _mm256_set1_ps(0.044715f), _mm256_set1_ps(1.0f));
+    const __m256 e = exp8(_mm256_mul_ps(_mm256_mul_ps(g, _mm256_set1_ps(-1.5957691216057308f)), inner));
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+}
+
+// out = op8(gate, up) over n floats; the tail through zero-padded 8-lane buffers.
+template <__m256 (*Op8)(__m256, __m256)>
+ROCMFORGE_AVX2 void gated_avx2(const float* gate, const float* up, float* out, int64_t n) {
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, silu_mul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, Op8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
     if (i == n) return;
     const size_t tail = static_cast<size_t>(n - i) * sizeof(float);
     alignas(32) float g[8] = {}, u[8] = {};
     std::memcpy(g, gate + i, tail);
     std::memcpy(u, up + i, tail);
-    _mm256_store_ps(g, silu_mul8(_mm256_load_ps(g), _mm256_load_ps(u)));
+    _mm256_store_ps(g, Op8(_mm256_load_ps(g), _mm256_load_ps(u)));
     std::memcpy(out + i, g, tail);
 }
+
 #endif
 
 }  // namespace
@@ -95,9 +105,20 @@ void exp_shifted(const float* x, float shift, float* y, int64_t n) {
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma_f16c()) return silu_mul_avx2(gate, up, out, n);
+    if (cpu_has_avx2_fma_f16c()) return gated_avx2<silu_mul8>(gate, up, out, n);
 #endif
     for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+#if defined(__x86_64__)
+    if (cpu_has_avx2_fma_f16c()) return gated_avx2<gelu_tanh_mul8>(gate, up, out, n);
+#endif
+    constexpr float kSqrt2OverPi = 0.7978845608028654f;
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        out[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
+    }
 }
 
 }  // namespace rocmforge::backend::cpu

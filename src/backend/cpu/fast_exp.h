@@ -15,5 +15,8 @@ void exp_shifted_reference(const float* x, float shift, float* y, int64_t n);
 
 // out[i] = gate[i] / (1 + exp(-gate[i])) * up[i] through exp_shifted's exp. out may alias gate or up.
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+// out[i] = gelu_tanh(gate[i]) * up[i], gelu_tanh(v) = 0.5 v (1 + tanh(z)) = v / (1 + exp(-2z)) with
+// z = sqrt(2/pi) (v + 0.044715 v^3), through exp_shifted's exp. out may alias gate or up.
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n);
 
 }  // namespace rocmforge::backend::cpu
