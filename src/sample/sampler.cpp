@@ -1,6 +1,7 @@
 #include "sample/sampler.h"
 
 #include "util/error.h"
+#include "util/fast_exp.h"
 
 #include <algorithm>
 #include <cmath>
@@ -118,11 +119,23 @@ int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const
 
 namespace {
 
+// x.p = exp((x.logit - max_logit) / temperature) for every candidate (the vectorized exp of
+// util/fast_exp.h, through a contiguous buffer); returns their sum in c's order.
+template <typename Candidates>
+double exponentiate(Candidates& c, float max_logit, float temperature) {
+    thread_local std::vector<float> e;
+    e.resize(c.size());
+    for (size_t i = 0; i < c.size(); ++i) e[i] = (c[i].logit - max_logit) / temperature;
+    exp_shifted(e.data(), 0.0f, e.data(), static_cast<int64_t>(e.size()));
+    double sum = 0.0;
+    for (size_t i = 0; i < c.size(); ++i) sum += (c[i].p = e[i]);
+    return sum;
+}
+
 // p = softmax(logit / temperature) over c, summed in c's order; PRECOND: max_logit = the largest.
 template <typename Candidates>
 void normalize(Candidates& c, float max_logit, float temperature) {
-    double sum = 0.0;
-    for (auto& x : c) sum += (x.p = std::exp((x.logit - max_logit) / temperature));
+    const double sum = exponentiate(c, max_logit, temperature);
     for (auto& x : c) x.p = static_cast<float>(x.p / sum);
 }
 
@@ -169,8 +182,7 @@ int32_t Sampler::sample(std::span<const float> logits) {
 int32_t Sampler::draw_uncut(std::vector<Candidate>& c) {
     float max_logit = -INFINITY;
     for (const auto& x : c) max_logit = std::max(max_logit, x.logit);
-    double sum = 0.0;
-    for (auto& x : c) sum += (x.p = std::exp((x.logit - max_logit) / params_.temperature));
+    const double sum = exponentiate(c, max_logit, params_.temperature);
     double r = uniform01();
     for (const auto& x : c) {
         r -= static_cast<float>(x.p / sum);

@@ -5,7 +5,7 @@
 // a sequence's decode output independent of its batch and of the group layout.
 #include "backend/cpu/attention_decode.h"
 #include "backend/cpu/dot.h"
-#include "backend/cpu/fast_exp.h"
+#include "util/fast_exp.h"
 #include "common/fresh_seed.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,6 @@
-// exp_shifted and silu_mul (backend/cpu/fast_exp.h) against exp in double, on a sweep of the
+// exp_shifted, silu_mul and gelu_tanh_mul (util/fast_exp.h) against exp in double, on a sweep of the
 // finite range, fresh random inputs and the edges (overflow, underflow, infinities, NaN).
-#include "backend/cpu/dot.h"
-#include "backend/cpu/fast_exp.h"
+#include "util/fast_exp.h"
 #include "common/fresh_seed.h"
 
 #include <gtest/gtest.h>
@@ -11,14 +10,14 @@
 #include <random>
 #include <vector>
 
-namespace rocmforge::backend::cpu {
+namespace rocmforge {
 namespace {
 
 // The header's bound: <= 4e-7 relative on the AVX2 path; std::exp (the other path) is within it.
 constexpr double kExpRelTolerance = 4e-7;
 
 TEST(FastExp, MatchesDoubleExpOverTheFiniteRange) {
-    const uint64_t seed = fresh_seed();
+    const uint64_t seed = test::fresh_seed();
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> uniform(-87.0f, 88.5f);
     std::vector<float> x;
@@ -51,7 +50,7 @@ TEST(FastExp, EdgesOverflowUnderflowInfinitiesNan) {
 // An element's value must not depend on where it sits in the array (vector body or tail) or on
 // the array's length: batch invariance relies on it.
 TEST(FastExp, ValueIndependentOfPositionAndLength) {
-    const uint64_t seed = fresh_seed();
+    const uint64_t seed = test::fresh_seed();
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 8.0f);
     std::vector<float> x(37);
@@ -72,7 +71,7 @@ TEST(FastExp, ValueIndependentOfPositionAndLength) {
 }
 
 TEST(FastExp, SiluMulMatchesFormula) {
-    const uint64_t seed = fresh_seed();
+    const uint64_t seed = test::fresh_seed();
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 6.0f);
     std::vector<float> gate(1003), up(gate.size()), out(gate.size(), NAN);
@@ -92,7 +91,7 @@ TEST(FastExp, SiluMulMatchesFormula) {
 }
 
 TEST(FastExp, GeluTanhMulMatchesFormula) {
-    const uint64_t seed = fresh_seed();
+    const uint64_t seed = test::fresh_seed();
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 4.0f);
     std::vector<float> gate(1003), up(gate.size()), out(gate.size(), NAN);
@@ -130,4 +129,4 @@ TEST(FastExp, ReferenceIsStdExp) {
 }
 
 }  // namespace
-}  // namespace rocmforge::backend::cpu
+}  // namespace rocmforge

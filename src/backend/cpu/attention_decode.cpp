@@ -1,7 +1,7 @@
 #include "backend/cpu/attention_decode.h"
 
 #include "backend/cpu/dot.h"
-#include "backend/cpu/fast_exp.h"
+#include "util/fast_exp.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 #include "backend/cpu/elementwise.h"
-#include "backend/cpu/fast_exp.h"
+#include "util/fast_exp.h"
 
 #include <cmath>
 

@@ -1,6 +1,4 @@
-#include "backend/cpu/fast_exp.h"
-
-#include "backend/cpu/dot.h"
+#include "util/fast_exp.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +9,7 @@
 #define ROCMFORGE_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
-namespace rocmforge::backend::cpu {
+namespace rocmforge {
 
 void exp_shifted_reference(const float* x, float shift, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - shift);
@@ -20,6 +18,11 @@ void exp_shifted_reference(const float* x, float shift, float* y, int64_t n) {
 namespace {
 
 #if defined(__x86_64__)
+bool has_avx2_fma() {
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+}
+
 // exp(v) for 8 lanes: v = k ln2 + r with k = round(v / ln2) and |r| <= ln2 / 2 (ln2 split in a
 // high part exact in float and a low part, so k * ln2_hi is exact), exp(r) by a degree-6
 // polynomial (Taylor coefficients 1/j! adjusted for the interval, as in Cephes' expf), times 2^k
@@ -98,21 +101,21 @@ ROCMFORGE_AVX2 void gated_avx2(const float* gate, const float* up, float* out, i
 
 void exp_shifted(const float* x, float shift, float* y, int64_t n) {
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma_f16c()) return exp_shifted_avx2(x, shift, y, n);
+    if (has_avx2_fma()) return exp_shifted_avx2(x, shift, y, n);
 #endif
     exp_shifted_reference(x, shift, y, n);
 }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma_f16c()) return gated_avx2<silu_mul8>(gate, up, out, n);
+    if (has_avx2_fma()) return gated_avx2<silu_mul8>(gate, up, out, n);
 #endif
     for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma_f16c()) return gated_avx2<gelu_tanh_mul8>(gate, up, out, n);
+    if (has_avx2_fma()) return gated_avx2<gelu_tanh_mul8>(gate, up, out, n);
 #endif
     constexpr float kSqrt2OverPi = 0.7978845608028654f;
     for (int64_t i = 0; i < n; ++i) {
@@ -121,4 +124,4 @@ void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
     }
 }
 
-}  // namespace rocmforge::backend::cpu
+}  // namespace rocmforge
