@@ -82,6 +82,10 @@ bool Sampler::penalties_in_effect() const {
 bool Sampler::plain_argmax() const { return params_.temperature == 0.0f && !penalties_in_effect(); }
 
 int64_t Sampler::candidates_needed(int64_t max_k) const {
+    return candidates_needed(max_k, penalties_in_effect() ? penalty_counts().size() : 0);
+}
+
+int64_t Sampler::candidates_needed(int64_t max_k, size_t n_penalized) const {
     const bool greedy = params_.temperature == 0.0f;
     const bool top_k_cut = !greedy && params_.top_k >= 1 && params_.top_k <= n_vocab_;
     if (!top_k_cut && !greedy) return 0;
@@ -92,7 +96,7 @@ int64_t Sampler::candidates_needed(int64_t max_k) const {
         const bool only_lower =
             params_.repeat_penalty >= 1.0f && params_.presence_penalty >= 0.0f && params_.frequency_penalty >= 0.0f;
         if (!only_lower) return 0;
-        needed = std::min<int64_t>(n_vocab_, needed + static_cast<int64_t>(penalty_counts().size()));
+        needed = std::min<int64_t>(n_vocab_, needed + static_cast<int64_t>(n_penalized));
     } else if (greedy) {
         return 0;  // plain argmax: the caller takes it where the logits are
     }
@@ -100,14 +104,15 @@ int64_t Sampler::candidates_needed(int64_t max_k) const {
 }
 
 int32_t Sampler::sample_candidates(std::span<const int32_t> ids, std::span<const float> logits) {
-    const auto n = static_cast<size_t>(candidates_needed(n_vocab_));
+    const bool penalize = penalties_in_effect();
+    const auto counts = penalize ? penalty_counts() : std::unordered_map<int32_t, int>{};
+    const auto n = static_cast<size_t>(candidates_needed(n_vocab_, counts.size()));
     if (n == 0 || ids.size() < n || logits.size() < n)
         throw_error("sampler", "{} candidates given where this draw needs {}", ids.size(), n);
     auto& c = candidates_;
     c.resize(n);
     for (size_t i = 0; i < n; ++i) c[i] = {ids[i], logits[i], 0.0f};
-    if (penalties_in_effect()) {
-        const auto counts = penalty_counts();
+    if (penalize) {
         for (auto& x : c)
             if (const auto it = counts.find(x.id); it != counts.end()) x.logit = penalized(x.logit, it->second);
         std::sort(c.begin(), c.end(), by_logit);

@@ -62,6 +62,8 @@ private:
         float p;
     };
     void apply_penalties(std::vector<Candidate>& candidates) const;
+    // candidates_needed with the number of distinct tokens in the penalty window already counted.
+    int64_t candidates_needed(int64_t max_k, size_t n_penalized) const;
     // Occurrences of each in-vocabulary token in the penalty window.
     std::unordered_map<int32_t, int> penalty_counts() const;
     // A logit of a token seen `count` times in the window, after the repeat, frequency and presence penalties.
