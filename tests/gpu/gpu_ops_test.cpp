@@ -10,6 +10,7 @@
 #include "quant/quant_traits.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -46,13 +47,14 @@ std::vector<uint8_t> encode_matrix(GgmlType type, const std::vector<float>& valu
 
 // x ([k, n] f32, k % 32 == 0) after the GEMV's int8 rounding of activations for Q4_0/Q8_0
 // weights, written from its definition (gemv.cuh, quantize_q8.cuh): per block of 32 values,
-// d = max|x| / 127 and each value becomes d * rint(x / d).
+// d = max|x| / 127 rounded to 22 significant bits (nearest, ties up) and each value becomes
+// d * rint(x / d).
 std::vector<float> int8_rounded(const std::vector<float>& x) {
     std::vector<float> out(x.size());
     for (size_t b = 0; b < x.size(); b += 32) {
         float amax = 0.0f;
         for (size_t j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[b + j]));
-        const float d = amax / 127.0f;
+        const float d = std::bit_cast<float>((std::bit_cast<uint32_t>(amax / 127.0f) + 2u) & ~3u);
         for (size_t j = 0; j < 32; ++j) out[b + j] = d == 0.0f ? 0.0f : d * std::nearbyint(x[b + j] / d);
     }
     return out;

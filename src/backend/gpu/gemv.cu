@@ -144,15 +144,17 @@ __global__ void __launch_bounds__(kThreads) gemv_q8_kernel(GemvTargets targets, 
             const int4 a = *reinterpret_cast<const int4*>(xq + t * k + b * 32);
             const int4 c = *reinterpret_cast<const int4*>(xq + t * k + b * 32 + 16);
             const float2 sx = *reinterpret_cast<const float2*>(xs + (t * n_blocks + b) * 2);  // {d, Σ q}
+            // Two chains of four products, then one add: the same integer (exact), half the
+            // dependent latency.
             int dot = gpu_dp4a(wq[0], a.x, biased_dot_start<T>(sx.y));
+            int dot_hi = gpu_dp4a(wq[4], c.x, 0);
             dot = gpu_dp4a(wq[1], a.y, dot);
+            dot_hi = gpu_dp4a(wq[5], c.y, dot_hi);
             dot = gpu_dp4a(wq[2], a.z, dot);
+            dot_hi = gpu_dp4a(wq[6], c.z, dot_hi);
             dot = gpu_dp4a(wq[3], a.w, dot);
-            dot = gpu_dp4a(wq[4], c.x, dot);
-            dot = gpu_dp4a(wq[5], c.y, dot);
-            dot = gpu_dp4a(wq[6], c.z, dot);
-            dot = gpu_dp4a(wq[7], c.w, dot);
-            const float2 term = block_term(dot, dw, sx.x);
+            dot_hi = gpu_dp4a(wq[7], c.w, dot_hi);
+            const float2 term = block_term(dot + dot_hi, dw, sx.x, neg_bias_times(sx.x));
             if constexpr (kLanesPerLeaf == 2) {  // lanes 2j and 2j + 1: one exchange
                 const float2 other = make_float2(gpu_shfl_xor(term.x, 1), gpu_shfl_xor(term.y, 1));
                 const bool even = lane % 2 == 0;

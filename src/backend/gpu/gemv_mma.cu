@@ -20,6 +20,15 @@
 // add_term adds to the leaf's chain. Only the warp reads its ring, so __syncwarp orders it. The
 // first leaf's sums wait in shared memory for the second's; the 8 warps' sums meet there at the
 // end.
+//
+// Q4_0 codes c enter the mma as the signed bytes 16 (c - 8) (the code's 4-bit two's complement
+// c ^ 8 in a byte's high nibble), so every block's dot starts from the same constant bias (no
+// per-token −8 Σ q_x term) and comes out 16 times the GEMV's. Scaling every term of a chain by 16
+// scales each rounded sum by exactly 16 (a power of two; normal f32 range), so the kernel's sums
+// are 16 times the GEMV's bit for bit, and the final product by 1/16 gives the GEMV's bits.
+//
+// The loop over pairs is unrolled by kStages, so every shared-memory address is a per-lane base
+// plus a compile-time offset; copies advance per-lane global pointers by a pair's block index.
 
 namespace rocmforge::backend::gpu {
 
@@ -35,9 +44,10 @@ constexpr int kChunk = 16;       // bytes per cp.async of quants
 
 // A buffer of rows of C 16-byte chunks; chunk c of row r sits at chunk r C + (c ^ f(r)), f(r) =
 // (r C / 8) mod C, so the 8 rows ldmatrix reads at one chunk index fall in 8 different 16-byte bank
-// groups (no conflict). PRECOND: C is 2 or 4.
+// groups (no conflict). Rows 16 apart (weights) or 8 apart (activations, C = 4) share f, so a row
+// tile's or token tile's address is a per-lane base plus a constant. PRECOND: C is 2 or 4.
 template <int C>
-__device__ __forceinline__ int swizzled_chunk(int r, int c) {
+__host__ __device__ constexpr int swizzled_chunk(int r, int c) {
     return r * C + (c ^ ((r * C >> 3) & (C - 1)));
 }
 
@@ -76,6 +86,19 @@ __device__ __forceinline__ int leaf_pairs(int leaf, int64_t n_blocks) {
     return 2 * leaf < n_blocks ? static_cast<int>((n_blocks - 2 * leaf + 31) / 32) : 0;
 }
 
+// The mma's signed bytes 16 (c - 8) of the four Q4_0 codes c in the low (high = false) or high
+// nibbles of w's bytes: (nibbles & 0xF0F0F0F0) ^ 0x80808080 as one lop3 (0x6A = (a & b) ^ c), with
+// the xor constant in a register (ptxas splits the operation when both constants are immediates).
+__device__ __forceinline__ int q4_0_signed_high_nibbles(uint32_t w, bool high, uint32_t sign_bits) {
+    const uint32_t nibbles = high ? w : w << 4;
+    uint32_t out;
+    asm("lop3.b32 %0, %1, %2, %3, 0x6A;" : "=r"(out) : "r"(nibbles), "n"(0xF0F0F0F0u), "r"(sign_bits));
+    return static_cast<int>(out);
+}
+// What the Q4_0 kernel's sums are multiplied by to give the GEMV's (see above).
+template <GgmlType T>
+constexpr float kCodeScale = T == GgmlType::Q4_0 ? 16.0f : 1.0f;
+
 // PRECOND: blockDim.x == S::W * 32; dynamic shared memory S::kSharedBytes; gridDim.x * 8 NT >=
 // n_tokens; gridDim.y * 16 RT >= rows, the launch's rows; k % 64 == 0; rows, xq and xs 16-byte
 // aligned.
@@ -84,68 +107,86 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
     gemv_mma_kernel(GemvTargets targets, int64_t rows, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                     const float* xs) {
     constexpr int NT = S::NT, RT = S::RT, kElems = S::kElems, kStages = S::kStages;
+    constexpr int kWeightChunks = S::kWeightChunks;
+    constexpr int kQuantBytes = kSplitQuantBytes<T>;
     extern __shared__ __align__(16) uint8_t shared[];
     // Each warp's subtree sum of each lane's C elements ([W][kElems][kLanes]; a lane only touches
     // its own entries until the warps' sums meet), then per warp its ring of stages.
     float* sums = reinterpret_cast<float*>(shared);
     const int warp = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
-    uint8_t* ring = shared + S::kSumBytes + static_cast<size_t>(warp) * kStages * S::kStageBytes;
+    const uint32_t ring = shared_address(shared + S::kSumBytes + static_cast<size_t>(warp) * kStages * S::kStageBytes);
     const auto sum_slot = [&](int w, int i) -> float& { return sums[(w * kElems + i) * kLanes + lane]; };
     const int g = lane / 4, q = lane % 4;
     const int64_t n_blocks = k / 32;
     const int64_t row0 = static_cast<int64_t>(blockIdx.y) * S::kRows;
     const int64_t tok0 = static_cast<int64_t>(blockIdx.x) * S::kTokens;
 
-    // What this lane copies of every pair, fixed up front (only the pair's first block b0 moves):
+    // What this lane copies of every pair, as global pointers at block 0 (a pair starting at block
+    // b0 adds b0 blocks' bytes) and shared offsets in a stage:
     // - quant chunks 2 cc + lane % 2 (32 contiguous bytes per lane pair) of rows lane / 2 + 16 j,
     //   and (even lanes) those rows' two scales;
     // - activation chunk lane % 4 of tokens lane / 4 + 8 j;
     // - the {d, Σ q} pairs of token `lane`.
     // Rows past the launch's last read the last row and tokens past the last read the last token
     // (every copy in bounds and unconditional); nothing is stored for them.
-    const uint8_t* weight_row[RT];
+    const uint8_t* weight_src[RT];
 #pragma unroll
     for (int j = 0; j < RT; ++j) {
         const int64_t r = row0 + lane / 2 + kTileRows * j;
-        weight_row[j] = locate_row(targets, r < rows ? r : rows - 1, row_bytes).w;
+        weight_src[j] = locate_row(targets, r < rows ? r : rows - 1, row_bytes).w;
     }
     const auto token_index = [&](int t) { return tok0 + t < n_tokens ? tok0 + t : n_tokens - 1; };
-    int act_offset[NT];  // bytes into xq (the host checks n_tokens * k < 2^31)
+    const int8_t* act_src[NT];
 #pragma unroll
-    for (int j = 0; j < NT; ++j)
-        act_offset[j] = static_cast<int>(token_index(lane / 4 + kTileTokens * j) * k) + (lane % 4) * kChunk;
-    const int act_scale_offset = static_cast<int>(token_index(lane < S::kTokens ? lane : 0) * n_blocks * 2);
-    const int64_t weight_scale_offset = n_blocks * kSplitQuantBytes<T>;  // bytes from a row's quants to its scales
+    for (int j = 0; j < NT; ++j) act_src[j] = xq + token_index(lane / 4 + kTileTokens * j) * k + (lane % 4) * kChunk;
+    const float* act_scale_src = xs + token_index(lane < S::kTokens ? lane : 0) * n_blocks * 2;
+    const int weight_scale_bytes = static_cast<int>(n_blocks * kQuantBytes);  // from a row's quants to its scales
+    // Shared offsets in a stage; rows 16 j and tokens 8 j add constants (swizzled_chunk).
+    uint32_t quant_dst[kWeightChunks / 2];
+#pragma unroll
+    for (int cc = 0; cc < kWeightChunks / 2; ++cc)
+        quant_dst[cc] = S::kQuantOffset + swizzled_chunk<kWeightChunks>(lane / 2, 2 * cc + lane % 2) * kChunk;
+    const uint32_t act_dst = S::kActOffset + swizzled_chunk<4>(lane / 4, lane % 4) * kChunk;
+
+    // Fragment offsets in a stage for block h of the pair (ldmatrix rows this lane addresses).
+    const int m = lane / 8, mr = lane % 8;
+    uint32_t weight_frag[2], act_frag[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        weight_frag[h] = S::kQuantOffset + (T == GgmlType::Q4_0
+                                                ? swizzled_chunk<2>((m % 2) * 8 + mr, h)
+                                                : swizzled_chunk<4>((m % 2) * 8 + mr, 2 * h + m / 2)) * kChunk;
+        act_frag[h] = S::kActOffset + swizzled_chunk<4>(mr, 2 * h + m % 2) * kChunk;
+    }
 
     // The warp's leaves 2 warp and 2 warp + 1, their pairs in chain order (leaf_pairs falls with
-    // the leaf: the second leaf never has more pairs, and only k < 1024 leaves a leaf empty).
+    // the leaf: the second leaf never has more pairs, and only k < 1024 leaves a leaf empty). Pair
+    // j of leaf 2 warp + s starts at block 4 warp + 2 s + 32 j.
     const int pairs0 = leaf_pairs(2 * warp, n_blocks);
     const int n_pairs = pairs0 + leaf_pairs(2 * warp + 1, n_blocks);
-    // Copies the warp's pair j (if it has one) into its stage of the ring; always commits a group,
-    // so every lane counts groups alike.
-    const auto copy_pair = [&](int j) {
-        if (j < n_pairs) {
-            const int second = j >= pairs0 ? 1 : 0;
-            const int b0 = static_cast<int>(leaf_block(2 * warp + second, 2 * (j - second * pairs0)));
-            uint8_t* dst = ring + (j % kStages) * S::kStageBytes;
+    int copy_pair = 0, copy_block = 4 * warp;  // the next pair to copy and its first block
+    // Copies the next pair (if the warp has one) into stage `stage` of the ring; always commits a
+    // group, so every lane counts groups alike.
+    const auto copy_next = [&](int stage) {
+        if (copy_pair < n_pairs) {
+            const uint32_t dst = ring + stage * S::kStageBytes;
+            const int quant_offset = copy_block * kQuantBytes;
 #pragma unroll
             for (int jr = 0; jr < RT; ++jr) {
-                const int r = lane / 2 + kTileRows * jr;
 #pragma unroll
-                for (int cc = 0; cc < S::kWeightChunks / 2; ++cc) {
-                    const int c = 2 * cc + lane % 2;
-                    copy_async_16(dst + S::kQuantOffset + swizzled_chunk<S::kWeightChunks>(r, c) * kChunk,
-                                  weight_row[jr] + b0 * kSplitQuantBytes<T> + c * kChunk);
-                }
+                for (int cc = 0; cc < kWeightChunks / 2; ++cc)
+                    copy_async_16(dst + quant_dst[cc] + jr * kTileRows * kWeightChunks * kChunk,
+                                  weight_src[jr] + quant_offset + (2 * cc + lane % 2) * kChunk);
                 if (lane % 2 == 0)
-                    copy_async_4(dst + S::kWeightScaleOffset + r * 4, weight_row[jr] + weight_scale_offset + b0 * 2);
+                    copy_async_4(dst + S::kWeightScaleOffset + (lane / 2 + kTileRows * jr) * 4,
+                                 weight_src[jr] + weight_scale_bytes + copy_block * 2);
             }
 #pragma unroll
             for (int jt = 0; jt < NT; ++jt)
-                copy_async_16(dst + S::kActOffset + swizzled_chunk<4>(lane / 4 + kTileTokens * jt, lane % 4) * kChunk,
-                              xq + act_offset[jt] + b0 * 32);
-            if (lane < S::kTokens)
-                copy_async_16(dst + S::kActScaleOffset + lane * 16, xs + act_scale_offset + b0 * 2);
+                copy_async_16(dst + act_dst + jt * kTileTokens * 4 * kChunk, act_src[jt] + copy_block * 32);
+            if (lane < S::kTokens) copy_async_16(dst + S::kActScaleOffset + lane * 16, act_scale_src + copy_block * 2);
+            ++copy_pair;
+            copy_block = copy_pair == pairs0 ? 4 * warp + 2 : copy_block + 32;
         }
         copy_async_commit();
     };
@@ -154,46 +195,55 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
     // (rows g / g + 8, tokens 2q / 2q + 1). Block h = 0, then 1 (each chain's order); within a
     // block the weight fragments of every row tile stay in registers while the token tiles'
     // fragments are read one at a time, which keeps the live registers few (no spills at 128).
-    const auto add_pair = [&](const uint8_t* stage, float (&acc)[RT][NT][4]) {
-        const int m = lane / 8, mr = lane % 8;  // the ldmatrix row this lane addresses
+    const uint8_t* stage_bytes = shared + S::kSumBytes + static_cast<size_t>(warp) * kStages * S::kStageBytes;
+    const int start[4] = {kExactIntBiasBits, kExactIntBiasBits, kExactIntBiasBits, kExactIntBiasBits};
+    // 0x80808080, from a value ptxas cannot fold (n_tokens > 0), so it stays in a register.
+    const uint32_t sign_bits = 0x80808080u * static_cast<uint32_t>(n_tokens > 0);
+    const auto add_pair = [&](int stage, float (&acc)[RT][NT][4]) {
+        const uint32_t base = ring + stage * S::kStageBytes;
+        const uint8_t* bytes = stage_bytes + stage * S::kStageBytes;
+        uint32_t scale_pairs[RT][2];  // f16 scales of blocks 0 and 1 of rows g, g + 8
+#pragma unroll
+        for (int rt = 0; rt < RT; ++rt)
+#pragma unroll
+            for (int half = 0; half < 2; ++half)
+                scale_pairs[rt][half] = *reinterpret_cast<const uint32_t*>(
+                    bytes + S::kWeightScaleOffset + (rt * kTileRows + g + 8 * half) * 4);
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             int a[RT][4];     // int8 weights of rows g, g + 8 (bytes 4q.., then 16 + 4q..)
             float dw[RT][2];  // scales of rows g, g + 8
 #pragma unroll
             for (int rt = 0; rt < RT; ++rt) {
+                const uint32_t frag = base + weight_frag[h] + rt * kTileRows * kWeightChunks * kChunk;
                 if constexpr (T == GgmlType::Q4_0) {
                     uint32_t w[2];  // rows g, g + 8 of block h (4-bit codes; lanes 0-15 address)
-                    load_matrix_x2(w, stage + S::kQuantOffset +
-                                          swizzled_chunk<2>(rt * kTileRows + (m % 2) * 8 + mr, h) * kChunk);
-                    a[rt][0] = static_cast<int>(w[0] & 0x0F0F0F0Fu), a[rt][2] = static_cast<int>((w[0] >> 4) & 0x0F0F0F0Fu);
-                    a[rt][1] = static_cast<int>(w[1] & 0x0F0F0F0Fu), a[rt][3] = static_cast<int>((w[1] >> 4) & 0x0F0F0F0Fu);
+                    load_matrix_x2(w, frag);
+                    a[rt][0] = q4_0_signed_high_nibbles(w[0], false, sign_bits);
+                    a[rt][2] = q4_0_signed_high_nibbles(w[0], true, sign_bits);
+                    a[rt][1] = q4_0_signed_high_nibbles(w[1], false, sign_bits);
+                    a[rt][3] = q4_0_signed_high_nibbles(w[1], true, sign_bits);
                 } else {
                     uint32_t r[4];  // rows g, g + 8 of bytes 0..15, then of bytes 16..31
-                    load_matrix_x4(r, stage + S::kQuantOffset +
-                                          swizzled_chunk<4>(rt * kTileRows + (m % 2) * 8 + mr, 2 * h + m / 2) * kChunk);
+                    load_matrix_x4(r, frag);
 #pragma unroll
                     for (int i = 0; i < 4; ++i) a[rt][i] = static_cast<int>(r[i]);
                 }
 #pragma unroll
-                for (int half = 0; half < 2; ++half) {
-                    const uint32_t pair = *reinterpret_cast<const uint32_t*>(stage + S::kWeightScaleOffset +
-                                                                              (rt * kTileRows + g + 8 * half) * 4);
-                    dw[rt][half] = half_bits_to_float(static_cast<uint16_t>(h == 0 ? pair : pair >> 16));
-                }
+                for (int half = 0; half < 2; ++half)
+                    dw[rt][half] = half_bits_to_float(
+                        static_cast<uint16_t>(h == 0 ? scale_pairs[rt][half] : scale_pairs[rt][half] >> 16));
             }
 #pragma unroll
             for (int nt = 0; nt < NT; ++nt) {
                 uint32_t b[2];  // block h's b0, b1 of token tile nt (lanes 0-15 address)
-                load_matrix_x2(b, stage + S::kActOffset + swizzled_chunk<4>(nt * kTileTokens + mr, 2 * h + m % 2) * kChunk);
-                float dx[2];  // tokens 2q, 2q + 1
-                int start[4];  // biased_dot_start of C elements 0..3: tokens 2q, 2q + 1, 2q, 2q + 1
+                load_matrix_x2(b, base + act_frag[h] + nt * kTileTokens * 4 * kChunk);
+                float dx[2], neg_bias_dx[2];  // tokens 2q, 2q + 1
 #pragma unroll
                 for (int e = 0; e < 2; ++e) {
-                    const float2 sx = reinterpret_cast<const float2*>(
-                        stage + S::kActScaleOffset + (nt * kTileTokens + 2 * q + e) * 16)[h];
-                    dx[e] = sx.x;
-                    start[e] = start[e + 2] = biased_dot_start<T>(sx.y);
+                    dx[e] = reinterpret_cast<const float*>(bytes + S::kActScaleOffset +
+                                                           (nt * kTileTokens + 2 * q + e) * 16)[2 * h];
+                    neg_bias_dx[e] = neg_bias_times(dx[e]);
                 }
 #pragma unroll
                 for (int rt = 0; rt < RT; ++rt) {
@@ -201,7 +251,8 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
                     mma_s8(dot, a[rt], b[0], b[1], start);
 #pragma unroll
                     for (int e = 0; e < 4; ++e)
-                        acc[rt][nt][e] = add_term(acc[rt][nt][e], block_term(dot[e], dw[rt][e / 2], dx[e % 2]));
+                        acc[rt][nt][e] =
+                            add_term(acc[rt][nt][e], block_term(dot[e], dw[rt][e / 2], dx[e % 2], neg_bias_dx[e % 2]));
                 }
             }
         }
@@ -223,17 +274,23 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
                 }
     };
 
-    // Pair i's copy goes out kStages - 1 pairs ahead of its use; one loop issues the first copies
-    // too (i < 0), so the copy code exists once.
+    // Pair i sits in stage i % kStages; its copy goes out kStages - 1 pairs ahead of its use.
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) copy_next(s);
     int ended = 0;  // leaves ended
 #pragma unroll 1
-    for (int i = 1 - kStages; i < n_pairs; ++i) {
-        copy_async_wait<kStages - 2>();  // pair i has landed (this lane's copies)
-        __syncwarp();                    // ... and every lane's; pair i - 1's stage is free
-        copy_pair(i + kStages - 1);
-        if (i < 0) continue;
-        add_pair(ring + (i % kStages) * S::kStageBytes, acc);
-        if (i == pairs0 - 1 || i == n_pairs - 1) end_leaf(ended++);
+    for (int i0 = 0; i0 < n_pairs; i0 += kStages) {
+#pragma unroll
+        for (int s = 0; s < kStages; ++s) {
+            const int i = i0 + s;
+            if (i < n_pairs) {
+                copy_async_wait<kStages - 2>();  // pair i has landed (this lane's copies)
+                __syncwarp();                    // ... and every lane's; pair i - 1's stage is free
+                copy_next((s + kStages - 1) % kStages);
+                add_pair(s, acc);
+                if (i == pairs0 - 1 || i == n_pairs - 1) end_leaf(ended++);
+            }
+        }
     }
 #pragma unroll 1
     for (; ended < 2; ++ended) end_leaf(ended);  // leaves without pairs add 0
@@ -254,7 +311,7 @@ __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
         const int64_t token = tok0 + nt * kTileTokens + 2 * q + e % 2;
         if (global >= rows || token >= n_tokens) continue;
         const GemvRow r = locate_row(targets, global, row_bytes);
-        r.y[token * r.n_out + r.row] = v[0];
+        r.y[token * r.n_out + r.row] = v[0] * (1.0f / kCodeScale<T>);
     }
 }
 

@@ -53,29 +53,33 @@ constexpr int kGemvLeaves = 16;
 // The s-th block of leaf j (increasing in s).
 __host__ __device__ constexpr int64_t leaf_block(int leaf, int64_t s) { return 32 * (s / 2) + 2 * leaf + s % 2; }
 
-// The term a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale dw adds against an int8
-// activation block {d_x, Σ q_x}, as {scale, sum}: dot = Σ c_w q_x (integer, exact), then
-//   Q8_0: d_w * d_x * dot;   Q4_0: d_w * d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes);
-// a chain adds it as acc = fma(scale, sum, acc). Explicit roundings (no contraction left to the
-// compiler): every kernel rounds alike.
+// The term a split-layout Q4_0 / Q8_0 block (weight_layout.h) with scale d_w adds against an int8
+// activation block {d_x, Σ q_x}, as {d_w, t}: dot = Σ c_w q_x (integer, exact), then
+//   Q8_0: t = d_x * dot;   Q4_0: t = d_x * (dot − 8 Σ q_x)   (c_w the 4-bit codes);
+// each rounded once to f32, and a chain adds it as acc = fma(d_w, t, acc). Explicit roundings (no
+// contraction left to the compiler): every kernel rounds alike.
 //
-// The sum is an integer below 2^22 in magnitude (Q8_0: |dot| <= 32 * 128 * 127; Q4_0:
-// |dot − 8 Σ q_x| <= 32 * 15 * 127 + 8 * 32 * 127), exact in f32, and is formed without an
-// int-to-float conversion (a slow instruction on NVIDIA): a kernel starts the block's integer dot
-// from biased_dot_start, the bits of the f32 1.5 * 2^23 − 8 Σ q_x (Q4_0; exact, an integer in
-// [2^23, 2^24), where f32 bits grow by one per unit) or of 1.5 * 2^23 (Q8_0). Adding the 32 integer
-// products keeps it in that range, so the result's bits are the f32 1.5 * 2^23 + sum, and one exact
-// f32 subtraction leaves the sum: the same value, bit for bit, as converting the integer.
+// The integer is below 2^22 in magnitude (Q8_0: |dot| <= 32 * 128 * 127; Q4_0:
+// |dot − 8 Σ q_x| <= 32 * 15 * 127 + 8 * 32 * 127), and t is formed without an int-to-float
+// conversion (a slow instruction on NVIDIA): a kernel starts the block's integer dot from
+// biased_dot_start, the bits of the f32 B − 8 Σ q_x (Q4_0; exact, an integer in [2^23, 2^24), where
+// f32 bits grow by one per unit) or of B (Q8_0), B = 1.5 * 2^23. Adding the 32 integer products
+// keeps it in that range, so the result's bits are the f32 B + sum, and one fma with d_x and
+// −B d_x leaves d_x * sum rounded once: −B d_x is exact because the activation quantizer rounds
+// d_x to 22 significant bits (q8_block.cuh) and B = 3 * 2^22 adds 2.
 constexpr float kExactIntBias = 12582912.0f;  // 1.5 * 2^23
 constexpr int kExactIntBiasBits = 0x4B400000;
 template <gguf::GgmlType T>
 __device__ __forceinline__ int biased_dot_start(float sum_qx) {
     return T == gguf::GgmlType::Q4_0 ? __float_as_int(__fmaf_rn(-8.0f, sum_qx, kExactIntBias)) : kExactIntBiasBits;
 }
+// −B d_x (exact; see above).
+__device__ __forceinline__ float neg_bias_times(float dx) { return __fmul_rn(-kExactIntBias, dx); }
 
-// {scale, sum} of a block from its biased dot (biased_dot_start plus the products).
-__device__ __forceinline__ float2 block_term(int biased_dot, float dw, float dx) {
-    return make_float2(__fmul_rn(dw, dx), __fsub_rn(__int_as_float(biased_dot), kExactIntBias));
+// {d_w, t} of a block from its biased dot (biased_dot_start plus the products), d_x and
+// neg_bias_times(d_x) (one fma; a kernel shares −B d_x among its rows).
+__device__ __forceinline__ float2 block_term(int biased_dot, float dw, float dx, float neg_bias_dx) {
+    return make_float2(dw, __fmaf_rn(__int_as_float(biased_dot), dx, neg_bias_dx));
 }
 __device__ __forceinline__ float add_term(float acc, float2 term) { return __fmaf_rn(term.x, term.y, acc); }
 

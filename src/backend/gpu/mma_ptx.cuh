@@ -20,20 +20,27 @@ namespace rocmforge::backend::gpu {
 __device__ __forceinline__ uint32_t shared_address(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
-// 16 bytes global -> shared without registers. PRECOND: both 16-byte aligned.
-__device__ __forceinline__ void copy_async_16(void* shared, const void* global) {
+// 16 bytes global -> shared without registers. PRECOND: both 16-byte aligned. Shared memory by
+// pointer or by shared_address.
+__device__ __forceinline__ void copy_async_16(uint32_t shared, const void* global) {
 #if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(shared_address(shared)), "l"(global) : "memory");
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(shared), "l"(global) : "memory");
+#else
+    __trap();
+#endif
+}
+__device__ __forceinline__ void copy_async_16(void* shared, const void* global) {
+    copy_async_16(shared_address(shared), global);
+}
+__device__ __forceinline__ void copy_async_4(uint32_t shared, const void* global) {
+#if defined(ROCMFORGE_MMA_PTX)
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(shared), "l"(global) : "memory");
 #else
     __trap();
 #endif
 }
 __device__ __forceinline__ void copy_async_4(void* shared, const void* global) {
-#if defined(ROCMFORGE_MMA_PTX)
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(shared_address(shared)), "l"(global) : "memory");
-#else
-    __trap();
-#endif
+    copy_async_4(shared_address(shared), global);
 }
 __device__ __forceinline__ void copy_async_commit() {
 #if defined(ROCMFORGE_MMA_PTX)
@@ -50,26 +57,28 @@ __device__ __forceinline__ void copy_async_wait() {
 
 // Four 8x8 matrices of 16-bit elements (8 rows of 16 bytes each); lane i gives the address of row
 // i % 8 of matrix i / 8, and r[m] holds bytes 4q .. 4q + 3 of row g of matrix m.
-__device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], const void* row) {
+__device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], uint32_t row) {
 #if defined(ROCMFORGE_MMA_PTX)
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(shared_address(row)) : "memory");
+                 : "r"(row) : "memory");
 #else
     __trap();
 #endif
 }
+__device__ __forceinline__ void load_matrix_x4(uint32_t (&r)[4], const void* row) { load_matrix_x4(r, shared_address(row)); }
 // Two 8x8 matrices: lanes 0..15 give the row addresses (lane i: row i % 8 of matrix i / 8; the
 // other lanes' addresses are not read); r[m] as for load_matrix_x4.
-__device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], const void* row) {
+__device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], uint32_t row) {
 #if defined(ROCMFORGE_MMA_PTX)
     asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];"
                  : "=r"(r[0]), "=r"(r[1])
-                 : "r"(shared_address(row)) : "memory");
+                 : "r"(row) : "memory");
 #else
     __trap();
 #endif
 }
+__device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], const void* row) { load_matrix_x2(r, shared_address(row)); }
 // The same four matrices transposed: r[m] holds elements (row 2q, column g) and (row 2q + 1,
 // column g) of matrix m.
 __device__ __forceinline__ void load_matrix_x4_trans(uint32_t (&r)[4], const void* row) {

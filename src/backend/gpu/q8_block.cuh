@@ -12,6 +12,12 @@ __device__ __forceinline__ float group32_max(float v) {
     return v;
 }
 
+// x rounded to 22 significant bits (nearest, ties up; x >= 0 finite): the block scale the GEMV's
+// exact −1.5 * 2^23 * d product needs (gemv_rows.cuh). Changes d by at most 2^-23 relative.
+__device__ __forceinline__ float round_to_22_bits(float x) {
+    return __uint_as_float((__float_as_uint(x) + 2u) & ~3u);
+}
+
 __device__ __forceinline__ int group32_sum(int v) {
 #pragma unroll
     for (int offset = 16; offset > 0; offset /= 2) v += gpu_shfl_xor(v, offset);
@@ -19,10 +25,11 @@ __device__ __forceinline__ int group32_sum(int v) {
 }
 
 // Quantizes `value`, element i of the flattened [k, rows] array (k % 32 == 0, so i % 32 is the
-// lane's place in its block): d = max|x| / 127, q = rint(x / d), sum = Σ q. Every lane of the
-// group calls it (the shuffles need all 32); lanes with in_range false pass 0 and store nothing.
+// lane's place in its block): d = round_to_22_bits(max|x| / 127), q = rint(x / d), sum = Σ q.
+// Every lane of the group calls it (the shuffles need all 32); lanes with in_range false pass 0
+// and store nothing.
 __device__ __forceinline__ void store_q8(float value, int64_t i, bool in_range, int8_t* q, float* scales) {
-    const float d = group32_max(fabsf(value)) / 127.0f;
+    const float d = round_to_22_bits(group32_max(fabsf(value)) / 127.0f);
     const int qv = d == 0.0f ? 0 : static_cast<int>(rintf(value / d));
     const int sum = group32_sum(qv);
     if (!in_range) return;
@@ -39,7 +46,7 @@ __device__ __forceinline__ void store_q8_x4(const float* v, int64_t i0, bool in_
     float amax = fmaxf(fmaxf(fabsf(v[0]), fabsf(v[1])), fmaxf(fabsf(v[2]), fabsf(v[3])));
 #pragma unroll
     for (int offset = 4; offset > 0; offset /= 2) amax = fmaxf(amax, gpu_shfl_xor(amax, offset));
-    const float d = amax / 127.0f;
+    const float d = round_to_22_bits(amax / 127.0f);
     int qv[4], sum = 0;
 #pragma unroll
     for (int c = 0; c < 4; ++c) {

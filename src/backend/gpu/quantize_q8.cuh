@@ -1,6 +1,7 @@
 #pragma once
 // Activations as int8 blocks for the integer-dot GEMV (gemv.cuh), per token and block of 32
-// values: d = max|x| / 127, q = rint(x / d) (all zero when the block is), sum = Σ q.
+// values: d = max|x| / 127 (to 22 significant bits), q = rint(x / d) (all zero when the block is),
+// sum = Σ q.
 //   x: [k, n_tokens] f32 device, k % 32 == 0
 //   q: [k, n_tokens] int8 device, 16-byte aligned
 //   scales: [2, k / 32, n_tokens] f32 device: {d, sum} per block
