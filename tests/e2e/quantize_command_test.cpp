@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <system_error>
 #include <vector>
 
 namespace rocmforge {
@@ -20,11 +21,23 @@ namespace {
 namespace fs = std::filesystem;
 using gguf::GgmlType;
 
+fs::path temp_dir_path() { return fs::temp_directory_path() / ("rocmforge-quantize-" + std::to_string(::getpid())); }
+
 fs::path temp_dir() {
-    const fs::path dir = fs::temp_directory_path() / ("rocmforge-quantize-" + std::to_string(::getpid()));
+    const fs::path dir = temp_dir_path();
     fs::create_directories(dir);
     return dir;
 }
+
+// Removes this process's temporary directory when the test program ends.
+class TempDirCleanup : public ::testing::Environment {
+  public:
+    void TearDown() override {
+        std::error_code ignored;
+        fs::remove_all(temp_dir_path(), ignored);
+    }
+};
+[[maybe_unused]] ::testing::Environment* const kTempDirCleanup = ::testing::AddGlobalTestEnvironment(new TempDirCleanup);
 
 std::string quote(const fs::path& p) {
     std::string quoted = "'";  // appended piece by piece: GCC 12 warns (-Wrestrict) on "'" + s + "'"
