@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +22,13 @@ ServerProcess::ServerProcess(const std::string& args, int ready_timeout_s) {
                 ("rocmforge_serve_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".log");
     const std::string command = "exec " + rocmforge_binary() + " serve " + args + " --port 0 2>" +
                                 shell_quoted(log_path_.string()) + " >/dev/null";
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+        // The server gets SIGTERM (a graceful stop) when the test process dies, so a killed test
+        // run leaves no server behind (the setting survives the exec of sh and of rocmforge).
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
         ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }

@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,8 +46,11 @@ WebDriver::WebDriver(int width, int height) { start(width, height); }
 
 void WebDriver::start(int width, int height) {
     port_ = free_port();
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // chromedriver stops when the test process dies
+        if (::getppid() != parent) ::_exit(127);
         const std::string port = "--port=" + std::to_string(port_);
         ::execl(kChromedriver, kChromedriver, port.c_str(), "--log-level=SEVERE", static_cast<char*>(nullptr));
         ::_exit(127);
