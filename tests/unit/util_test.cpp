@@ -3,12 +3,14 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/mapped_file.h"
+#include "util/memory_bandwidth.h"
 #include "util/thread_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +67,17 @@ TEST(ThreadPool, RethrowsTaskExceptionsInTheCaller) {
     std::atomic<int> count{0};
     pool.run([&](int, int) { ++count; });
     EXPECT_EQ(count.load(), 3);
+}
+
+// The read-bandwidth probe returns a finite positive rate for buffers of any size, including ones
+// smaller than its prefetch distance or than one 16-value step per thread (no speed is asserted).
+TEST(MemoryBandwidth, ReturnsAFinitePositiveRateForAnySize) {
+    ThreadPool pool(2);
+    for (const size_t bytes : {size_t{4}, size_t{100}, size_t{4096} + 12, size_t{1} << 20}) {
+        const double gb_s = measure_read_bandwidth(pool, bytes, 2);
+        EXPECT_TRUE(std::isfinite(gb_s)) << bytes;
+        EXPECT_GT(gb_s, 0.0) << bytes;
+    }
 }
 
 TEST(MappedFile, MapsContentsAndReportsErrors) {
