@@ -23,9 +23,11 @@
 //
 // Q4_0 codes c enter the mma as the signed bytes 16 (c - 8) (the code's 4-bit two's complement
 // c ^ 8 in a byte's high nibble), so every block's dot starts from the same constant bias (no
-// per-token −8 Σ q_x term) and comes out 16 times the GEMV's. Scaling every term of a chain by 16
-// scales each rounded sum by exactly 16 (a power of two; normal f32 range), so the kernel's sums
-// are 16 times the GEMV's bit for bit, and the final product by 1/16 gives the GEMV's bits.
+// per-token −8 Σ q_x term) and comes out 16 times the GEMV's (|16 Σ (c − 8) q_x| <=
+// 16 * 32 * 8 * 127 < 2^22, inside the biased start's exact range, gemv_rows.cuh). Scaling every
+// term of a chain by 16 scales each rounded sum by exactly 16 (a power of two; normal f32 range),
+// so the kernel's sums are 16 times the GEMV's bit for bit, and the final product by 1/16 gives
+// the GEMV's bits.
 //
 // The loop over pairs is unrolled by kStages, so every shared-memory address is a per-lane base
 // plus a compile-time offset; copies advance per-lane global pointers by a pair's block index.
