@@ -39,12 +39,20 @@ void unpack_q3_k(const BlockQ3_K& b, int* q) {  // q in [-4,3]
         q[e] = low - (high ? 0 : 4);
     }
 }
+// Both by sub-block of 32 (element e = 32 s + l: byte L::q4k_byte(e) = 32 (s / 2) + l, shift
+// L::q4k_shift(e) = 4 (s % 2), fifth bit bit s of qh[l]), so the inner loops vectorize.
 void unpack_q4_k(const BlockQ4_K& b, int* q) {
-    for (int e = 0; e < QK; ++e) q[e] = (b.qs[L::q4k_byte(e)] >> L::q4k_shift(e)) & 0xF;
+    for (int s = 0; s < QK / 32; ++s) {
+        const uint8_t* bytes = b.qs + 32 * (s / 2);
+        const int shift = 4 * (s % 2);
+        for (int l = 0; l < 32; ++l) q[32 * s + l] = (bytes[l] >> shift) & 0xF;
+    }
 }
 void unpack_q5_k(const BlockQ5_K& b, int* q) {
-    for (int e = 0; e < QK; ++e) {
-        q[e] = ((b.qs[L::q4k_byte(e)] >> L::q4k_shift(e)) & 0xF) | (((b.qh[e % 32] >> (e / 32)) & 1) << 4);
+    for (int s = 0; s < QK / 32; ++s) {
+        const uint8_t* bytes = b.qs + 32 * (s / 2);
+        const int shift = 4 * (s % 2);
+        for (int l = 0; l < 32; ++l) q[32 * s + l] = ((bytes[l] >> shift) & 0xF) | (((b.qh[l] >> s) & 1) << 4);
     }
 }
 void unpack_q6_k(const BlockQ6_K& b, int* q) {  // q in [-32,31]
@@ -114,10 +122,10 @@ void dequantize_row_q2_k(const void* src, float* dst, int64_t n) {
     for (int64_t i = 0; i < n / QK; ++i) {
         unpack_q2_k(b[i], q);
         const float d = half_to_float(b[i].d), dmin = half_to_float(b[i].dmin);
-        for (int e = 0; e < QK; ++e) {
-            const int sc = b[i].scales[e / 16];
+        for (int s = 0; s < QK / 16; ++s) {  // the sub-block's scale and min once, then its 16 values
+            const int sc = b[i].scales[s];
             const float dl = d * (sc & 0xF), ml = dmin * (sc >> 4);
-            dst[i * QK + e] = dl * q[e] - ml;
+            for (int e = 16 * s; e < 16 * s + 16; ++e) dst[i * QK + e] = dl * q[e] - ml;
         }
     }
 }
@@ -146,9 +154,9 @@ void dequantize_row_q3_k(const void* src, float* dst, int64_t n) {
     for (int64_t i = 0; i < n / QK; ++i) {
         unpack_q3_k(b[i], q);
         const float d = half_to_float(b[i].d);
-        for (int e = 0; e < QK; ++e) {
-            const float dl = d * L::q3k_scale(b[i].scales, e / 16);
-            dst[i * QK + e] = dl * q[e];
+        for (int s = 0; s < QK / 16; ++s) {
+            const float dl = d * L::q3k_scale(b[i].scales, s);
+            for (int e = 16 * s; e < 16 * s + 16; ++e) dst[i * QK + e] = dl * q[e];
         }
     }
 }
@@ -172,11 +180,11 @@ namespace {
 template <typename Block>
 void dequantize_k4_family(const Block& b, const int* q, float* dst) {
     const float d = half_to_float(b.d), dmin = half_to_float(b.dmin);
-    for (int e = 0; e < QK; ++e) {
+    for (int s = 0; s < QK / 32; ++s) {  // the sub-block's scale and min once, then its 32 values
         int sc, m;
-        L::k4_scale_min(b.scales, e / 32, &sc, &m);
+        L::k4_scale_min(b.scales, s, &sc, &m);
         const float d1 = d * sc, m1 = dmin * m;
-        dst[e] = d1 * q[e] - m1;
+        for (int e = 32 * s; e < 32 * s + 32; ++e) dst[e] = d1 * q[e] - m1;
     }
 }
 template <typename Block>
@@ -240,7 +248,10 @@ void dequantize_row_q6_k(const void* src, float* dst, int64_t n) {
     for (int64_t i = 0; i < n / QK; ++i) {
         unpack_q6_k(b[i], q);
         const float d = half_to_float(b[i].d);
-        for (int e = 0; e < QK; ++e) dst[i * QK + e] = d * b[i].scales[e / 16] * q[e];
+        for (int s = 0; s < QK / 16; ++s) {
+            const float ds = d * b[i].scales[s];  // (d * scale) * q, as before, once per sub-block
+            for (int e = 16 * s; e < 16 * s + 16; ++e) dst[i * QK + e] = ds * q[e];
+        }
     }
 }
 void vec_dot_q6_k(int64_t n, float* result, const void* x, const void* y) {
