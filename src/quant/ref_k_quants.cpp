@@ -29,14 +29,24 @@ void sub_block_dots(const int* q, const BlockQ8_K& y, int* dots, int* ysums) {
     }
 }
 
+// By sub-block of 32 (element e = 32 s + l: byte L::q2_byte(e) = 32 (s / 4) + l, shift
+// L::q2_shift(e) = 2 (s % 4); Q3_K's high bit is bit s of hmask[l]), so the inner loops vectorize.
 void unpack_q2_k(const BlockQ2_K& b, int* q) {
-    for (int e = 0; e < QK; ++e) q[e] = (b.qs[L::q2_byte(e)] >> L::q2_shift(e)) & 3;
+    for (int s = 0; s < QK / 32; ++s) {
+        const uint8_t* bytes = b.qs + 32 * (s / 4);
+        const int shift = 2 * (s % 4);
+        for (int l = 0; l < 32; ++l) q[32 * s + l] = (bytes[l] >> shift) & 3;
+    }
 }
 void unpack_q3_k(const BlockQ3_K& b, int* q) {  // q in [-4,3]
-    for (int e = 0; e < QK; ++e) {
-        const int low = (b.qs[L::q2_byte(e)] >> L::q2_shift(e)) & 3;
-        const int high = (b.hmask[L::q3_hbit_byte(e)] >> L::q3_hbit_shift(e)) & 1;
-        q[e] = low - (high ? 0 : 4);
+    for (int s = 0; s < QK / 32; ++s) {
+        const uint8_t* bytes = b.qs + 32 * (s / 4);
+        const int shift = 2 * (s % 4);
+        for (int l = 0; l < 32; ++l) {
+            const int low = (bytes[l] >> shift) & 3;
+            const int high = (b.hmask[l] >> s) & 1;
+            q[32 * s + l] = low - (high ? 0 : 4);
+        }
     }
 }
 // Both by sub-block of 32 (element e = 32 s + l: byte L::q4k_byte(e) = 32 (s / 2) + l, shift
