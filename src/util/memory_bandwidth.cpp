@@ -1,5 +1,6 @@
 #include "util/memory_bandwidth.h"
 
+#include "util/stream_prefetch.h"
 #include "util/timer.h"
 
 #include <algorithm>
@@ -10,12 +11,12 @@ namespace rocmforge {
 namespace {
 
 // 16 independent f32 sums: the compiler keeps them in vector registers, so the loop is bound by
-// loads, not by the latency of one add chain. Each 64-byte line is prefetched 2 KiB ahead, as the
-// CPU decode kernels stream their weights (interleaved_gemv_simd.cpp): without it the probe reads
+// loads, not by the latency of one add chain. Each 64-byte line is prefetched as far ahead as the
+// CPU decode kernels prefetch their weights (util/stream_prefetch.h): without it the probe reads
 // ~13% slower than those kernels can (Zen 3 VM, 2 threads: 25.9 -> 29.3 GB/s), and reported
 // decode bandwidth shares came out too high.
 float sum_slice(const float* p, int64_t n) {
-    constexpr int64_t kPrefetchFloats = 2048 / sizeof(float);
+    constexpr int64_t kPrefetchFloats = kStreamPrefetchBytes / sizeof(float);
     float acc[16] = {};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {

@@ -1,6 +1,7 @@
 #include "backend/cpu/dot.h"
 
 #include "backend/cpu/fp16.h"
+#include "util/stream_prefetch.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -54,10 +55,10 @@ ROCMFORGE_AVX2 inline __m256 load_w(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-// Weights are prefetched 2 KiB ahead (one 64-byte line per step), past the row's end into the
-// next row's start, as the interleaved decode kernels stream theirs (interleaved_gemv_simd.cpp).
+// Weights are prefetched kStreamPrefetchBytes ahead (one 64-byte line per step), past the row's
+// end into the next row's start, as the interleaved decode kernels stream theirs.
 ROCMFORGE_AVX2 float dot_f16_f32_avx2(const uint16_t* w, const float* x, int64_t n) {
-    constexpr int64_t kPrefetchHalves = 2048 / sizeof(uint16_t);
+    constexpr int64_t kPrefetchHalves = kStreamPrefetchBytes / sizeof(uint16_t);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
     int64_t i = 0;

@@ -14,6 +14,7 @@
 #include "quant/block_types.h"
 #include "quant/k_quant_layout.h"
 #include "util/error.h"
+#include "util/stream_prefetch.h"
 
 #include <algorithm>
 #include <cstring>
@@ -46,9 +47,9 @@ HWY_INLINE __m256i Broadcast4(const void* p) {
     return _mm256_set1_epi32(v);
 }
 
-// Software prefetch of the cache lines `bytes` bytes of weights read now, kPrefetchBytes ahead
-// (2 KiB measured best of {0, 512, 2048} with bench/interleaved_gemv_bench on a Zen 3 VM).
-constexpr int kPrefetchBytes = 2048;
+// Software prefetch of the cache lines `bytes` bytes of weights read now, kStreamPrefetchBytes
+// ahead (util/stream_prefetch.h).
+constexpr int kPrefetchBytes = static_cast<int>(kStreamPrefetchBytes);
 HWY_INLINE void PrefetchAhead(const void* p, int bytes) {
     for (int line = 0; line < bytes; line += 64)
         _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes + line, _MM_HINT_T0);

@@ -21,7 +21,7 @@ __device__ __forceinline__ uint32_t shared_address(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 // 16 bytes global -> shared without registers. PRECOND: both 16-byte aligned. Shared memory by
-// pointer or by shared_address.
+// shared_address (or, for 16 bytes, by pointer).
 __device__ __forceinline__ void copy_async_16(uint32_t shared, const void* global) {
 #if defined(ROCMFORGE_MMA_PTX)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(shared), "l"(global) : "memory");
@@ -38,9 +38,6 @@ __device__ __forceinline__ void copy_async_4(uint32_t shared, const void* global
 #else
     __trap();
 #endif
-}
-__device__ __forceinline__ void copy_async_4(void* shared, const void* global) {
-    copy_async_4(shared_address(shared), global);
 }
 __device__ __forceinline__ void copy_async_commit() {
 #if defined(ROCMFORGE_MMA_PTX)
@@ -78,7 +75,6 @@ __device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], uint32_t row) {
     __trap();
 #endif
 }
-__device__ __forceinline__ void load_matrix_x2(uint32_t (&r)[2], const void* row) { load_matrix_x2(r, shared_address(row)); }
 // The same four matrices transposed: r[m] holds elements (row 2q, column g) and (row 2q + 1,
 // column g) of matrix m.
 __device__ __forceinline__ void load_matrix_x4_trans(uint32_t (&r)[4], const void* row) {

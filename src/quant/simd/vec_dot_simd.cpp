@@ -17,6 +17,7 @@
 #include "quant/reference_kernels.h"
 #include "quant/runtime_formats.h"
 #include "quant/simd/simd_kernels.h"
+#include "util/stream_prefetch.h"
 
 #include <cmath>
 #include <cstring>
@@ -29,16 +30,16 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // ---------------------------------------------------------------- float rows (all targets)
 // x: n weights (f32 / f16 / bf16 bits, x_bytes bytes each), y: n f32 activations; any n. The
-// weights are prefetched 2 KiB ahead (into the next row past this one's end), as the decode
-// kernels stream theirs: decode reads these rows from memory once per token.
+// weights are prefetched kStreamPrefetchBytes ahead (into the next row past this one's end), as
+// the decode kernels stream theirs: decode reads these rows from memory once per token.
 template <class LoadX, class ScalarX>
 HWY_INLINE float DotFloatRow(int64_t n, const float* y, const void* x, int64_t x_bytes, LoadX load_x,
                              ScalarX scalar_x) {
-    constexpr int64_t kPrefetchBytes = 2048, kLine = 64;
+    constexpr int64_t kLine = 64;
     const hn::ScalableTag<float> df;
     const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
     const int64_t step_bytes = 4 * lanes * x_bytes;
-    const char* ahead = static_cast<const char*>(x) + kPrefetchBytes;
+    const char* ahead = static_cast<const char*>(x) + kStreamPrefetchBytes;
     auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
     int64_t i = 0;
     for (; i + 4 * lanes <= n; i += 4 * lanes) {
