@@ -702,6 +702,45 @@ void check_paged_attention(GgmlType kv_type, int64_t head_dim, int64_t n_heads, 
     }
 }
 
+// A decode-only batch's attention also writes its output's int8 form, which the next GEMV reads
+// instead of quantizing again: the product must be that of the int8-rounded f32 output, for a
+// token with one key split (its block writes out) and one with two (the combine kernel does).
+TEST(GpuOps, DecodeAttentionInt8OutputFeedsTheGemv) {
+    ROCMFORGE_REQUIRE_GPU(gpu);
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    const int64_t head_dim = 64, n_heads = 4, n_kv_heads = 2, block_size = 4, n_blocks = 128, n_out = 70;
+    const int64_t row = n_kv_heads * head_dim, k = n_heads * head_dim;
+    auto kv = gpu->alloc_kv_storage(backend::KvStorageShape{1, n_blocks, block_size, row, GgmlType::F16});
+    const backend::AttentionShape as{head_dim, n_heads, n_kv_heads, 0.125f, 0.0f, 0};
+    const auto prompt = make_batch(rng, {{0, 301, 0}, {0, 12, 0}}, block_size, n_blocks);
+    const auto store = [&](const backend::Batch& batch) {
+        const std::array<int64_t, 4> ne{row, batch.n_tokens(), 1, 1};
+        gpu->begin_batch(batch);
+        gpu->kv_store(kv, 0, to_device(*gpu, random_vector(rng, static_cast<size_t>(row * batch.n_tokens())), ne),
+                      to_device(*gpu, random_vector(rng, static_cast<size_t>(row * batch.n_tokens())), ne));
+    };
+    store(prompt.batch);
+    backend::Batch decode;  // the last positions again: 300 (two 256-key splits) and 11 (one)
+    for (size_t s = 0; s < 2; ++s) {
+        const std::vector<int32_t> token{1};
+        decode.add_sequence(token, s == 0 ? 300 : 11, prompt.tables[s], RowClass::Decode, 1);
+    }
+    store(decode);
+    const auto w = encode_matrix(GgmlType::Q4_0, random_vector(rng, static_cast<size_t>(k * n_out)), k, n_out);
+    const auto w_host = tensor::make_tensor(GgmlType::Q4_0, {k, n_out, 1, 1}, const_cast<uint8_t*>(w.data()));
+    const auto w_dev = to_device(*gpu, GgmlType::Q4_0, {k, n_out, 1, 1}, w.data());
+    const std::array<int64_t, 4> q_ne{head_dim, n_heads, 2, 1};
+    const auto q = to_device(*gpu, random_vector(rng, static_cast<size_t>(k * 2)), q_ne);
+    auto out = poisoned(*gpu, q_ne), y = poisoned(*gpu, {n_out, 2, 1, 1});
+    gpu->attention(kv, 0, q, out, as);  // then straight to the GEMV, as in a decode step
+    const backend::RowRun run{0, 2, RowClass::Decode};
+    gpu->matmul(w_dev, out.reshaped({k, 2, 1, 1}), y, std::span(&run, 1));
+    std::vector<float> expected(static_cast<size_t>(n_out * 2));
+    backend::cpu::matmul_reference(w_host, int8_rounded(to_host(*gpu, out)).data(), 2, expected.data());
+    EXPECT_LE(rel_error(to_host(*gpu, y), expected), 1e-5) << "seed " << seed;
+}
+
 TEST(GpuOps, PagedAttentionF32Kv) { check_paged_attention(GgmlType::F32, 64, 8, 2, 1e-5); }
 TEST(GpuOps, PagedAttentionF16Kv) { check_paged_attention(GgmlType::F16, 128, 4, 4, 1e-5, 0, 0.0f, kPrefillMmaTolerance); }
 TEST(GpuOps, PagedAttentionF16KvF32TileKernel) {

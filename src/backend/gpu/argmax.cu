@@ -17,6 +17,7 @@ __device__ __forceinline__ Best better(Best a, Best b) {
 
 // One block per row; each thread scans a strided part, then the warps' and the block's best meet.
 __global__ void __launch_bounds__(kThreads) argmax_rows_kernel(const float* x, int64_t n, int32_t* ids) {
+    enter_kernel();
     __shared__ float value_sh[kThreads / 32 + 1];
     __shared__ int64_t index_sh[kThreads / 32 + 1];
     __shared__ int finite_sh;
@@ -51,7 +52,8 @@ __global__ void __launch_bounds__(kThreads) argmax_rows_kernel(const float* x, i
 
 void launch_argmax_rows(const float* x, int64_t n, int64_t n_rows, int32_t* ids, StreamHandle stream) {
     if (n_rows == 0) return;
-    argmax_rows_kernel<<<static_cast<unsigned>(n_rows), kThreads, 0, static_cast<gpuStream_t>(stream)>>>(x, n, ids);
+    launch_kernel(argmax_rows_kernel, static_cast<unsigned>(n_rows), kThreads, 0, static_cast<gpuStream_t>(stream), x,
+                  n, ids);
     GPU_CHECK_LAUNCH();
 }
 

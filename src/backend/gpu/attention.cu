@@ -1,6 +1,7 @@
 #include "backend/gpu/attention.cuh"
 #include "backend/gpu/attention_prefill_mma.cuh"
 #include "backend/gpu/kv_types.cuh"
+#include "backend/gpu/q8_block.cuh"
 
 #include <cmath>
 #include <cstring>
@@ -23,7 +24,17 @@ struct AttentionArgs {
     float softcap;   // > 0: score = softcap * tanh(score / softcap)
     int64_t window;  // > 0: keys (position - window, position] only
     DeviceBatch batch;
+    int8_t* q8;        // non-null: out also as int8 blocks (quantize_q8.cuh); head_dim % 32 == 0
+    float* q8_scales;
 };
+
+// out[i] = value, and its int8 form where asked. Every thread of the warp calls it with the same
+// `a` (the int8 form's shuffles need whole groups of 32: head_dim % 32 == 0 and i = the row's
+// element index, so a warp's 32 consecutive d are one block).
+__device__ __forceinline__ void store_output(const AttentionArgs& a, int64_t i, float value) {
+    a.out[i] = value;
+    if (a.q8 != nullptr) store_q8(value, i, true, a.q8, a.q8_scales);
+}
 
 constexpr int64_t kKeysPerSplit = 256;  // keys of one split block: a token's own n_keys fixes its splits
 
@@ -81,6 +92,7 @@ struct KvChunk {
 template <gguf::GgmlType T>
 __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a, const typename KvElement<T>::Storage* k,
                                                              const typename KvElement<T>::Storage* v) {
+    enter_kernel();
     constexpr int kWarps = kThreads / WARP_SIZE;
     __shared__ float p_sh[kKeysPerSplit];        // scores, then exp(score - max)
     __shared__ int64_t row_sh[kKeysPerSplit];    // element offset of each key's row (KV slot * row_elements)
@@ -185,14 +197,14 @@ __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a,
             if (e < valid) warp_acc_sh[warp][d0 + e] = acc[e];
     __syncthreads();
     float* part = a.partial + ((static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits + split) * (hd + 2);
-    float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * hd;
+    const int64_t out0 = (static_cast<int64_t>(t) * a.n_heads + h) * hd;
     if (n_splits > 1 && tid == 0) part[0] = m, part[1] = l;
     for (int d = tid; d < hd; d += kThreads) {
         float sum = 0.0f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) sum += warp_acc_sh[w][d];
         if (n_splits == 1)
-            out[d] = sum / l;
+            store_output(a, out0 + d, sum / l);
         else
             part[2 + d] = sum;
     }
@@ -200,6 +212,7 @@ __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a,
 
 // One block per (head, token) with several splits: out = Σ_s e^(m_s − M) acc_s / Σ_s e^(m_s − M) l_s.
 __global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionArgs a) {
+    enter_kernel();
     const int h = blockIdx.x, listed = blockIdx.y;
     const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
     const int64_t position = a.batch.positions[t];
@@ -211,11 +224,11 @@ __global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionAr
     for (int s = 0; s < n_splits; ++s) m = fmaxf(m, part[s * stride]);
     float l = 0.0f;
     for (int s = 0; s < n_splits; ++s) l += expf(part[s * stride] - m) * part[s * stride + 1];
-    float* out = a.out + (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
+    const int64_t out0 = (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
     for (int d = threadIdx.x; d < a.head_dim; d += kThreads) {
         float acc = 0.0f;
         for (int s = 0; s < n_splits; ++s) acc += expf(part[s * stride] - m) * part[s * stride + 2 + d];
-        out[d] = acc / l;
+        store_output(a, out0 + d, acc / l);
     }
 }
 
@@ -233,6 +246,7 @@ template <gguf::GgmlType T>
 __global__ void __launch_bounds__(kTileThreads) attention_tile_kernel(AttentionArgs a,
                                                                       const typename KvElement<T>::Storage* k,
                                                                       const typename KvElement<T>::Storage* v) {
+    enter_kernel();
     using KV = KvElement<T>;
     constexpr int kQ = kPrefillTile;
     // K rows padded by 4 floats: 8 lanes reading float4s of 8 different keys at one d hit
@@ -356,6 +370,10 @@ bool attention_tiles_prefill(const AttentionShape& shape) {
     return shape.head_dim <= kTileMaxHeadDim && shape.head_dim % 8 == 0 && kTileThreads % shape.head_dim == 0;
 }
 
+bool attention_writes_q8(const AttentionShape& shape, const DeviceBatch& batch) {
+    return shape.head_dim % 32 == 0 && batch.n_prefill_tiles == 0;
+}
+
 int64_t attention_splits(int64_t max_keys) { return (max_keys + kKeysPerSplit - 1) / kKeysPerSplit; }
 
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys) {
@@ -365,28 +383,32 @@ int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, 
 
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
                       int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
-                      float* partial, bool tensor_cores, StreamHandle stream) {
+                      float* partial, bool tensor_cores, StreamHandle stream, int8_t* q8, float* q8_scales) {
     if (batch.n_tokens == 0) return;
     if (shape.head_dim > kMaxAttentionHeadDim || shape.n_kv_heads < 1 || shape.n_heads % shape.n_kv_heads != 0)
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
     const bool mma = tensor_cores && attention_prefill_mma_supports(kv_type, shape.head_dim) && batch.n_prefill_tiles > 0;
     const bool tiles = mma || (attention_tiles_prefill(shape) && batch.n_prefill_tiles > 0);
+    if (q8 != nullptr && !attention_writes_q8(shape, batch))
+        throw_gpu_error("attention", "int8 output asked of a batch or head size that cannot give it", __FILE__,
+                        __LINE__);
     const int n_listed = tiles ? batch.n_decode_tokens : batch.n_tokens;
     const int max_splits = static_cast<int>(attention_splits(max_keys));
     AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
                     static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
-                    block_size, shape.scale, shape.softcap, shape.window, batch};
+                    block_size, shape.scale, shape.softcap, shape.window, batch, q8, q8_scales};
     const auto s = static_cast<gpuStream_t>(stream);
     const auto n_heads = static_cast<unsigned>(shape.n_heads);
     const dim3 grid(n_heads, static_cast<unsigned>(n_listed), static_cast<unsigned>(max_splits));
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;
         if (n_listed > 0)
-            attention_kernel<T><<<grid, kThreads, 0, s>>>(a, static_cast<const S*>(k), static_cast<const S*>(v));
+            launch_kernel(attention_kernel<T>, grid, kThreads, 0, s, a, static_cast<const S*>(k),
+                          static_cast<const S*>(v));
         if (tiles && !mma)
-            attention_tile_kernel<T><<<dim3(n_heads, static_cast<unsigned>(batch.n_prefill_tiles)), kTileThreads, 0, s>>>(
-                a, static_cast<const S*>(k), static_cast<const S*>(v));
+            launch_kernel(attention_tile_kernel<T>, dim3(n_heads, static_cast<unsigned>(batch.n_prefill_tiles)),
+                          kTileThreads, 0, s, a, static_cast<const S*>(k), static_cast<const S*>(v));
     });
     if (!ok) throw_gpu_error("attention", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();
@@ -394,7 +416,7 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
         launch_attention_prefill_mma(q, out, static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
                                      block_size, shape, batch, stream);
     if (max_splits > 1 && n_listed > 0) {
-        attention_combine_kernel<<<dim3(grid.x, grid.y), kThreads, 0, s>>>(a);
+        launch_kernel(attention_combine_kernel, dim3(grid.x, grid.y), kThreads, 0, s, a);
         GPU_CHECK_LAUNCH();
     }
 }

@@ -27,8 +27,14 @@ constexpr int64_t kMaxAttentionHeadDim = 256;
 int64_t attention_splits(int64_t max_keys);
 // Floats of the `partial` scratch launch_attention needs: max_keys = the largest positions[t] + 1.
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys);
+// Whether launch_attention can also write out as int8 blocks (quantize_q8.cuh) for this batch:
+// decode tokens only (no prefill tiles) and head_dim % 32 == 0.
+bool attention_writes_q8(const AttentionShape& shape, const DeviceBatch& batch);
+// q8, q8_scales (optional, only where attention_writes_q8): out's int8 form, [n_heads * head_dim,
+// n_tokens], as launch_quantize_q8 would write it from out.
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
                       int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
-                      float* partial, bool tensor_cores, StreamHandle stream);
+                      float* partial, bool tensor_cores, StreamHandle stream, int8_t* q8 = nullptr,
+                      float* q8_scales = nullptr);
 
 }  // namespace rocmforge::backend::gpu

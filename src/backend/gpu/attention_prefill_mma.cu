@@ -58,6 +58,7 @@ __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
 // gridDim = (ceil(n_heads / kWarps), n_prefill_tiles); tiles of at most 16 queries.
 template <int HD>
 __global__ void __launch_bounds__(kWarps * kLanes, kBlocksPerSm) attention_prefill_mma_kernel(PrefillMmaArgs a) {
+    enter_kernel();
     using Shape = PrefillMmaShape<HD>;
     constexpr int kSteps = HD / 16;    // mma k-steps of Q Kᵀ
     constexpr int kDTiles = HD / 8;    // mma n-tiles of P V
@@ -206,7 +207,7 @@ void launch_for_head_dim(const PrefillMmaArgs& args, gpuStream_t stream) {
     (void)shared_ok;
     const dim3 grid(static_cast<unsigned>((args.n_heads + kWarps - 1) / kWarps),
                     static_cast<unsigned>(args.batch.n_prefill_tiles));
-    attention_prefill_mma_kernel<HD><<<grid, kWarps * kLanes, Shape::kSharedBytes, stream>>>(args);
+    launch_kernel(attention_prefill_mma_kernel<HD>, grid, kWarps * kLanes, Shape::kSharedBytes, stream, args);
     GPU_CHECK_LAUNCH();
 }
 

@@ -6,6 +6,7 @@
 #include "backend/gpu/vendor/vendor.h"
 
 #include <cstdint>
+#include <utility>
 
 // Lanes per warp (wavefront). CDNA (gfx9xx) runs wave64, RDNA and NVIDIA 32. No kernel assumes
 // 32: block sizes are multiples of 64, and the host reads the device's warp size at run time
@@ -36,6 +37,27 @@
 #define GPU_CHECK_LAUNCH() GPU_CHECK(gpuGetLastError())
 
 namespace rocmforge::backend::gpu {
+
+// Every kernel of backend/gpu/ is launched through launch_kernel() and starts with enter_kernel()
+// (a kernel may first load what no kernel writes, such as weights). Where launches are
+// programmatic (programmatic_launches(): sm_90+, unless ROCMFORGE_GPU_PDL=0) a kernel is launched
+// while the previous one runs, once all the previous one's blocks have waited: it then loads its
+// weights and waits in turn. So at most two grids share the device, the running one and the next,
+// and "the previous kernel has finished" implies that all earlier ones have. (Letting the next
+// kernel launch before the wait chains launches: a kernel two steps ahead takes the SMs the
+// running one frees first, and its blocks pile onto them: measured slower.)
+bool programmatic_launches();
+void set_programmatic_launches(bool on);
+
+template <typename... Params, typename... Args>
+void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, gpuStream_t stream, Args&&... args) {
+    (void)gpuLaunchKernel(programmatic_launches(), kernel, grid, block, smem, stream, std::forward<Args>(args)...);
+}
+
+__device__ __forceinline__ void enter_kernel() {
+    gpu_wait_prior_grid();
+    gpu_launch_next_grid();
+}
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll

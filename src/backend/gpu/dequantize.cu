@@ -8,6 +8,7 @@ namespace {
 // 16-byte aligned; total8 = k * n_rows / 8.
 template <gguf::GgmlType T>
 __global__ void dequantize_f16_kernel(const uint8_t* w, size_t row_bytes, int64_t k, int64_t total8, uint16_t* out) {
+    enter_kernel();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= total8) return;
     const int64_t per_row = k / 8, r = idx / per_row, i0 = (idx % per_row) * 8;
@@ -23,6 +24,7 @@ __global__ void dequantize_f16_kernel(const uint8_t* w, size_t row_bytes, int64_
 // Any k: one thread per element.
 template <gguf::GgmlType T>
 __global__ void dequantize_f16_any_kernel(const uint8_t* w, size_t row_bytes, int64_t k, int64_t total, uint16_t* out) {
+    enter_kernel();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= total) return;
     const int64_t r = idx / k, i = idx % k;
@@ -30,6 +32,7 @@ __global__ void dequantize_f16_any_kernel(const uint8_t* w, size_t row_bytes, in
 }
 
 __global__ void split_f16_kernel(const float* x, uint16_t* hi, uint16_t* lo, int64_t n) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= n) return;
     const uint16_t h = float_to_half_bits(x[i]);
@@ -47,9 +50,11 @@ void launch_dequantize_f16(const WeightView& w, uint16_t* out, StreamHandle stre
     const auto* data = static_cast<const uint8_t*>(w.data);
     const bool ok = dispatch_weight_type(w.type, [&]<gguf::GgmlType T>() {
         if (vectorized)
-            dequantize_f16_kernel<T><<<ceil_div(total / 8, 256), 256, 0, s>>>(data, w.row_bytes, w.k, total / 8, out);
+            launch_kernel(dequantize_f16_kernel<T>, ceil_div(total / 8, 256), 256, 0, s, data, w.row_bytes, w.k,
+                          total / 8, out);
         else
-            dequantize_f16_any_kernel<T><<<ceil_div(total, 256), 256, 0, s>>>(data, w.row_bytes, w.k, total, out);
+            launch_kernel(dequantize_f16_any_kernel<T>, ceil_div(total, 256), 256, 0, s, data, w.row_bytes, w.k, total,
+                          out);
     });
     if (!ok) throw_gpu_error("dequantize", "weight type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();
@@ -57,7 +62,7 @@ void launch_dequantize_f16(const WeightView& w, uint16_t* out, StreamHandle stre
 
 void launch_split_f16(const float* x, uint16_t* hi, uint16_t* lo, int64_t n, StreamHandle stream) {
     if (n == 0) return;
-    split_f16_kernel<<<ceil_div(n, 256), 256, 0, static_cast<gpuStream_t>(stream)>>>(x, hi, lo, n);
+    launch_kernel(split_f16_kernel, ceil_div(n, 256), 256, 0, static_cast<gpuStream_t>(stream), x, hi, lo, n);
     GPU_CHECK_LAUNCH();
 }
 

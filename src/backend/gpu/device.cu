@@ -2,6 +2,9 @@
 #include "backend/gpu/device.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string_view>
 
 namespace rocmforge::backend::gpu {
 namespace {
@@ -17,7 +20,27 @@ std::string arch_name(const gpuDeviceProp& p) {
 #endif
 }
 
+std::atomic<bool> programmatic{false};
+
+// Stands for every kernel of the build: they all share its compiled architectures.
+__global__ void architecture_probe_kernel() {}
+
+// Programmatic launches need the kernels' griddepcontrol instructions, which only sm_90+ code
+// has: the device must run sm_90+ code of this build (not sm_80 code or PTX JIT-compiled from it).
+bool device_runs_programmatic_code() {
+#if defined(ROCMFORGE_HIP)
+    return false;
+#else
+    cudaFuncAttributes attributes{};
+    GPU_CHECK(cudaFuncGetAttributes(&attributes, architecture_probe_kernel));
+    return attributes.binaryVersion >= 90 && attributes.ptxVersion >= 90;
+#endif
+}
+
 }  // namespace
+
+bool programmatic_launches() { return programmatic.load(std::memory_order_relaxed); }
+void set_programmatic_launches(bool on) { programmatic.store(on, std::memory_order_relaxed); }
 
 std::vector<DeviceInfo> list_devices(std::string* why) {
     std::vector<DeviceInfo> devices;
@@ -57,6 +80,8 @@ void set_device(int index) {
     // default: ~260 MiB on a 132-SM H200). Our kernels need at most 40 bytes (none spills, none
     // recurses); the runtime raises the limit for a launch that needs more (cuBLAS).
     GPU_CHECK(gpuSetStackLimit(kStackBytesPerThread));
+    const char* pdl = std::getenv("ROCMFORGE_GPU_PDL");  // "0": every kernel waits for the previous one
+    set_programmatic_launches(device_runs_programmatic_code() && (pdl == nullptr || std::string_view(pdl) != "0"));
 }
 
 void* device_malloc(size_t bytes) {

@@ -7,11 +7,13 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void add_kernel(float* y, const float* x, int64_t n) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i < n) y[i] += x[i];
 }
 
 __global__ void add_bias_kernel(float* y, const float* bias, int64_t n, int64_t total) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i < total) y[i] += bias[i % n];
 }
@@ -26,6 +28,7 @@ __device__ __forceinline__ float gelu_tanh_times(float g, float u) {
 // shuffles of store_q8 before any leaves).
 template <float (*act)(float, float)>
 __global__ void gated_kernel(const float* gate, const float* up, float* out, int64_t n, int8_t* q8, float* scales) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     const float value = i < n ? act(gate[i], up[i]) : 0.0f;
     if (i < n) out[i] = value;
@@ -33,11 +36,13 @@ __global__ void gated_kernel(const float* gate, const float* up, float* out, int
 }
 
 __global__ void scale_kernel(float* x, float factor, int64_t n) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i < n) x[i] *= factor;
 }
 
 __global__ void softcap_kernel(float* x, float cap, int64_t n) {
+    enter_kernel();
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i < n) x[i] = cap * tanhf(x[i] * (1.0f / cap));
 }
@@ -48,40 +53,42 @@ gpuStream_t as_stream(StreamHandle s) { return static_cast<gpuStream_t>(s); }
 
 void launch_add(float* y, const float* x, int64_t n, StreamHandle stream) {
     if (n == 0) return;
-    add_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(y, x, n);
+    launch_kernel(add_kernel, ceil_div(n, kThreads), kThreads, 0, as_stream(stream), y, x, n);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_add_bias(float* y, const float* bias, int64_t n, int64_t n_rows, StreamHandle stream) {
     if (n * n_rows == 0) return;
-    add_bias_kernel<<<ceil_div(n * n_rows, kThreads), kThreads, 0, as_stream(stream)>>>(y, bias, n, n * n_rows);
+    launch_kernel(add_bias_kernel, ceil_div(n * n_rows, kThreads), kThreads, 0, as_stream(stream), y, bias, n,
+                  n * n_rows);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_swiglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream, int8_t* q8,
                    float* q8_scales) {
     if (n == 0) return;
-    gated_kernel<silu_times><<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n, q8, q8_scales);
+    launch_kernel(gated_kernel<silu_times>, ceil_div(n, kThreads), kThreads, 0, as_stream(stream), gate, up, out, n, q8,
+                  q8_scales);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_geglu(const float* gate, const float* up, float* out, int64_t n, StreamHandle stream, int8_t* q8,
                   float* q8_scales) {
     if (n == 0) return;
-    gated_kernel<gelu_tanh_times><<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(gate, up, out, n, q8,
-                                                                                             q8_scales);
+    launch_kernel(gated_kernel<gelu_tanh_times>, ceil_div(n, kThreads), kThreads, 0, as_stream(stream), gate, up, out,
+                  n, q8, q8_scales);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_scale(float* x, float factor, int64_t n, StreamHandle stream) {
     if (n == 0) return;
-    scale_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(x, factor, n);
+    launch_kernel(scale_kernel, ceil_div(n, kThreads), kThreads, 0, as_stream(stream), x, factor, n);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_softcap(float* x, float cap, int64_t n, StreamHandle stream) {
     if (n == 0) return;
-    softcap_kernel<<<ceil_div(n, kThreads), kThreads, 0, as_stream(stream)>>>(x, cap, n);
+    launch_kernel(softcap_kernel, ceil_div(n, kThreads), kThreads, 0, as_stream(stream), x, cap, n);
     GPU_CHECK_LAUNCH();
 }
 

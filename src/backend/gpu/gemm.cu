@@ -23,6 +23,7 @@ constexpr int kTile = 64, kStepK = 16, kThreads = 256;
 
 __global__ void __launch_bounds__(kThreads) gemm_tiled_kernel(const uint16_t* w, const uint16_t* x, float* y,
                                                               int64_t k, int64_t n_out, int64_t rows, bool accumulate) {
+    enter_kernel();
     __shared__ float w_sh[kStepK][kTile + 1];
     __shared__ float x_sh[kStepK][kTile + 1];
     const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
@@ -98,7 +99,8 @@ void Gemm::f16(const uint16_t* w, const uint16_t* x, float* y, int64_t k, int64_
     }
 #endif
     const dim3 grid(ceil_div(n_out, kTile), ceil_div(rows, kTile));
-    gemm_tiled_kernel<<<grid, kThreads, 0, static_cast<gpuStream_t>(stream_)>>>(w, x, y, k, n_out, rows, accumulate);
+    launch_kernel(gemm_tiled_kernel, grid, kThreads, 0, static_cast<gpuStream_t>(stream_), w, x, y, k, n_out, rows,
+                  accumulate);
     GPU_CHECK_LAUNCH();
 }
 

@@ -108,6 +108,7 @@ template <GgmlType T, typename S>
 __global__ void __launch_bounds__(S::W * kLanes, S::kBlocksPerSm)
     gemv_mma_kernel(GemvTargets targets, int64_t rows, size_t row_bytes, int64_t k, int64_t n_tokens, const int8_t* xq,
                     const float* xs) {
+    enter_kernel();
     constexpr int NT = S::NT, RT = S::RT, kElems = S::kElems, kStages = S::kStages;
     constexpr int kWeightChunks = S::kWeightChunks;
     constexpr int kQuantBytes = kSplitQuantBytes<T>;
@@ -347,8 +348,8 @@ bool launch_gemv_mma(const GemvTargets& targets, size_t row_bytes, int64_t k, in
         }();
         (void)shared_ok;
         const dim3 grid(ceil_div(n_tokens, S::kTokens), ceil_div(rows, S::kRows));
-        gemv_mma_kernel<T, S><<<grid, S::W * kLanes, S::kSharedBytes, stream>>>(targets, rows, row_bytes, k, n_tokens,
-                                                                                xq, xs);
+        launch_kernel(gemv_mma_kernel<T, S>, grid, S::W * kLanes, S::kSharedBytes, stream, targets, rows, row_bytes, k,
+                      n_tokens, xq, xs);
         GPU_CHECK_LAUNCH();
         return true;
     };

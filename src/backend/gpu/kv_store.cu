@@ -9,6 +9,7 @@ template <gguf::GgmlType T>
 __global__ void kv_store_kernel(const float* k, const float* v, typename KvElement<T>::Storage* k_dst,
                                 typename KvElement<T>::Storage* v_dst, int64_t n, int64_t block_size,
                                 DeviceBatch batch) {
+    enter_kernel();
     const int t = blockIdx.y;
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= n) return;
@@ -25,8 +26,8 @@ void launch_kv_store(const float* k, const float* v, void* k_dst, void* v_dst, g
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;
         const dim3 grid(ceil_div(row_elements, 256), static_cast<unsigned>(batch.n_tokens));
-        kv_store_kernel<T><<<grid, 256, 0, static_cast<gpuStream_t>(stream)>>>(
-            k, v, static_cast<S*>(k_dst), static_cast<S*>(v_dst), row_elements, block_size, batch);
+        launch_kernel(kv_store_kernel<T>, grid, 256, 0, static_cast<gpuStream_t>(stream), k, v, static_cast<S*>(k_dst),
+                      static_cast<S*>(v_dst), row_elements, block_size, batch);
     });
     if (!ok) throw_gpu_error("kv_store", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();

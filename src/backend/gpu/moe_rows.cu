@@ -8,12 +8,14 @@ constexpr int kThreads = 256;
 
 // One block per row; threads stride over its n values.
 __global__ void gather_rows_kernel(const float* x, int64_t n, const int32_t* slots, int64_t k, float* out) {
+    enter_kernel();
     const int64_t r = blockIdx.x;
     const float* src = x + (static_cast<int64_t>(slots[r]) / k) * n;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) out[r * n + i] = src[i];
 }
 
 __global__ void scatter_rows_kernel(const float* y, int64_t n, const int32_t* slots, float* out) {
+    enter_kernel();
     const int64_t r = blockIdx.x;
     float* dst = out + static_cast<int64_t>(slots[r]) * n;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dst[i] = y[r * n + i];
@@ -21,6 +23,7 @@ __global__ void scatter_rows_kernel(const float* y, int64_t n, const int32_t* sl
 
 // PRECOND: blockDim.x == kThreads. Strided partial sums, then a fixed tree over shared memory.
 __global__ void gate_score_kernel(const float* x, const float* w, int64_t n, float* score) {
+    enter_kernel();
     __shared__ float partial[kThreads];
     const int64_t t = blockIdx.x;
     float sum = 0.0f;
@@ -37,6 +40,7 @@ __global__ void gate_score_kernel(const float* x, const float* w, int64_t n, flo
 // One thread per output element; the sum runs in the CPU op's order (ranks, then the shared expert).
 __global__ void combine_kernel(const float* expert_out, const float* weights, int64_t k, const float* shared_out,
                                const float* shared_score, int64_t n, int64_t total, float* out) {
+    enter_kernel();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= total) return;
     const int64_t t = idx / n, i = idx % n;
@@ -53,21 +57,22 @@ gpuStream_t as_stream(StreamHandle s) { return static_cast<gpuStream_t>(s); }
 void launch_moe_gather_rows(const float* x, int64_t n, const int32_t* slots, int64_t k, int64_t n_rows, float* out,
                             StreamHandle stream) {
     if (n_rows == 0 || n == 0) return;
-    gather_rows_kernel<<<static_cast<unsigned>(n_rows), kThreads, 0, as_stream(stream)>>>(x, n, slots, k, out);
+    launch_kernel(gather_rows_kernel, static_cast<unsigned>(n_rows), kThreads, 0, as_stream(stream), x, n, slots, k,
+                  out);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_moe_scatter_rows(const float* y, int64_t n, const int32_t* slots, int64_t n_rows, float* out,
                              StreamHandle stream) {
     if (n_rows == 0 || n == 0) return;
-    scatter_rows_kernel<<<static_cast<unsigned>(n_rows), kThreads, 0, as_stream(stream)>>>(y, n, slots, out);
+    launch_kernel(scatter_rows_kernel, static_cast<unsigned>(n_rows), kThreads, 0, as_stream(stream), y, n, slots, out);
     GPU_CHECK_LAUNCH();
 }
 
 void launch_moe_gate_score(const float* x, const float* w, int64_t n, int64_t n_tokens, float* score,
                            StreamHandle stream) {
     if (n_tokens == 0) return;
-    gate_score_kernel<<<static_cast<unsigned>(n_tokens), kThreads, 0, as_stream(stream)>>>(x, w, n, score);
+    launch_kernel(gate_score_kernel, static_cast<unsigned>(n_tokens), kThreads, 0, as_stream(stream), x, w, n, score);
     GPU_CHECK_LAUNCH();
 }
 
@@ -75,8 +80,8 @@ void launch_moe_combine(const float* expert_out, const float* weights, int64_t k
                         const float* shared_score, int64_t n, int64_t n_tokens, float* out, StreamHandle stream) {
     const int64_t total = n * n_tokens;
     if (total == 0) return;
-    combine_kernel<<<ceil_div(total, kThreads), kThreads, 0, as_stream(stream)>>>(expert_out, weights, k, shared_out,
-                                                                                  shared_score, n, total, out);
+    launch_kernel(combine_kernel, ceil_div(total, kThreads), kThreads, 0, as_stream(stream), expert_out, weights, k,
+                  shared_out, shared_score, n, total, out);
     GPU_CHECK_LAUNCH();
 }
 

@@ -14,6 +14,7 @@ namespace {
 constexpr int kPerThread = 8;
 
 __global__ void rms_norm_kernel(float* x, const float* weight, float* y, int64_t n, float eps, RmsNormFusion f) {
+    enter_kernel();
     __shared__ float scratch[32];
     float* xr = x + blockIdx.x * n;
     const float* dr = f.delta == nullptr ? nullptr : f.delta + blockIdx.x * n;
@@ -71,6 +72,7 @@ __global__ void rms_norm_kernel(float* x, const float* weight, float* y, int64_t
 constexpr int kVec4PerThread = 2;
 
 __global__ void rms_norm_vec4_kernel(float* x, const float* weight, float* y, int64_t n, float eps, RmsNormFusion f) {
+    enter_kernel();
     __shared__ float scratch[32];
     const int64_t row_base = static_cast<int64_t>(blockIdx.x) * n, n4 = n / 4;
     auto* xr = reinterpret_cast<float4*>(x + row_base);
@@ -120,16 +122,16 @@ void launch_rms_norm(const float* x, const float* weight, float* y, int64_t n, i
         (fusion.delta == nullptr || aligned16(fusion.delta))) {
         // One float4 per thread where the row allows (latency: a single decode row is one block).
         const int64_t threads = std::clamp<int64_t>((n / 4 + 63) / 64 * 64, 64, 1024);
-        rms_norm_vec4_kernel<<<static_cast<unsigned>(n_rows), static_cast<unsigned>(threads), 0, s>>>(
-            const_cast<float*>(x), weight, y, n, eps, fusion);
+        launch_kernel(rms_norm_vec4_kernel, static_cast<unsigned>(n_rows), static_cast<unsigned>(threads), 0, s,
+                      const_cast<float*>(x), weight, y, n, eps, fusion);
         GPU_CHECK_LAUNCH();
         return;
     }
     // Enough threads that a row of up to 8192 fits in registers, in multiples of 64 (any wave size).
     const int64_t threads = std::clamp<int64_t>((n + kPerThread - 1) / kPerThread + 63, 64, 1024) / 64 * 64;
     // x is written only with a delta (documented in the header).
-    rms_norm_kernel<<<static_cast<unsigned>(n_rows), static_cast<unsigned>(threads), 0, s>>>(
-        const_cast<float*>(x), weight, y, n, eps, fusion);
+    launch_kernel(rms_norm_kernel, static_cast<unsigned>(n_rows), static_cast<unsigned>(threads), 0, s,
+                  const_cast<float*>(x), weight, y, n, eps, fusion);
     GPU_CHECK_LAUNCH();
 }
 

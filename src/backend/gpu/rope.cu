@@ -7,6 +7,7 @@ namespace {
 // One thread per (pair, head, token).
 __global__ void rope_kernel(float* x, int64_t head_dim, int64_t n_heads, int64_t n_pairs_total, RopeArgs r,
                             DeviceBatch batch) {
+    enter_kernel();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= n_pairs_total) return;
     const int half = r.n_rot / 2;
@@ -31,8 +32,8 @@ void launch_rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, 
                  const RopeParams& params, const float* freq_factors, StreamHandle stream) {
     const int64_t total = n_tokens * n_heads * (params.n_rot / 2);
     if (total == 0) return;
-    rope_kernel<<<ceil_div(total, 256), 256, 0, static_cast<gpuStream_t>(stream)>>>(
-        x, head_dim, n_heads, total, rope_args(params, freq_factors), batch);
+    launch_kernel(rope_kernel, ceil_div(total, 256), 256, 0, static_cast<gpuStream_t>(stream), x, head_dim, n_heads,
+                  total, rope_args(params, freq_factors), batch);
     GPU_CHECK_LAUNCH();
 }
 

@@ -16,6 +16,7 @@ template <gguf::GgmlType T>
 __global__ void rope_kv_store_kernel(float* q, float* k, const float* v, typename KvElement<T>::Storage* k_dst,
                                      typename KvElement<T>::Storage* v_dst, RopeStoreShape sh, RopeArgs r,
                                      DeviceBatch batch) {
+    enter_kernel();
     using E = KvElement<T>;
     const int t = blockIdx.y;
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -60,8 +61,8 @@ void launch_rope_kv_store(float* q, float* k, const float* v, int64_t head_dim, 
     const bool ok = dispatch_kv_type(kv_type, [&]<gguf::GgmlType T>() {
         using S = typename KvElement<T>::Storage;
         const dim3 grid(ceil_div(per_token, 256), static_cast<unsigned>(batch.n_tokens));
-        rope_kv_store_kernel<T><<<grid, 256, 0, static_cast<gpuStream_t>(stream)>>>(
-            q, k, v, static_cast<S*>(k_dst), static_cast<S*>(v_dst), shape, rope_args(params, freq_factors), batch);
+        launch_kernel(rope_kv_store_kernel<T>, grid, 256, 0, static_cast<gpuStream_t>(stream), q, k, v,
+                      static_cast<S*>(k_dst), static_cast<S*>(v_dst), shape, rope_args(params, freq_factors), batch);
     });
     if (!ok) throw_gpu_error("rope_kv_store", "KV type without a GPU kernel", __FILE__, __LINE__);
     GPU_CHECK_LAUNCH();

@@ -22,6 +22,7 @@ __device__ __forceinline__ uint32_t order_key(float v) {
 
 __global__ void __launch_bounds__(kThreads) top_k_rows_kernel(const float* x, int64_t n, int k, int32_t* ids,
                                                                float* values) {
+    enter_kernel();
     __shared__ uint32_t hist[256];
     __shared__ uint32_t prefix_sh, need_sh, n_above_sh;
     __shared__ int finite_sh;
@@ -115,8 +116,8 @@ void launch_top_k_rows(const float* x, int64_t n, int64_t n_rows, int64_t k, int
                        StreamHandle stream) {
     if (n_rows == 0) return;
     if (k < 1 || k > kMaxTopK || k > n) throw_gpu_error("top_k_rows", "k outside [1, min(n, 256)]", __FILE__, __LINE__);
-    top_k_rows_kernel<<<static_cast<unsigned>(n_rows), kThreads, 0, static_cast<gpuStream_t>(stream)>>>(
-        x, n, static_cast<int>(k), ids, values);
+    launch_kernel(top_k_rows_kernel, static_cast<unsigned>(n_rows), kThreads, 0, static_cast<gpuStream_t>(stream), x, n,
+                  static_cast<int>(k), ids, values);
     GPU_CHECK_LAUNCH();
 }
 

@@ -4,6 +4,8 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <utility>
+
 #define GPU_VENDOR_NAME "CUDA"
 
 using gpuError_t = cudaError_t;
@@ -56,4 +58,40 @@ using gpuGraphExec_t = cudaGraphExec_t;
 // c + Σ a.byte[j] * b.byte[j] over the 4 signed bytes of a and b (one instruction on sm_61+).
 #if defined(__CUDACC__)
 __device__ __forceinline__ int gpu_dp4a(int a, int b, int c) { return __dp4a(a, b, c); }
+#endif
+
+// Programmatic dependent launch (sm_90+). A kernel launched with `programmatic` may start while
+// the stream's previous kernel still runs: before touching global memory that kernel writes or
+// reads it must call gpu_wait_prior_grid() (which returns once that kernel has finished and its
+// writes are visible). gpu_launch_next_grid() lets the stream's next kernel start before this one
+// ends. Both compile to nothing below sm_90, where launches are plain.
+#if defined(__CUDACC__)
+__device__ __forceinline__ void gpu_wait_prior_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void gpu_launch_next_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;");
+#endif
+}
+
+// kernel<<<grid, block, smem, stream>>>(args...), programmatic if asked. The status is also the
+// runtime's last error (GPU_CHECK_LAUNCH at the call site reports it).
+template <typename... Params, typename... Args>
+cudaError_t gpuLaunchKernel(bool programmatic, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                            cudaStream_t stream, Args&&... args) {
+    cudaLaunchAttribute attribute{};
+    attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config{};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.dynamicSmemBytes = smem;
+    config.stream = stream;
+    config.attrs = &attribute;
+    config.numAttrs = programmatic ? 1 : 0;
+    return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
 #endif

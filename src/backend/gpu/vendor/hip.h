@@ -4,6 +4,8 @@
 #include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
 
+#include <utility>
+
 #define GPU_VENDOR_NAME "HIP"
 
 using gpuError_t = hipError_t;
@@ -60,5 +62,19 @@ using gpuGraphExec_t = hipGraphExec_t;
 __device__ __forceinline__ int gpu_dp4a(int a, int b, int c) {
     using Char4 = char __attribute__((ext_vector_type(4)));
     return __ockl_sdot4(__builtin_bit_cast(Char4, a), __builtin_bit_cast(Char4, b), c, false);
+}
+#endif
+
+// No programmatic dependent launch on HIP: every launch waits for the previous kernel, the two
+// device calls are empty (see vendor/cuda.h for the contract).
+#if defined(__HIPCC__)
+__device__ __forceinline__ void gpu_wait_prior_grid() {}
+__device__ __forceinline__ void gpu_launch_next_grid() {}
+
+template <typename... Params, typename... Args>
+hipError_t gpuLaunchKernel(bool, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, hipStream_t stream,
+                           Args&&... args) {
+    kernel<<<grid, block, smem, stream>>>(std::forward<Args>(args)...);
+    return hipPeekAtLastError();
 }
 #endif
