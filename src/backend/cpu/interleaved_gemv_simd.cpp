@@ -26,11 +26,13 @@ namespace HWY_NAMESPACE {
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 
+#include "util/x86_dpbusd-inl.h"
+
 // acc + the int32 lanes of sum over each 4 bytes j of a[j] * b[j]; a unsigned, pair sums of a * b
 // must fit int16 (a <= 128 with |b| <= 127: 2 * 128 * 127 < 32768).
 HWY_INLINE __m256i DotAccU8I8(__m256i acc, __m256i a, __m256i b) {
 #if HWY_TARGET == HWY_AVX3_DL
-    return _mm256_dpbusd_epi32(acc, a, b);
+    return DpbusdEvex(acc, a, b);
 #else
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
 #endif
@@ -108,7 +110,7 @@ HWY_INLINE void TileQ4_0(int64_t nb, const BlockQ4_0x8* b, const quant::BlockQ8_
                 const __m256i a_lo = Broadcast4(a[t][i].qs + 4 * c);
                 const __m256i a_hi = Broadcast4(a[t][i].qs + 16 + 4 * c);
 #if HWY_TARGET == HWY_AVX3_DL
-                sum[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sum[t], lo, a_lo), hi, a_hi);
+                sum[t] = DpbusdEvex(DpbusdEvex(sum[t], lo, a_lo), hi, a_hi);
 #else
                 sum[t] = _mm256_add_epi16(
                     sum[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_maddubs_epi16(hi, a_hi)));
@@ -267,8 +269,8 @@ HWY_INLINE void TileQ4_K(int64_t nb, const BlockQ4_Kx8* b, const quant::BlockQ8_
                     const __m256i a_lo = Broadcast4(a[t][i].qs + 64 * p + 4 * c);
                     const __m256i a_hi = Broadcast4(a[t][i].qs + 64 * p + 32 + 4 * c);
 #if HWY_TARGET == HWY_AVX3_DL
-                    lo_sum[t] = _mm256_dpbusd_epi32(lo_sum[t], lo, a_lo);
-                    hi_sum[t] = _mm256_dpbusd_epi32(hi_sum[t], hi, a_hi);
+                    lo_sum[t] = DpbusdEvex(lo_sum[t], lo, a_lo);
+                    hi_sum[t] = DpbusdEvex(hi_sum[t], hi, a_hi);
 #else
                     lo_sum[t] = _mm256_add_epi16(lo_sum[t], _mm256_maddubs_epi16(lo, a_lo));
                     hi_sum[t] = _mm256_add_epi16(hi_sum[t], _mm256_maddubs_epi16(hi, a_hi));

@@ -4,6 +4,8 @@
 // that do it (vpmaddubsw, and vpdpbusd on AVX3_DL/VNNI) are raw intrinsics here.
 // Vectors are 256 bits: 32 int8 lanes = one 32-element block or sub-block.
 
+#include "util/x86_dpbusd-inl.h"
+
 using DI8 = hn::Full256<int8_t>;
 using DU8 = hn::Full256<uint8_t>;
 using DI16 = hn::Full256<int16_t>;
@@ -23,7 +25,7 @@ HWY_INLINE VI16 MulPairsU8I8(VU8 a, VI8 b) { return VI16{_mm256_maddubs_epi16(a.
 // int32 lanes whose sum is sum_i a[i]*b[i] over the 32 lanes (a unsigned <= 127).
 HWY_INLINE VI32 DotU8I8(VU8 a, VI8 b) {
 #if HWY_TARGET == HWY_AVX3_DL
-    return VI32{_mm256_dpbusd_epi32(_mm256_setzero_si256(), a.raw, b.raw)};
+    return VI32{DpbusdEvex(_mm256_setzero_si256(), a.raw, b.raw)};
 #else
     return VI32{_mm256_madd_epi16(MulPairsU8I8(a, b).raw, _mm256_set1_epi16(1))};
 #endif
