@@ -6,6 +6,7 @@
 #include "backend/cpu/dot.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/fp16.h"
+#include "backend/cpu/gemm_tile.h"
 #include "backend/cpu/get_rows.h"
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/rms_norm.h"
@@ -99,6 +100,40 @@ TEST(CpuOps, MatmulF32AndF16MatchReference) {
             EXPECT_LE(max_relative_error(y, y_ref), 1e-6) << "seed " << seed << " k " << k << " n_out " << n_out;
         }
     }
+}
+
+// The GEMM tile against a scalar model of its contract with AVX2 or AVX-512: every output one chain
+// acc = fma(x, w, acc) over i in order from 0, so the bits are exact (and the same for any tile
+// height or vector width); without AVX2 the plain reference, within f32 rounding. Fresh random
+// inputs, every tile height up to kTileRowsMax, full and partial column blocks, odd k.
+TEST(CpuOps, GemmTileIsOneFmaChainPerOutput) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    const bool fma_chains = cpu_has_avx2_fma_f16c();
+    for (const int64_t k : {int64_t{1}, int64_t{37}, int64_t{256}})
+        for (int64_t n_tok = 1; n_tok <= kTileRowsMax; ++n_tok)
+            for (const int64_t n_cols : {int64_t{16}, int64_t{5}}) {
+                std::vector<float> packed(static_cast<size_t>(k * kTileCols)), x(static_cast<size_t>(n_tok * k));
+                for (auto& v : packed) v = dist(rng);
+                for (auto& v : x) v = dist(rng);
+                const int64_t stride = kTileCols + 3;
+                std::vector<float> y(static_cast<size_t>(n_tok * stride), -7.0f), expected = y;
+                for (int64_t t = 0; t < n_tok; ++t)
+                    for (int64_t j = 0; j < n_cols; ++j) {
+                        float acc = 0.0f;
+                        for (int64_t i = 0; i < k; ++i) acc = std::fma(x[t * k + i], packed[i * kTileCols + j], acc);
+                        expected[static_cast<size_t>(t * stride + j)] = acc;
+                    }
+                gemm_tile(packed.data(), x.data(), k, n_tok, n_cols, y.data(), stride);
+                for (size_t i = 0; i < y.size(); ++i) {
+                    if (fma_chains)
+                        ASSERT_EQ(y[i], expected[i]) << "k " << k << " rows " << n_tok << " cols " << n_cols << " at " << i
+                                                     << " seed " << seed;
+                    else
+                        ASSERT_NEAR(y[i], expected[i], 1e-5f * static_cast<float>(k)) << "at " << i << " seed " << seed;
+                }
+            }
 }
 
 TEST(CpuOps, RmsNormMatchesFormula) {

@@ -11,13 +11,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define ROCMFORGE_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define ROCMFORGE_AVX512 __attribute__((target("avx512f")))
 #endif
 
 namespace rocmforge::backend::cpu {
 namespace {
 
-constexpr int64_t kRowBlock = kTileCols;   // weight rows per packed block (two 8-float vectors)
-constexpr int64_t kTokenBlock = kTileRows;  // tokens per register tile
+constexpr int64_t kRowBlock = kTileCols;  // weight rows per packed block (two 8-float or one 16-float vector)
 
 }  // namespace
 
@@ -106,14 +106,67 @@ void tile_avx2_dispatch(const float* packed, const float* x, int64_t k, int64_t 
         default: return tile_avx2<1>(packed, x, k, n_rows, y, y_stride);
     }
 }
+
+// One zmm of 16 columns per row of x: NTok accumulators (of 32 registers), the weights loaded
+// once per i, each x[t * k + i] broadcast into its FMA. Per output the chain of tile_avx2.
+template <int NTok>
+ROCMFORGE_AVX512 void tile_avx512(const float* packed, const float* x, int64_t k, int64_t n_rows, float* y,
+                                  int64_t y_stride) {
+    __m512 acc[NTok];
+#pragma GCC unroll 16
+    for (int t = 0; t < NTok; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < k; ++i) {
+        const __m512 w = _mm512_loadu_ps(packed + i * kRowBlock);
+#pragma GCC unroll 16
+        for (int t = 0; t < NTok; ++t) acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(x[t * k + i]), w, acc[t]);
+    }
+    const auto mask = static_cast<__mmask16>((1u << n_rows) - 1u);
+#pragma GCC unroll 16
+    for (int t = 0; t < NTok; ++t) _mm512_mask_storeu_ps(y + t * y_stride, mask, acc[t]);
+}
+
+void tile_avx512_dispatch(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
+                          int64_t y_stride) {
+    switch (n_tok) {
+        case 12: return tile_avx512<12>(packed, x, k, n_rows, y, y_stride);
+        case 11: return tile_avx512<11>(packed, x, k, n_rows, y, y_stride);
+        case 10: return tile_avx512<10>(packed, x, k, n_rows, y, y_stride);
+        case 9: return tile_avx512<9>(packed, x, k, n_rows, y, y_stride);
+        case 8: return tile_avx512<8>(packed, x, k, n_rows, y, y_stride);
+        case 7: return tile_avx512<7>(packed, x, k, n_rows, y, y_stride);
+        case 6: return tile_avx512<6>(packed, x, k, n_rows, y, y_stride);
+        case 5: return tile_avx512<5>(packed, x, k, n_rows, y, y_stride);
+        case 4: return tile_avx512<4>(packed, x, k, n_rows, y, y_stride);
+        case 3: return tile_avx512<3>(packed, x, k, n_rows, y, y_stride);
+        case 2: return tile_avx512<2>(packed, x, k, n_rows, y, y_stride);
+        default: return tile_avx512<1>(packed, x, k, n_rows, y, y_stride);
+    }
+}
+
+bool cpu_has_avx512f() {
+    static const bool has = __builtin_cpu_supports("avx512f") && cpu_has_avx2_fma_f16c();
+    return has;
+}
 #endif
 
 }  // namespace
 
+int64_t gemm_tile_rows() {
+#if defined(__x86_64__)
+    if (cpu_has_avx512f()) return kTileRowsMax;
+#endif
+    return kTileRows;
+}
+
 void gemm_tile(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
                int64_t y_stride) {
 #if defined(__x86_64__)
-    if (cpu_has_avx2_fma_f16c()) return tile_avx2_dispatch(packed, x, k, n_tok, n_rows, y, y_stride);
+    if (cpu_has_avx512f()) return tile_avx512_dispatch(packed, x, k, n_tok, n_rows, y, y_stride);
+    if (cpu_has_avx2_fma_f16c()) {
+        for (int64_t t = 0; t < n_tok; t += kTileRows)
+            tile_avx2_dispatch(packed, x + t * k, k, std::min(kTileRows, n_tok - t), n_rows, y + t * y_stride, y_stride);
+        return;
+    }
 #endif
     gemm_tile_reference(packed, x, k, n_tok, n_rows, y, y_stride);
 }
@@ -185,6 +238,7 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     // Row blocks from a shared counter: a thread the OS delays leaves its blocks to the others
     // (each block's outputs are computed the same way on any thread).
     std::atomic<int64_t> next_block{0};
+    const int64_t token_block = gemm_tile_rows();
     pool.run([&](int, int) {
         thread_local std::vector<float> rows, packed;
         for (int64_t b = next_block.fetch_add(1, std::memory_order_relaxed); b < n_blocks;
@@ -192,8 +246,8 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
             const int64_t r0 = b * kRowBlock;
             const int64_t n_rows = std::min(kRowBlock, n_out - r0);
             pack_rows(w, r0, n_rows, rows, packed);
-            for (int64_t t = 0; t < n_tokens; t += kTokenBlock) {
-                const int64_t n_tok = std::min(kTokenBlock, n_tokens - t);
+            for (int64_t t = 0; t < n_tokens; t += token_block) {
+                const int64_t n_tok = std::min(token_block, n_tokens - t);
                 gemm_tile(packed.data(), x + t * k, k, n_tok, n_rows, y + t * n_out + r0, n_out);
             }
         }
