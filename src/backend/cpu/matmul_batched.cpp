@@ -5,7 +5,9 @@
 #include "backend/cpu/gemm_tile.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <utility>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -95,18 +97,6 @@ ROCMFORGE_AVX2 void tile_avx2(const float* packed, const float* x, int64_t k, in
     }
 }
 
-void tile_avx2_dispatch(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
-                        int64_t y_stride) {
-    switch (n_tok) {
-        case 6: return tile_avx2<6>(packed, x, k, n_rows, y, y_stride);
-        case 5: return tile_avx2<5>(packed, x, k, n_rows, y, y_stride);
-        case 4: return tile_avx2<4>(packed, x, k, n_rows, y, y_stride);
-        case 3: return tile_avx2<3>(packed, x, k, n_rows, y, y_stride);
-        case 2: return tile_avx2<2>(packed, x, k, n_rows, y, y_stride);
-        default: return tile_avx2<1>(packed, x, k, n_rows, y, y_stride);
-    }
-}
-
 // One zmm of 16 columns per row of x: NTok accumulators (of 32 registers), the weights loaded
 // once per i, each x[t * k + i] broadcast into its FMA. Per output the chain of tile_avx2.
 template <int NTok>
@@ -125,22 +115,15 @@ ROCMFORGE_AVX512 void tile_avx512(const float* packed, const float* x, int64_t k
     for (int t = 0; t < NTok; ++t) _mm512_mask_storeu_ps(y + t * y_stride, mask, acc[t]);
 }
 
-void tile_avx512_dispatch(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
-                          int64_t y_stride) {
-    switch (n_tok) {
-        case 12: return tile_avx512<12>(packed, x, k, n_rows, y, y_stride);
-        case 11: return tile_avx512<11>(packed, x, k, n_rows, y, y_stride);
-        case 10: return tile_avx512<10>(packed, x, k, n_rows, y, y_stride);
-        case 9: return tile_avx512<9>(packed, x, k, n_rows, y, y_stride);
-        case 8: return tile_avx512<8>(packed, x, k, n_rows, y, y_stride);
-        case 7: return tile_avx512<7>(packed, x, k, n_rows, y, y_stride);
-        case 6: return tile_avx512<6>(packed, x, k, n_rows, y, y_stride);
-        case 5: return tile_avx512<5>(packed, x, k, n_rows, y, y_stride);
-        case 4: return tile_avx512<4>(packed, x, k, n_rows, y, y_stride);
-        case 3: return tile_avx512<3>(packed, x, k, n_rows, y, y_stride);
-        case 2: return tile_avx512<2>(packed, x, k, n_rows, y, y_stride);
-        default: return tile_avx512<1>(packed, x, k, n_rows, y, y_stride);
-    }
+// Tile kernels by row count: tiles[n - 1] takes n rows of x.
+using TileKernel = void (*)(const float*, const float*, int64_t, int64_t, float*, int64_t);
+template <int... N>
+constexpr std::array<TileKernel, sizeof...(N)> avx2_tiles(std::integer_sequence<int, N...>) {
+    return {&tile_avx2<N + 1>...};
+}
+template <int... N>
+constexpr std::array<TileKernel, sizeof...(N)> avx512_tiles(std::integer_sequence<int, N...>) {
+    return {&tile_avx512<N + 1>...};
 }
 
 bool cpu_has_avx512f() {
@@ -161,10 +144,17 @@ int64_t gemm_tile_rows() {
 void gemm_tile(const float* packed, const float* x, int64_t k, int64_t n_tok, int64_t n_rows, float* y,
                int64_t y_stride) {
 #if defined(__x86_64__)
-    if (cpu_has_avx512f()) return tile_avx512_dispatch(packed, x, k, n_tok, n_rows, y, y_stride);
+    if (n_tok <= 0) return;
+    if (cpu_has_avx512f()) {
+        static constexpr auto tiles = avx512_tiles(std::make_integer_sequence<int, kTileRowsMax>{});
+        return tiles[static_cast<size_t>(n_tok - 1)](packed, x, k, n_rows, y, y_stride);
+    }
     if (cpu_has_avx2_fma_f16c()) {
-        for (int64_t t = 0; t < n_tok; t += kTileRows)
-            tile_avx2_dispatch(packed, x + t * k, k, std::min(kTileRows, n_tok - t), n_rows, y + t * y_stride, y_stride);
+        static constexpr auto tiles = avx2_tiles(std::make_integer_sequence<int, kTileRows>{});
+        for (int64_t t = 0; t < n_tok; t += kTileRows) {
+            const int64_t rows = std::min(kTileRows, n_tok - t);
+            tiles[static_cast<size_t>(rows - 1)](packed, x + t * k, k, n_rows, y + t * y_stride, y_stride);
+        }
         return;
     }
 #endif
