@@ -128,12 +128,43 @@ TEST(CpuOps, GemmTileIsOneFmaChainPerOutput) {
                 gemm_tile(packed.data(), x.data(), k, n_tok, n_cols, y.data(), stride);
                 for (size_t i = 0; i < y.size(); ++i) {
                     if (fma_chains)
-                        ASSERT_EQ(y[i], expected[i]) << "k " << k << " rows " << n_tok << " cols " << n_cols << " at " << i
-                                                     << " seed " << seed;
+                        ASSERT_EQ(y[i], expected[i])
+                            << "k " << k << " rows " << n_tok << " cols " << n_cols << " at " << i << " seed " << seed;
                     else
                         ASSERT_NEAR(y[i], expected[i], 1e-5f * static_cast<float>(k)) << "at " << i << " seed " << seed;
                 }
             }
+}
+
+// Many-token F16 / F32 products (the batched GEMM: 16-row panels, token tiles) with AVX2 or
+// AVX-512: every output is the one FMA chain over k of x and the f32 weight, bit for bit, whatever
+// the token count; a partial row block, token counts within one tile and across tiles.
+TEST(CpuOps, MatmulBatchedIsOneFmaChainPerOutput) {
+    if (!cpu_has_avx2_fma_f16c()) GTEST_SKIP() << "skipped: no AVX2/FMA (the plain reference rounds differently)";
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    ThreadPool pool(2);
+    const int64_t k = 1000, n_out = 37;
+    auto wf = random_vector(rng, size_t(k) * n_out);
+    std::vector<uint16_t> wh(wf.size());
+    for (size_t i = 0; i < wf.size(); ++i) {
+        wh[i] = float_to_half(wf[i]);
+        wf[i] = half_to_float(wh[i]);
+    }
+    for (const int64_t n_tokens : {int64_t{7}, int64_t{29}})
+        for (auto dtype : {gguf::GgmlType::F32, gguf::GgmlType::F16}) {
+            const auto x = random_vector(rng, size_t(k) * n_tokens);
+            void* data = dtype == gguf::GgmlType::F32 ? static_cast<void*>(wf.data()) : static_cast<void*>(wh.data());
+            std::vector<float> y(size_t(n_out) * n_tokens, NAN);
+            matmul(tensor::make_tensor(dtype, {k, n_out, 1, 1}, data), x.data(), n_tokens, y.data(), pool);
+            for (int64_t t = 0; t < n_tokens; ++t)
+                for (int64_t r = 0; r < n_out; ++r) {
+                    float acc = 0.0f;
+                    for (int64_t i = 0; i < k; ++i) acc = std::fma(x[size_t(t * k + i)], wf[size_t(r * k + i)], acc);
+                    ASSERT_EQ(y[size_t(t * n_out + r)], acc) << "token " << t << " row " << r << " tokens " << n_tokens
+                                                             << " seed " << seed;
+                }
+        }
 }
 
 TEST(CpuOps, RmsNormMatchesFormula) {
