@@ -9,6 +9,11 @@ namespace rocmforge {
 // Throws rocmforge::Error when the memory is not available.
 void* allocate_huge_page_aligned(size_t bytes);
 
+// Advises the whole 2 MiB pages inside [data, data + bytes) as transparent-huge-page backed, so
+// their first touch faults in one huge page instead of 512 small ones (a KV pool written for the
+// first time during generation). Advice only: without THP nothing changes.
+void advise_huge_pages(void* data, size_t bytes);
+
 // Drops this process's pages of [data, data + bytes) of a read-only file mapping (MADV_DONTNEED on
 // the whole pages inside the range): the memory is given back, and a later read faults the file
 // contents in again. Use when a copy of the range replaces it.

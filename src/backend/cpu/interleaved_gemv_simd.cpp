@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 HWY_BEFORE_NAMESPACE();
@@ -40,7 +41,11 @@ HWY_INLINE __m256i DotAccU8I8(__m256i acc, __m256i a, __m256i b) {
 
 // Keeps the running sum v in a register where it is: without it, GCC reassociates the block's
 // chain of integer adds into a tree whose partial sums spill out of the 16 AVX2 registers.
+#if HWY_TARGET == HWY_AVX2
 HWY_INLINE void KeepInRegister(__m256i& v) { asm("" : "+x"(v)); }
+#else
+HWY_INLINE void KeepInRegister(__m256i& v) { asm("" : "+v"(v)); }  // AVX-512: any of the 32 registers
+#endif
 
 // The 4 bytes at p in every 32-bit lane.
 HWY_INLINE __m256i Broadcast4(const void* p) {
@@ -66,23 +71,25 @@ HWY_INLINE __m256i SumLanesOf8(const __m256i s[8]) {
 }
 
 // Per token and Q8_0 activation block, computed once per call for all groups and token tiles:
-// the f32 scale and (Q4_0) 8 * sum of the codes. Index t * nb + i.
+// the f32 scale and, where the kernel multiplies codes shifted to unsigned, offset * sum of the
+// activation codes (offset 8 for Q4_0's nibbles; 128 for Q8_0 codes in the 512-bit kernel).
+// Index t * nb + i.
 struct ActivationBlockInfo {
     std::vector<float> scale;
-    std::vector<int32_t> eight_times_sum;
+    std::vector<int32_t> offset_times_sum;
 };
 
-void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, bool want_sums,
+void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, int32_t code_offset,
                            ActivationBlockInfo& info) {
     info.scale.resize(static_cast<size_t>(n_tokens * nb));
-    if (want_sums) info.eight_times_sum.resize(static_cast<size_t>(n_tokens * nb));
+    if (code_offset != 0) info.offset_times_sum.resize(static_cast<size_t>(n_tokens * nb));
     for (int t = 0; t < n_tokens; ++t)
         for (int64_t i = 0; i < nb; ++i) {
             info.scale[t * nb + i] = _cvtsh_ss(a[t][i].d);
-            if (!want_sums) continue;
+            if (code_offset == 0) continue;
             int32_t sum = 0;
             for (int j = 0; j < quant::kQK4_0; ++j) sum += a[t][i].qs[j];
-            info.eight_times_sum[t * nb + i] = 8 * sum;
+            info.offset_times_sum[t * nb + i] = code_offset * sum;
         }
 }
 
@@ -125,7 +132,7 @@ HWY_INLINE void TileQ4_0(int64_t nb, const BlockQ4_0x8* b, const quant::BlockQ8_
 #else
             __m256i isum = _mm256_madd_epi16(sum[t], _mm256_set1_epi16(1));
 #endif
-            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(info.eight_times_sum[at]));
+            isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(info.offset_times_sum[at]));
             const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(info.scale[at]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[t]);
         }
@@ -162,29 +169,103 @@ HWY_INLINE void TileQ8_0(int64_t nb, const BlockQ8_0x8* b, const quant::BlockQ8_
     for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t], acc[t]);
 }
 
-// Tokens per register tile of the Q4_0 / Q8_0 kernels (AVX2 has 16 vector registers: NT block
-// sums + NT f32 accumulators + weights and temporaries).
-constexpr int kTileTokens = 4;
+#if HWY_TARGET == HWY_AVX3_DL
+// Two adjacent groups (16 rows: row 8h + r of the pair in lane 8h + r) x NT tokens of Q4_0 or
+// Q8_0 in 512-bit registers: per 4 codes of the 16 rows one weight register, and per token one
+// vpdpbusd with the token's 4 activation bytes broadcast from memory into every lane. The
+// weights enter unsigned: Q4_0 nibbles q as they are (offset 8), Q8_0 codes w as w + 128 (xor
+// 0x80, offset 128); the offset comes off as offset * sum(a) per block. So each block sum is the
+// 8-row kernels' exact int32 and each output the same fma chain: the same floats, bit for bit.
+// info_t0: this tile's first token in info.
+template <int NT, bool kQ4, class Group>
+HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const quant::BlockQ8_0* const* a,
+                             const ActivationBlockInfo& info, int64_t info_t0, float* const* y) {
+    const auto pair_of = [](const void* lo, const void* hi) {
+        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
+                                  _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
+    };
+    __m512 acc[NT];
+    for (auto& v : acc) v = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        PrefetchAhead(b0 + i, sizeof(Group));
+        PrefetchAhead(b1 + i, sizeof(Group));
+        const __m512 dw = _mm512_cvtph_ps(_mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0[i].d))),
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1[i].d)), 1));
+        __m512i sum[NT];
+        for (auto& v : sum) v = _mm512_setzero_si512();
+        if constexpr (kQ4) {
+            const __m512i low_mask = _mm512_set1_epi8(0x0F);
+            for (int c = 0; c < quant::kQK4_0 / 8; ++c) {
+                const __m512i v = pair_of(b0[i].qs[c], b1[i].qs[c]);
+                const __m512i lo = _mm512_and_si512(v, low_mask);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_mask);
+                for (int t = 0; t < NT; ++t) {
+                    sum[t] = DpbusdBroadcast512(sum[t], lo, a[t][i].qs + 4 * c);
+                    sum[t] = DpbusdBroadcast512(sum[t], hi, a[t][i].qs + 16 + 4 * c);
+                }
+            }
+        } else {
+            const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+            for (int c = 0; c < quant::kQK4_0 / 4; ++c) {
+                const __m512i w = _mm512_xor_si512(pair_of(b0[i].qs[c], b1[i].qs[c]), flip);
+                for (int t = 0; t < NT; ++t) sum[t] = DpbusdBroadcast512(sum[t], w, a[t][i].qs + 4 * c);
+            }
+        }
+        for (int t = 0; t < NT; ++t) {
+            const int64_t at = (info_t0 + t) * nb + i;
+            const __m512i isum = _mm512_sub_epi32(sum[t], _mm512_set1_epi32(info.offset_times_sum[at]));
+            const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(info.scale[at]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+#endif
+
 // Weight bytes of one cache block: its groups stay in L2 while every token tile passes over them.
 constexpr size_t kCacheBlockBytes = size_t{128} << 10;
 
-// Calls tile(NT, g, t0, y_tile) over all groups and tokens, cache-blocked: for each block of
-// groups, every token tile of up to kTileTokens in order. y_tile[t] = y[t0 + t] + 8 * g.
-template <class Tile>
+// Calls tile(nt, g, n_g, t0, y_tile) over all groups and tokens, cache-blocked: for each block of
+// groups, every token tile of up to kTokens in order, the groups in steps of kGroupStep (n_g: the
+// step's groups, fewer at the end of a cache block). y_tile[t] = y[t0 + t] + 8 * g.
+template <int kTokens, int kGroupStep, class Tile>
 HWY_INLINE void ForEachTile(int64_t n_groups, size_t group_bytes, int n_tokens, float* const* y, const Tile& tile) {
-    const int64_t block_groups = std::max<int64_t>(1, static_cast<int64_t>(kCacheBlockBytes / group_bytes));
+    const int64_t block_groups = std::max<int64_t>(
+        kGroupStep, static_cast<int64_t>(kCacheBlockBytes / group_bytes) / kGroupStep * kGroupStep);
     for (int64_t g0 = 0; g0 < n_groups; g0 += block_groups) {
         const int64_t g1 = std::min(n_groups, g0 + block_groups);
-        for (int t0 = 0; t0 < n_tokens; t0 += kTileTokens) {
-            const int nt = std::min(kTileTokens, n_tokens - t0);
-            for (int64_t g = g0; g < g1; ++g) {
-                float* out[kTileTokens];
+        for (int t0 = 0; t0 < n_tokens; t0 += kTokens) {
+            const int nt = std::min(kTokens, n_tokens - t0);
+            for (int64_t g = g0; g < g1; g += kGroupStep) {
+                float* out[kTokens];
                 for (int t = 0; t < nt; ++t) out[t] = y[t0 + t] + g * kInterleavedRows;
-                tile(nt, g, t0, out);
+                tile(nt, g, static_cast<int>(std::min<int64_t>(kGroupStep, g1 - g)), t0, out);
             }
         }
     }
 }
+
+// Calls f(std::integral_constant<int, n>{}) for the run-time n in [1, kMax].
+template <int kMax, class F, int... I>
+HWY_INLINE void WithTileSize(int n, const F& f, std::integer_sequence<int, I...>) {
+    (void)((n == I + 1 ? (f(std::integral_constant<int, I + 1>{}), true) : false) || ...);
+}
+template <int kMax, class F>
+HWY_INLINE void WithTileSize(int n, const F& f) {
+    WithTileSize<kMax>(n, f, std::make_integer_sequence<int, kMax>{});
+}
+
+// Tokens per register tile of the Q4_0 / Q8_0 kernels: AVX2 has 16 vector registers (NT block
+// sums + NT f32 accumulators + weights and temporaries), AVX-512 32; the 512-bit kernel takes the
+// groups in pairs (an odd last group runs the 8-row kernel).
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr int kQx0TileTokens = 8;
+constexpr int kQx0GroupStep = 2;
+#else
+constexpr int kQx0TileTokens = 4;
+constexpr int kQx0GroupStep = 1;
+#endif
 
 template <class Group, bool kQ4>
 void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens,
@@ -193,27 +274,24 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
     const auto* g_base = static_cast<const Group*>(groups);
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_0* const*>(act);
     thread_local ActivationBlockInfo info;
-    PrepareActivationInfo(nb, a, n_tokens, kQ4, info);
-    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
-                [&](int nt, int64_t g, int t0, float* const* out) {
-                    const Group* b = g_base + g * nb;
-                    const quant::BlockQ8_0* const* at = a + t0;
-                    if constexpr (kQ4) {
-                        switch (nt) {
-                            case 1: return TileQ4_0<1>(nb, b, at, info, t0, out);
-                            case 2: return TileQ4_0<2>(nb, b, at, info, t0, out);
-                            case 3: return TileQ4_0<3>(nb, b, at, info, t0, out);
-                            default: return TileQ4_0<4>(nb, b, at, info, t0, out);
-                        }
-                    } else {
-                        switch (nt) {
-                            case 1: return TileQ8_0<1>(nb, b, at, info, t0, out);
-                            case 2: return TileQ8_0<2>(nb, b, at, info, t0, out);
-                            case 3: return TileQ8_0<3>(nb, b, at, info, t0, out);
-                            default: return TileQ8_0<4>(nb, b, at, info, t0, out);
-                        }
-                    }
-                });
+    PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : (kQx0GroupStep == 2 ? 128 : 0), info);
+    ForEachTile<kQx0TileTokens, kQx0GroupStep>(
+        n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
+        [&](int nt, int64_t g, int n_g, int t0, float* const* out) {
+            const Group* b = g_base + g * nb;
+            const quant::BlockQ8_0* const* at = a + t0;
+            WithTileSize<kQx0TileTokens>(nt, [&](auto tile_tokens) {
+                constexpr int NT = decltype(tile_tokens)::value;
+#if HWY_TARGET == HWY_AVX3_DL
+                if (n_g == 2) return TilePairQx_0<NT, kQ4>(nb, b, b + nb, at, info, t0, out);
+#endif
+                (void)n_g;
+                if constexpr (kQ4)
+                    TileQ4_0<NT>(nb, b, at, info, t0, out);
+                else
+                    TileQ8_0<NT>(nb, b, at, info, t0, out);
+            });
+        });
 }
 
 // Per token and Q8_K super-block i, computed once per call: the sums of the activations of
@@ -306,14 +384,17 @@ HWY_INLINE void TileQ4_K(int64_t nb, const BlockQ4_Kx8* b, const quant::BlockQ8_
     for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y[t], _mm256_sub_ps(acc[t], macc[t]));
 }
 
+// Tokens per register tile of the K-quant kernels.
+constexpr int kKTileTokens = 4;
+
 void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
     const int64_t nb = k / quant::kQK_K;
     const auto* g_base = static_cast<const BlockQ4_Kx8*>(groups);
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_K* const*>(act);
     thread_local std::vector<int32_t> min_pairs;
     PrepareMinPairSums(nb, a, n_tokens, min_pairs);
-    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
-                [&](int nt, int64_t g, int t0, float* const* out) {
+    ForEachTile<kKTileTokens, 1>(n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
+                [&](int nt, int64_t g, int, int t0, float* const* out) {
                     const BlockQ4_Kx8* b = g_base + g * nb;
                     const quant::BlockQ8_K* const* at = a + t0;
                     const int32_t* pairs = min_pairs.data() + t0 * nb * 4;
@@ -400,8 +481,8 @@ void GemmK(int64_t k, const void* groups, int64_t n_groups, const void* const* a
     const int64_t nb = k / quant::kQK_K;
     const auto* g_base = static_cast<const Group*>(groups);
     const auto* const* a = reinterpret_cast<const Act* const*>(act);
-    ForEachTile(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
-                [&](int nt, int64_t g, int t0, float* const* out) {
+    ForEachTile<kKTileTokens, 1>(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
+                [&](int nt, int64_t g, int, int t0, float* const* out) {
                     const Group* b = g_base + g * nb;
                     switch (nt) {
                         case 1: return Kernel<1>::Run(k, b, 1, a + t0, out);
