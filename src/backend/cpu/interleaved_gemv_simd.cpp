@@ -170,23 +170,48 @@ HWY_INLINE void TileQ8_0(int64_t nb, const BlockQ8_0x8* b, const quant::BlockQ8_
 }
 
 #if HWY_TARGET == HWY_AVX3_DL
+// A token tile's activations packed per block for the 512-bit kernel: for block i, the NT tokens'
+// 32 codes, then their f32 scales, then offset * sum of their codes (see ActivationBlockInfo), so
+// every operand of the inner loop is one base register plus a constant. Tiles of kTokens tokens
+// one after another (the last may be shorter): tile t0 / kTokens starts at byte t0 * nb * 40.
+constexpr int64_t kPackedBytesPerToken = quant::kQK4_0 + 2 * sizeof(float);
+
+template <int kTokens>
+void PackActivationTiles(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, const ActivationBlockInfo& info,
+                         std::vector<int8_t>& packed) {
+    packed.resize(static_cast<size_t>(n_tokens * nb * kPackedBytesPerToken));
+    for (int t0 = 0; t0 < n_tokens; t0 += kTokens) {
+        const int nt = std::min(kTokens, n_tokens - t0);
+        int8_t* tile = packed.data() + t0 * nb * kPackedBytesPerToken;
+        for (int64_t i = 0; i < nb; ++i) {
+            int8_t* block = tile + i * nt * kPackedBytesPerToken;
+            for (int t = 0; t < nt; ++t) {
+                const int64_t at = (t0 + t) * nb + i;
+                std::memcpy(block + t * quant::kQK4_0, a[t0 + t][i].qs, quant::kQK4_0);
+                std::memcpy(block + nt * quant::kQK4_0 + t * sizeof(float), &info.scale[at], sizeof(float));
+                std::memcpy(block + nt * (quant::kQK4_0 + sizeof(float)) + t * sizeof(int32_t),
+                            &info.offset_times_sum[at], sizeof(int32_t));
+            }
+        }
+    }
+}
+
 // Two adjacent groups (16 rows: row 8h + r of the pair in lane 8h + r) x NT tokens of Q4_0 or
 // Q8_0 in 512-bit registers: per 4 codes of the 16 rows one weight register, and per token one
 // vpdpbusd with the token's 4 activation bytes broadcast from memory into every lane. The
 // weights enter unsigned: Q4_0 nibbles q as they are (offset 8), Q8_0 codes w as w + 128 (xor
 // 0x80, offset 128); the offset comes off as offset * sum(a) per block. So each block sum is the
 // 8-row kernels' exact int32 and each output the same fma chain: the same floats, bit for bit.
-// info_t0: this tile's first token in info.
+// act: this tile in PackActivationTiles's layout.
 template <int NT, bool kQ4, class Group>
-HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const quant::BlockQ8_0* const* a,
-                             const ActivationBlockInfo& info, int64_t info_t0, float* const* y) {
+HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const int8_t* act, float* const* y) {
     const auto pair_of = [](const void* lo, const void* hi) {
         return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
                                   _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
     };
     __m512 acc[NT];
     for (auto& v : acc) v = _mm512_setzero_ps();
-    for (int64_t i = 0; i < nb; ++i) {
+    for (int64_t i = 0; i < nb; ++i, act += NT * kPackedBytesPerToken) {
         PrefetchAhead(b0 + i, sizeof(Group));
         PrefetchAhead(b1 + i, sizeof(Group));
         const __m512 dw = _mm512_cvtph_ps(_mm256_inserti128_si256(
@@ -201,22 +226,22 @@ HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const
                 const __m512i lo = _mm512_and_si512(v, low_mask);
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_mask);
                 for (int t = 0; t < NT; ++t) {
-                    sum[t] = DpbusdBroadcast512(sum[t], lo, a[t][i].qs + 4 * c);
-                    sum[t] = DpbusdBroadcast512(sum[t], hi, a[t][i].qs + 16 + 4 * c);
+                    sum[t] = DpbusdBroadcast512(sum[t], lo, act + t * quant::kQK4_0 + 4 * c);
+                    sum[t] = DpbusdBroadcast512(sum[t], hi, act + t * quant::kQK4_0 + 16 + 4 * c);
                 }
             }
         } else {
             const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
             for (int c = 0; c < quant::kQK4_0 / 4; ++c) {
                 const __m512i w = _mm512_xor_si512(pair_of(b0[i].qs[c], b1[i].qs[c]), flip);
-                for (int t = 0; t < NT; ++t) sum[t] = DpbusdBroadcast512(sum[t], w, a[t][i].qs + 4 * c);
+                for (int t = 0; t < NT; ++t) sum[t] = DpbusdBroadcast512(sum[t], w, act + t * quant::kQK4_0 + 4 * c);
             }
         }
+        const auto* scale = reinterpret_cast<const float*>(act + NT * quant::kQK4_0);
+        const auto* offset_sum = reinterpret_cast<const int32_t*>(act + NT * (quant::kQK4_0 + sizeof(float)));
         for (int t = 0; t < NT; ++t) {
-            const int64_t at = (info_t0 + t) * nb + i;
-            const __m512i isum = _mm512_sub_epi32(sum[t], _mm512_set1_epi32(info.offset_times_sum[at]));
-            const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(info.scale[at]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc[t]);
+            const __m512i isum = _mm512_sub_epi32(sum[t], _mm512_set1_epi32(offset_sum[t]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(scale[t])), acc[t]);
         }
     }
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
@@ -275,6 +300,10 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_0* const*>(act);
     thread_local ActivationBlockInfo info;
     PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : (kQx0GroupStep == 2 ? 128 : 0), info);
+#if HWY_TARGET == HWY_AVX3_DL
+    thread_local std::vector<int8_t> packed;
+    PackActivationTiles<kQx0TileTokens>(nb, a, n_tokens, info, packed);
+#endif
     ForEachTile<kQx0TileTokens, kQx0GroupStep>(
         n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
         [&](int nt, int64_t g, int n_g, int t0, float* const* out) {
@@ -283,7 +312,8 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
             WithTileSize<kQx0TileTokens>(nt, [&](auto tile_tokens) {
                 constexpr int NT = decltype(tile_tokens)::value;
 #if HWY_TARGET == HWY_AVX3_DL
-                if (n_g == 2) return TilePairQx_0<NT, kQ4>(nb, b, b + nb, at, info, t0, out);
+                if (n_g == 2)
+                    return TilePairQx_0<NT, kQ4>(nb, b, b + nb, packed.data() + t0 * nb * kPackedBytesPerToken, out);
 #endif
                 (void)n_g;
                 if constexpr (kQ4)
