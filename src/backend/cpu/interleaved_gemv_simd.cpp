@@ -70,6 +70,15 @@ HWY_INLINE __m256i SumLanesOf8(const __m256i s[8]) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
+// Sum of the 32 signed codes at q: as unsigned bytes q + 128 (xor 0x80), summed by vpsadbw.
+HWY_INLINE int32_t SumOfCodes(const int8_t* q) {
+    const __m256i biased = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)),
+                                            _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i sums = _mm256_sad_epu8(biased, _mm256_setzero_si256());  // 4 x u64
+    const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+    return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 32 * 128;
+}
+
 // Per token and Q8_0 activation block, computed once per call for all groups and token tiles:
 // the f32 scale and, where the kernel multiplies codes shifted to unsigned, offset * sum of the
 // activation codes (offset 8 for Q4_0's nibbles; 128 for Q8_0 codes in the 512-bit kernel).
@@ -87,9 +96,7 @@ void PrepareActivationInfo(int64_t nb, const quant::BlockQ8_0* const* a, int n_t
         for (int64_t i = 0; i < nb; ++i) {
             info.scale[t * nb + i] = _cvtsh_ss(a[t][i].d);
             if (code_offset == 0) continue;
-            int32_t sum = 0;
-            for (int j = 0; j < quant::kQK4_0; ++j) sum += a[t][i].qs[j];
-            info.offset_times_sum[t * nb + i] = code_offset * sum;
+            info.offset_times_sum[t * nb + i] = code_offset * SumOfCodes(a[t][i].qs);
         }
 }
 

@@ -74,7 +74,7 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
     chunks.resize(tasks.size());
     int64_t n_chunks = 0;
     for (size_t i = 0; i < tasks.size(); ++i) {
-        chunks[i] = row_chunks(*tasks[i].w, pool.size());
+        chunks[i] = row_chunks(*tasks[i].w, pool.size(), n_tokens);
         n_chunks += chunks[i].count;
     }
     std::atomic<int64_t> next_chunk{0};

@@ -84,15 +84,23 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
 
 }  // namespace
 
-RowChunks row_chunks(const tensor::Tensor& w, int n_threads) {
+RowChunks row_chunks(const tensor::Tensor& w, int n_threads, int64_t n_tokens) {
     RowChunks c;
     c.n_rows = w.ne[1];
     const bool grouped = w.layout == tensor::Layout::Interleaved8;
     const int64_t unit = grouped ? kInterleavedRows : 16;
     c.aligned_rows = grouped ? interleaved_group_count(w) * kInterleavedRows : c.n_rows;
     const int64_t units = std::max<int64_t>(1, (c.aligned_rows + unit - 1) / unit);
-    // About 8 chunks per thread, each at least 4 units (64 plain rows, 32 interleaved rows).
-    const int64_t per_chunk = std::max<int64_t>(4, units / (8 * std::max(1, n_threads)));
+    const int64_t threads = std::max(1, n_threads);
+    // About 8 chunks per thread, each at least 4 units (64 plain rows, 32 interleaved rows) ...
+    int64_t per_chunk = std::max<int64_t>(4, units / (8 * threads));
+    // ... and at least kMinChunkMacs multiply-adds (a few microseconds), unless that leaves a thread
+    // without a chunk.
+    constexpr int64_t kMinChunkMacs = int64_t{1} << 18;
+    const int64_t macs_per_unit = std::max<int64_t>(1, unit * w.ne[0] * std::max<int64_t>(1, n_tokens));
+    const int64_t for_work = (kMinChunkMacs + macs_per_unit - 1) / macs_per_unit;
+    per_chunk = std::max(per_chunk, std::min(for_work, (units + threads - 1) / threads));
+    if (grouped) per_chunk += per_chunk % 2;
     c.rows_per_chunk = per_chunk * unit;
     c.count = (units + per_chunk - 1) / per_chunk;
     return c;
@@ -154,7 +162,7 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
     prepare_activations(w.dtype, x, w.ne[0], n_tokens, act, &pool);
-    const RowChunks chunks = row_chunks(w, pool.size());
+    const RowChunks chunks = row_chunks(w, pool.size(), n_tokens);
     std::atomic<int64_t> next_chunk{0};
     pool.run([&](int, int) {
         for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;

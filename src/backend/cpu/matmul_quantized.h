@@ -29,8 +29,11 @@ void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, 
 
 // w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
 // in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which
-// thread computes a row never changes its result). On Layout::Interleaved8 chunks are whole
-// groups of 8 rows and the last one also takes the tail rows; on plain rows, multiples of 16.
+// thread computes a row never changes its result). A small product (few rows x n_tokens) gets
+// fewer, larger chunks, down to one per thread: each chunk pays a fixed cost (the kernels prepare
+// the activations per call). On Layout::Interleaved8 chunks are an even number of groups of 8 rows
+// (the 512-bit kernels take groups in pairs) and the last one also takes the tail rows; on plain
+// rows, multiples of 16.
 struct RowChunks {
     int64_t count = 0;
     int64_t rows_per_chunk = 0;
@@ -42,7 +45,7 @@ struct RowChunks {
         return {c * rows_per_chunk, c + 1 == count ? n_rows : std::min(aligned_rows, (c + 1) * rows_per_chunk)};
     }
 };
-RowChunks row_chunks(const tensor::Tensor& w, int n_threads);
+RowChunks row_chunks(const tensor::Tensor& w, int n_threads, int64_t n_tokens);
 
 // y[t, r] for rows r in [row_begin, row_end) and every token. Layout::Interleaved8 weights:
 // row_begin is a multiple of 8, and so is row_end unless it is past the last group.
