@@ -14,6 +14,12 @@ void* allocate_huge_page_aligned(size_t bytes);
 // first time during generation). Advice only: without THP nothing changes.
 void advise_huge_pages(void* data, size_t bytes);
 
+// Commits the pages of [data, data + bytes) of anonymous memory now (MADV_POPULATE_WRITE: each
+// missing page is faulted in zeroed, pages already present keep their contents), so that later
+// first writes do not stop on page faults. Best effort: a kernel without it (before Linux 5.14)
+// leaves the pages to be faulted in on first touch.
+void populate_pages(void* data, size_t bytes);
+
 // Drops this process's pages of [data, data + bytes) of a read-only file mapping (MADV_DONTNEED on
 // the whole pages inside the range): the memory is given back, and a later read faults the file
 // contents in again. Use when a copy of the range replaces it.

@@ -92,7 +92,14 @@ void ThreadPool::run(const std::function<void(int, int)>& task) {
         }
     }
     run_task_capturing(0);
-    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    // The workers usually finish within microseconds of the caller: spin (a yield is a system
+    // call, slow under virtualization), and yield only after a while, for an oversubscribed machine.
+    for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+        if (i < kWaitSpins)
+            cpu_relax();
+        else
+            std::this_thread::yield();
+    }
     task_ = nullptr;
     if (first_error_) std::rethrow_exception(first_error_);
 }

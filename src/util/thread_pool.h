@@ -43,6 +43,7 @@ private:
     void run_task_capturing(int thread_index);
 
     static constexpr int kSpinMicroseconds = 100;
+    static constexpr int kWaitSpins = 20000;  // pause instructions (a few to tens of ns each) before yielding
 
     int n_threads_;
     std::vector<std::thread> workers_;

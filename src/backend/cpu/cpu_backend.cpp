@@ -163,11 +163,18 @@ void CpuBackend::top_k_rows(const tensor::Tensor& x, int64_t k, std::span<int32_
 
 KvStorage CpuBackend::alloc_kv_storage(const KvStorageShape& shape) {
     validate_kv_shape(shape, "CPU");
-    // Huge pages where the kernel allows: the pool's first writes, during generation, fault 2 MiB
-    // at a time instead of 4 KiB.
+    // Huge pages where the kernel allows, and the blocks handed out first (the pool gives the
+    // lowest free block) committed now, up to kKvPrefaultBytes in all: generation then does not
+    // stop on first-touch page faults (llama.cpp clears its whole KV buffer at start; a large pool
+    // commits the rest as it is used).
+    constexpr size_t kKvPrefaultBytes = size_t{1} << 30;
     auto buf = alloc(shape.bytes());
     advise_huge_pages(buf.data(), shape.bytes());
-    return make_kv_storage(shape, std::move(buf));
+    KvStorage kv = make_kv_storage(shape, std::move(buf));
+    const size_t per_layer_side = std::min(shape.layer_bytes(), kKvPrefaultBytes / (2 * std::max<size_t>(1, kv.k.size())));
+    for (auto* side : {&kv.k, &kv.v})
+        for (auto& layer : *side) populate_pages(layer.data_as<uint8_t>(), per_layer_side);
+    return kv;
 }
 
 BatchTensors CpuBackend::begin_batch(const Batch& batch) {
