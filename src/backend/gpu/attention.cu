@@ -4,6 +4,7 @@
 #include "backend/gpu/q8_block.cuh"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace rocmforge::backend::gpu {
@@ -15,7 +16,9 @@ struct AttentionArgs {
     const float* q;
     float* out;
     float* partial;  // [n_listed][n_heads][max_splits] of {m, l, acc[head_dim]} (split tokens only)
+    unsigned* split_counters;  // [n_listed][n_heads], zero between launches (split tokens only)
     int max_splits;
+    int keys_per_split;
     const int32_t* tokens;  // the per-token kernel's tokens (blockIdx.y indexes it); null = all
     int head_dim, n_heads, group;  // group = n_heads / n_kv_heads
     int64_t row_elements;          // n_kv_heads * head_dim
@@ -36,16 +39,38 @@ __device__ __forceinline__ void store_output(const AttentionArgs& a, int64_t i, 
     if (a.q8 != nullptr) store_q8(value, i, true, a.q8, a.q8_scales);
 }
 
-constexpr int64_t kKeysPerSplit = 256;  // keys of one split block: a token's own n_keys fixes its splits
+// Keys of one split block (at most kMaxKeysPerSplit): a token's own n_keys fixes its splits.
+constexpr int kMaxKeysPerSplit = 256;
+constexpr int kDefaultKeysPerSplit = 256;
 
 // Splits of a query's visible keys (a count of keys).
-__device__ __forceinline__ int splits_of(int64_t n_visible) {
-    return static_cast<int>((n_visible + kKeysPerSplit - 1) / kKeysPerSplit);
+__host__ __device__ __forceinline__ int splits_of(int64_t n_visible, int keys_per_split) {
+    return static_cast<int>((n_visible + keys_per_split - 1) / keys_per_split);
 }
 
-// One block of kThreads per (head, token, split of kKeysPerSplit keys). A token with one split
+// A float another block wrote before its __threadfence (not through this SM's L1).
+__device__ __forceinline__ float load_coherent(const float* p) { return *static_cast<const volatile float*>(p); }
+
+// out = Σ_s e^(m_s − M) acc_s / Σ_s e^(m_s − M) l_s over the n_splits partials at part (stride
+// head_dim + 2 floats), splits in order: run by the block that finished a (head, token) last.
+__device__ void combine_splits(const AttentionArgs& a, const float* part, int n_splits, int64_t out0) {
+    const int64_t stride = a.head_dim + 2;
+    float m = -INFINITY;
+    for (int s = 0; s < n_splits; ++s) m = fmaxf(m, load_coherent(part + s * stride));
+    float l = 0.0f;
+    for (int s = 0; s < n_splits; ++s) l += expf(load_coherent(part + s * stride) - m) * load_coherent(part + s * stride + 1);
+    for (int d = threadIdx.x; d < a.head_dim; d += blockDim.x) {
+        float acc = 0.0f;
+        for (int s = 0; s < n_splits; ++s)
+            acc += expf(load_coherent(part + s * stride) - m) * load_coherent(part + s * stride + 2 + d);
+        store_output(a, out0 + d, acc / l);
+    }
+}
+
+// One block of kThreads per (head, token, split of keys_per_split keys). A token with one split
 // writes out; with several, each split writes its max, sum and unnormalized output to partial,
-// and attention_combine_kernel merges them in split order.
+// and the split block that finishes last (a counter per (token, head)) merges them in split
+// order, whichever block that is: one launch, and the same bits as a separate merge kernel.
 //
 // Every K and V row is read once, 16 bytes per lane: a row's 8-element chunks sit in G adjacent
 // lanes (G = the chunk count rounded up to a power of two), so a warp covers WARP_SIZE / G keys
@@ -94,8 +119,9 @@ __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a,
                                                              const typename KvElement<T>::Storage* v) {
     enter_kernel();
     constexpr int kWarps = kThreads / WARP_SIZE;
-    __shared__ float p_sh[kKeysPerSplit];        // scores, then exp(score - max)
-    __shared__ int64_t row_sh[kKeysPerSplit];    // element offset of each key's row (KV slot * row_elements)
+    __shared__ float p_sh[kMaxKeysPerSplit];        // scores, then exp(score - max)
+    __shared__ int64_t row_sh[kMaxKeysPerSplit];    // element offset of each key's row (KV slot * row_elements)
+    __shared__ bool last_sh;
     __shared__ float scratch[32];
     __shared__ float warp_acc_sh[kWarps][kMaxAttentionHeadDim];
     const int h = blockIdx.x, listed = blockIdx.y, split = blockIdx.z, tid = threadIdx.x;
@@ -103,10 +129,10 @@ __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a,
     const int seq = a.batch.token_seq[t];
     const int64_t n_keys_total = static_cast<int64_t>(a.batch.positions[t]) + 1;
     const int64_t first_key = first_visible_key(a.batch.positions[t], a.window);
-    const int n_splits = splits_of(n_keys_total - first_key);
+    const int n_splits = splits_of(n_keys_total - first_key, a.keys_per_split);
     if (split >= n_splits) return;  // whole block; no barrier reached
-    const int64_t key_begin = first_key + split * kKeysPerSplit;
-    const int n = static_cast<int>(n_keys_total - key_begin < kKeysPerSplit ? n_keys_total - key_begin : kKeysPerSplit);
+    const int64_t key_begin = first_key + static_cast<int64_t>(split) * a.keys_per_split;
+    const int n = static_cast<int>(n_keys_total - key_begin < a.keys_per_split ? n_keys_total - key_begin : a.keys_per_split);
     const int hd = a.head_dim;
     for (int i = tid; i < n; i += kThreads)
         row_sh[i] = kv_slot(a.batch.seq_info, a.batch.block_tables, seq, key_begin + i, a.block_size) * a.row_elements;
@@ -208,28 +234,17 @@ __global__ void __launch_bounds__(kThreads, 8) attention_kernel(AttentionArgs a,
         else
             part[2 + d] = sum;
     }
-}
-
-// One block per (head, token) with several splits: out = Σ_s e^(m_s − M) acc_s / Σ_s e^(m_s − M) l_s.
-__global__ void __launch_bounds__(kThreads) attention_combine_kernel(AttentionArgs a) {
-    enter_kernel();
-    const int h = blockIdx.x, listed = blockIdx.y;
-    const int t = a.tokens != nullptr ? a.tokens[listed] : listed;
-    const int64_t position = a.batch.positions[t];
-    const int n_splits = splits_of(position + 1 - first_visible_key(position, a.window));
     if (n_splits == 1) return;
-    const int64_t stride = a.head_dim + 2;
-    const float* part = a.partial + (static_cast<int64_t>(listed) * a.n_heads + h) * a.max_splits * stride;
-    float m = -INFINITY;
-    for (int s = 0; s < n_splits; ++s) m = fmaxf(m, part[s * stride]);
-    float l = 0.0f;
-    for (int s = 0; s < n_splits; ++s) l += expf(part[s * stride] - m) * part[s * stride + 1];
-    const int64_t out0 = (static_cast<int64_t>(t) * a.n_heads + h) * a.head_dim;
-    for (int d = threadIdx.x; d < a.head_dim; d += kThreads) {
-        float acc = 0.0f;
-        for (int s = 0; s < n_splits; ++s) acc += expf(part[s * stride] - m) * part[s * stride + 2 + d];
-        store_output(a, out0 + d, acc / l);
-    }
+    // Publish this split, then count it; the last one in merges all of them.
+    __threadfence();
+    __syncthreads();
+    unsigned* counter = a.split_counters + static_cast<int64_t>(listed) * a.n_heads + h;
+    if (tid == 0) last_sh = atomicAdd(counter, 1u) == static_cast<unsigned>(n_splits - 1);
+    __syncthreads();
+    if (!last_sh) return;
+    __threadfence();
+    if (tid == 0) *counter = 0;  // every split has counted: ready for the next launch
+    combine_splits(a, part - static_cast<int64_t>(split) * (hd + 2), n_splits, out0);
 }
 
 // Prefill: one block of kTileThreads per (head, tile of up to kPrefillTile consecutive queries of
@@ -374,16 +389,28 @@ bool attention_writes_q8(const AttentionShape& shape, const DeviceBatch& batch) 
     return shape.head_dim % 32 == 0 && batch.n_prefill_tiles == 0;
 }
 
-int64_t attention_splits(int64_t max_keys) { return (max_keys + kKeysPerSplit - 1) / kKeysPerSplit; }
+int attention_keys_per_split() {
+    static const int keys = [] {
+        const char* env = std::getenv("ROCMFORGE_GPU_ATTENTION_SPLIT_KEYS");
+        const int v = env != nullptr ? std::atoi(env) : 0;
+        return v >= 16 && v <= kMaxKeysPerSplit && v % 16 == 0 ? v : kDefaultKeysPerSplit;
+    }();
+    return keys;
+}
+
+int64_t attention_splits(int64_t max_keys) { return splits_of(max_keys, attention_keys_per_split()); }
 
 int64_t attention_partial_floats(const AttentionShape& shape, int64_t n_tokens, int64_t max_keys) {
     const int64_t max_splits = attention_splits(max_keys);
     return max_splits > 1 ? n_tokens * shape.n_heads * max_splits * (shape.head_dim + 2) : 0;
 }
 
+int64_t attention_split_counters(const AttentionShape& shape, int64_t n_tokens) { return n_tokens * shape.n_heads; }
+
 void launch_attention(const float* q, float* out, const void* k, const void* v, gguf::GgmlType kv_type,
                       int64_t block_size, const AttentionShape& shape, const DeviceBatch& batch, int64_t max_keys,
-                      float* partial, bool tensor_cores, StreamHandle stream, int8_t* q8, float* q8_scales) {
+                      float* partial, unsigned* split_counters, bool tensor_cores, StreamHandle stream, int8_t* q8,
+                      float* q8_scales) {
     if (batch.n_tokens == 0) return;
     if (shape.head_dim > kMaxAttentionHeadDim || shape.n_kv_heads < 1 || shape.n_heads % shape.n_kv_heads != 0)
         throw_gpu_error("attention", "head_dim above 256 or n_heads not a multiple of n_kv_heads", __FILE__, __LINE__);
@@ -394,7 +421,8 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
                         __LINE__);
     const int n_listed = tiles ? batch.n_decode_tokens : batch.n_tokens;
     const int max_splits = static_cast<int>(attention_splits(max_keys));
-    AttentionArgs a{q, out, partial, max_splits, tiles ? batch.decode_tokens : nullptr,
+    AttentionArgs a{q, out, partial, split_counters, max_splits, attention_keys_per_split(),
+                    tiles ? batch.decode_tokens : nullptr,
                     static_cast<int>(shape.head_dim), static_cast<int>(shape.n_heads),
                     static_cast<int>(shape.n_heads / shape.n_kv_heads), shape.n_kv_heads * shape.head_dim,
                     block_size, shape.scale, shape.softcap, shape.window, batch, q8, q8_scales};
@@ -415,10 +443,6 @@ void launch_attention(const float* q, float* out, const void* k, const void* v, 
     if (mma)
         launch_attention_prefill_mma(q, out, static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
                                      block_size, shape, batch, stream);
-    if (max_splits > 1 && n_listed > 0) {
-        launch_kernel(attention_combine_kernel, dim3(grid.x, grid.y), kThreads, 0, s, a);
-        GPU_CHECK_LAUNCH();
-    }
 }
 
 }  // namespace rocmforge::backend::gpu

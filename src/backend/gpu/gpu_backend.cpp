@@ -429,13 +429,19 @@ void GpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
     const auto l = static_cast<size_t>(layer);
     const int64_t partial_floats = attention_partial_floats(shape, batch_->n_tokens(), max_keys_);
     reserve(attention_partial_, static_cast<size_t>(std::max<int64_t>(partial_floats, 1)) * sizeof(float));
+    const size_t counter_bytes = static_cast<size_t>(attention_split_counters(shape, batch_->n_tokens())) * sizeof(unsigned);
+    if (attention_counters_.bytes() < counter_bytes) {
+        reserve(attention_counters_, counter_bytes);
+        memset_async(attention_counters_.data(), 0, attention_counters_.bytes(), stream_);
+    }
     // Decode-only batches also get out's int8 form for the next GEMV (no separate quantize).
     float* q8_scales = nullptr;
     int8_t* q8 = attention_writes_q8(shape, device_batch_)
                      ? q8_output(f32(out), shape.n_heads * shape.head_dim, batch_->n_tokens(), &q8_scales)
                      : nullptr;
     launch_attention(f32(q), f32(out), kv.k[l].data, kv.v[l].data, kv.shape.dtype, kv.shape.block_size, shape,
-                     device_batch_, max_keys_, static_cast<float*>(attention_partial_.data()), attention_tensor_cores_,
+                     device_batch_, max_keys_, static_cast<float*>(attention_partial_.data()),
+                     static_cast<unsigned*>(attention_counters_.data()), attention_tensor_cores_,
                      stream_, q8, q8_scales);
 }
 

@@ -152,7 +152,7 @@ private:
     EventHandle batch_uploaded_ = nullptr;
 
     // Prefill scratch: a weight as f16, the activations as f16 halves.
-    tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_;
+    tensor::Buffer w_f16_, x_hi_, x_lo_, x_q8_, x_q8_scales_, attention_partial_, attention_counters_;
     tensor::Buffer argmax_ids_;  // argmax_rows: [rows] i32
     tensor::Buffer top_k_out_;   // top_k_rows: [rows][k] i32 ids, then [rows][k] f32 values
     std::vector<int32_t> decode_tokens_host_, prefill_tiles_host_;  // begin_batch's scratch
