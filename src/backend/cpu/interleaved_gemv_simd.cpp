@@ -424,24 +424,96 @@ HWY_INLINE void TileQ4_K(int64_t nb, const BlockQ4_Kx8* b, const quant::BlockQ8_
 // Tokens per register tile of the K-quant kernels.
 constexpr int kKTileTokens = 4;
 
+#if HWY_TARGET == HWY_AVX3_DL
+// TileQ4_K over two adjacent groups (16 rows, row 8h + r of the pair in lane 8h + r) in 512-bit
+// registers: the same exact integer sums per row and sub-block (one vpdpbusd per 4 codes of the
+// 16 rows and token, activation bytes broadcast from memory), scaled by mullo, the same mins term
+// and the same two fma chains: the 8-row kernel's floats, bit for bit.
+template <int NT>
+HWY_INLINE void TilePairQ4_K(int64_t nb, const BlockQ4_Kx8* b0, const BlockQ4_Kx8* b1,
+                             const quant::BlockQ8_K* const* a, const int32_t* min_pairs, float* const* y) {
+    const __m512i low_mask = _mm512_set1_epi8(0x0F);
+    // 8 bytes of each group side by side, widened to one int32 lane per row.
+    const auto bytes_of_pair = [](const uint8_t* lo, const uint8_t* hi) {
+        return _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lo)),
+                                                       _mm_loadl_epi64(reinterpret_cast<const __m128i*>(hi))));
+    };
+    const auto halves_of_pair = [](const uint16_t* lo, const uint16_t* hi) {
+        return _mm512_cvtph_ps(_mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo))),
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), 1));
+    };
+    __m512 acc[NT], macc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = macc[t] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        PrefetchAhead(b0 + i, sizeof(BlockQ4_Kx8));
+        PrefetchAhead(b1 + i, sizeof(BlockQ4_Kx8));
+        __m512i isum[NT];
+        for (auto& v : isum) v = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p) {
+            __m512i lo_sum[NT], hi_sum[NT];
+            for (int t = 0; t < NT; ++t) lo_sum[t] = hi_sum[t] = _mm512_setzero_si512();
+            for (int c = 0; c < 8; ++c) {
+                const __m512i v = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i].qs[p][c]))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1[i].qs[p][c])), 1);
+                const __m512i lo = _mm512_and_si512(v, low_mask);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_mask);
+                for (int t = 0; t < NT; ++t) {
+                    lo_sum[t] = DpbusdBroadcast512(lo_sum[t], lo, a[t][i].qs + 64 * p + 4 * c);
+                    hi_sum[t] = DpbusdBroadcast512(hi_sum[t], hi, a[t][i].qs + 64 * p + 32 + 4 * c);
+                }
+            }
+            const __m512i sc_lo = bytes_of_pair(b0[i].scales[2 * p], b1[i].scales[2 * p]);
+            const __m512i sc_hi = bytes_of_pair(b0[i].scales[2 * p + 1], b1[i].scales[2 * p + 1]);
+            for (int t = 0; t < NT; ++t)
+                isum[t] = _mm512_add_epi32(isum[t], _mm512_add_epi32(_mm512_mullo_epi32(lo_sum[t], sc_lo),
+                                                                     _mm512_mullo_epi32(hi_sum[t], sc_hi)));
+        }
+        const __m512 d = halves_of_pair(b0[i].d, b1[i].d);
+        const __m512 dmin = halves_of_pair(b0[i].dmin, b1[i].dmin);
+        for (int t = 0; t < NT; ++t) {
+            __m512i msum = _mm512_setzero_si512();
+            for (int p = 0; p < 4; ++p) {
+                const __m512i mins = _mm512_cvtepu8_epi16(_mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0[i].mins[p]))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1[i].mins[p])), 1));
+                msum = _mm512_add_epi32(msum, _mm512_madd_epi16(mins, _mm512_set1_epi32(min_pairs[(t * nb + i) * 4 + p])));
+            }
+            const __m512 da = _mm512_set1_ps(a[t][i].d);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(d, da), acc[t]);
+            macc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, da), macc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], _mm512_sub_ps(acc[t], macc[t]));
+}
+constexpr int kQ4KGroupStep = 2;
+#else
+constexpr int kQ4KGroupStep = 1;
+#endif
+
+
 void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const* act, int n_tokens, float* const* y) {
     const int64_t nb = k / quant::kQK_K;
     const auto* g_base = static_cast<const BlockQ4_Kx8*>(groups);
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_K* const*>(act);
     thread_local std::vector<int32_t> min_pairs;
     PrepareMinPairSums(nb, a, n_tokens, min_pairs);
-    ForEachTile<kKTileTokens, 1>(n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
-                [&](int nt, int64_t g, int, int t0, float* const* out) {
-                    const BlockQ4_Kx8* b = g_base + g * nb;
-                    const quant::BlockQ8_K* const* at = a + t0;
-                    const int32_t* pairs = min_pairs.data() + t0 * nb * 4;
-                    switch (nt) {
-                        case 1: return TileQ4_K<1>(nb, b, at, pairs, out);
-                        case 2: return TileQ4_K<2>(nb, b, at, pairs, out);
-                        case 3: return TileQ4_K<3>(nb, b, at, pairs, out);
-                        default: return TileQ4_K<4>(nb, b, at, pairs, out);
-                    }
-                });
+    ForEachTile<kKTileTokens, kQ4KGroupStep>(
+        n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
+        [&](int nt, int64_t g, int n_g, int t0, float* const* out) {
+            const BlockQ4_Kx8* b = g_base + g * nb;
+            const quant::BlockQ8_K* const* at = a + t0;
+            const int32_t* pairs = min_pairs.data() + t0 * nb * 4;
+            WithTileSize<kKTileTokens>(nt, [&](auto tile_tokens) {
+                constexpr int NT = decltype(tile_tokens)::value;
+#if HWY_TARGET == HWY_AVX3_DL
+                if (n_g == 2) return TilePairQ4_K<NT>(nb, b, b + nb, at, pairs, out);
+#endif
+                (void)n_g;
+                TileQ4_K<NT>(nb, b, at, pairs, out);
+            });
+        });
 }
 
 // Q6_K: codes rebuilt from ql (low 4 bits) and qh (high 2 bits) as in the Q6_K layout, multiplied
