@@ -7,6 +7,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #define ROCMFORGE_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define ROCMFORGE_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #endif
 
 namespace rocmforge::backend::cpu {
@@ -75,6 +76,35 @@ ROCMFORGE_AVX2 float dot_f16_f32_avx2(const uint16_t* w, const float* x, int64_t
     return sum;
 }
 
+ROCMFORGE_AVX512 inline __m512 load16(const uint16_t* p) {
+    // maskz: GCC 12's unmasked form reads an undefined register (a -Wuninitialized false positive).
+    return _mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// The same with 16-float vectors: 64 weights (two cache lines, two prefetches) per step.
+ROCMFORGE_AVX512 float dot_f16_f32_avx512(const uint16_t* w, const float* x, int64_t n) {
+    constexpr int64_t kPrefetchHalves = kStreamPrefetchBytes / sizeof(uint16_t);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetchHalves), _MM_HINT_T0);  // a hint: never faults
+        _mm_prefetch(reinterpret_cast<const char*>(w + i + 32 + kPrefetchHalves), _MM_HINT_T0);
+        acc0 = _mm512_fmadd_ps(load16(w + i), _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(load16(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+        acc2 = _mm512_fmadd_ps(load16(w + i + 32), _mm512_loadu_ps(x + i + 32), acc2);
+        acc3 = _mm512_fmadd_ps(load16(w + i + 48), _mm512_loadu_ps(x + i + 48), acc3);
+    }
+    for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(load16(w + i), _mm512_loadu_ps(x + i), acc0);
+    const __m512 all = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
+    // Through memory: GCC 12's 512-to-256-bit casts and shuffles warn as the cvtph above does.
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, all);
+    float sum = horizontal_sum(_mm256_add_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
+    for (; i < n; ++i) sum += half_to_float(w[i]) * x[i];
+    return sum;
+}
+
 ROCMFORGE_AVX2 void convert_f16_to_f32_avx2(const uint16_t* src, float* dst, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -99,6 +129,15 @@ bool cpu_has_avx2_fma_f16c() {
 #endif
 }
 
+bool cpu_has_avx512f() {
+#if defined(__x86_64__)
+    static const bool has = __builtin_cpu_supports("avx512f") && cpu_has_avx2_fma_f16c();
+    return has;
+#else
+    return false;
+#endif
+}
+
 float dot_f32(const float* a, const float* b, int64_t n) {
 #if defined(__x86_64__)
     if (cpu_has_avx2_fma_f16c()) return dot_f32_avx2(a, b, n);
@@ -108,6 +147,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 
 float dot_f16_f32(const uint16_t* w, const float* x, int64_t n) {
 #if defined(__x86_64__)
+    if (cpu_has_avx512f()) return dot_f16_f32_avx512(w, x, n);
     if (cpu_has_avx2_fma_f16c()) return dot_f16_f32_avx2(w, x, n);
 #endif
     return dot_f16_f32_reference(w, x, n);

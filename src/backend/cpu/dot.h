@@ -18,5 +18,7 @@ void convert_f16_to_f32(const uint16_t* src, float* dst, int64_t n);
 
 // True when the AVX2 variants are in use (for logs and tests).
 bool cpu_has_avx2_fma_f16c();
+// AVX-512F on top of cpu_has_avx2_fma_f16c (the 512-bit kernels use both).
+bool cpu_has_avx512f();
 
 }  // namespace rocmforge::backend::cpu

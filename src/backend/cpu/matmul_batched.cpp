@@ -126,10 +126,6 @@ constexpr std::array<TileKernel, sizeof...(N)> avx512_tiles(std::integer_sequenc
     return {&tile_avx512<N + 1>...};
 }
 
-bool cpu_has_avx512f() {
-    static const bool has = __builtin_cpu_supports("avx512f") && cpu_has_avx2_fma_f16c();
-    return has;
-}
 #endif
 
 }  // namespace
