@@ -516,6 +516,61 @@ void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const
         });
 }
 
+#if HWY_TARGET == HWY_AVX3_DL
+// acc + madd(a, b) in one instruction (vpdpwssd, EVEX; inline assembly for the reason in
+// x86_dpbusd-inl.h): per int32 lane, a's two int16 times b's two int16, summed.
+HWY_INLINE __m512i Dpwssd512(__m512i acc, __m512i a, __m512i b) {
+    asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
+// One Q6_K row of super-block i against NT tokens, 64 codes per 512-bit register: per half h of
+// 128 elements, the low nibbles of ql's 64 bytes are elements 0..63 and the high nibbles 64..127,
+// each joined with its 2 bits of qh (bits 0-1 / 2-3 for elements 0..31 / 32..63, 4-5 / 6-7 for
+// the rest). maddubs (codes <= 63 times |a| <= 127: exact int16 pairs) then vpdpwssd with the
+// sub-block scale of each 128-bit lane (16 elements). sums[t]: the row's int32 partial sums as 8
+// lanes (before the -32 offset), the same integer total as the 256-bit path.
+template <int NT>
+HWY_INLINE void RowSumsQ6_K512(const uint8_t* ql, const uint8_t* qh, const int8_t* sc,
+                               const quant::BlockQ8_K* const* a, int64_t i, __m256i (&sums)[NT]) {
+    const __m512i low_mask = _mm512_set1_epi8(0x0F);
+    const __m512i two_bits = _mm512_set1_epi8(0x03);
+    // 16-bit lane shifts of qh: 0 in the low 256 bits, 2 in the high (elements 32..63 of a quarter pair).
+    const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i shift_hi = _mm512_add_epi16(shift_lo, _mm512_set1_epi16(4));
+    // int16 lane j takes scale j / 8 (of the 4 in a register).
+    const __m512i spread_lo = _mm512_srli_epi16(
+        _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7,
+                         6, 5, 4, 3, 2, 1, 0),
+        3);
+    __m512i acc[NT];
+    for (auto& v : acc) v = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+        const __m512i l = _mm512_loadu_si512(ql + 64 * h);
+        const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 32 * h)));
+        const __m512i codes_lo = _mm512_or_si512(
+            _mm512_and_si512(l, low_mask),
+            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hb, shift_lo), two_bits), 4));
+        const __m512i codes_hi = _mm512_or_si512(
+            _mm512_and_si512(_mm512_srli_epi16(l, 4), low_mask),
+            _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hb, shift_hi), two_bits), 4));
+        // Scale of each 16-element lane: sub-blocks 8h + 0..3 (codes_lo), 8h + 4..7 (codes_hi),
+        // the 8 scales widened to int16 and spread 8 lanes each.
+        const __m512i scales8 = _mm512_castsi128_si512(
+            _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8 * h))));
+        const __m512i scales_lo = _mm512_permutexvar_epi16(spread_lo, scales8);
+        const __m512i scales_hi = _mm512_permutexvar_epi16(_mm512_add_epi16(spread_lo, _mm512_set1_epi16(4)), scales8);
+        for (int t = 0; t < NT; ++t) {
+            const int8_t* q = a[t][i].qs + 128 * h;
+            acc[t] = Dpwssd512(acc[t], _mm512_maddubs_epi16(codes_lo, _mm512_loadu_si512(q)), scales_lo);
+            acc[t] = Dpwssd512(acc[t], _mm512_maddubs_epi16(codes_hi, _mm512_loadu_si512(q + 64)), scales_hi);
+        }
+    }
+    for (int t = 0; t < NT; ++t)
+        sums[t] = _mm256_add_epi32(_mm512_castsi512_si256(acc[t]), _mm512_extracti64x4_epi64(acc[t], 1));
+}
+#endif
+
 // Q6_K: codes rebuilt from ql (low 4 bits) and qh (high 2 bits) as in the Q6_K layout, multiplied
 // unsigned (maddubs), each 16-element half of a vector scaled by its sub-block's int8 scale (madd);
 // the -32 offset is subtracted as 32 * sum_s sc_s * bsum_s. A row's codes and scale vectors are
@@ -540,6 +595,11 @@ void GemvQ6_Kx8Tokens(int64_t k, const BlockQ6_Kx8* groups, int64_t n_groups, co
                 const int8_t* sc = b[i].scales[r];
                 sc16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
                 __m256i sumi[NT];
+#if HWY_TARGET == HWY_AVX3_DL
+                RowSumsQ6_K512<NT>(b[i].ql[r], b[i].qh[r], sc, a, i, sumi);
+                for (int t = 0; t < NT; ++t) s[t][r] = sumi[t];
+                continue;
+#endif
                 for (auto& v : sumi) v = _mm256_setzero_si256();
                 for (int h = 0; h < 2; ++h) {  // halves of 128 elements
                     const uint8_t* ql = b[i].ql[r] + 64 * h;
