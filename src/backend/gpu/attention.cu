@@ -4,6 +4,7 @@
 #include "backend/gpu/q8_block.cuh"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -392,8 +393,12 @@ bool attention_writes_q8(const AttentionShape& shape, const DeviceBatch& batch) 
 int attention_keys_per_split() {
     static const int keys = [] {
         const char* env = std::getenv("ROCMFORGE_GPU_ATTENTION_SPLIT_KEYS");
-        const int v = env != nullptr ? std::atoi(env) : 0;
-        return v >= 16 && v <= kMaxKeysPerSplit && v % 16 == 0 ? v : kDefaultKeysPerSplit;
+        if (env == nullptr) return kDefaultKeysPerSplit;
+        const int v = std::atoi(env);
+        if (v >= 16 && v <= kMaxKeysPerSplit && v % 16 == 0) return v;
+        std::fprintf(stderr, "warning: ROCMFORGE_GPU_ATTENTION_SPLIT_KEYS=%s is not a multiple of 16 in [16, %d]; using %d\n",
+                     env, kMaxKeysPerSplit, kDefaultKeysPerSplit);
+        return kDefaultKeysPerSplit;
     }();
     return keys;
 }
