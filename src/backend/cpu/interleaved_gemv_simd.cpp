@@ -79,10 +79,10 @@ HWY_INLINE int32_t SumOfCodes(const int8_t* q) {
     return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 32 * 128;
 }
 
-// Per token and Q8_0 activation block, computed once per call for all groups and token tiles:
-// the f32 scale and, where the kernel multiplies codes shifted to unsigned, offset * sum of the
-// activation codes (offset 8 for Q4_0's nibbles; 128 for Q8_0 codes in the 512-bit kernel).
-// Index t * nb + i.
+// Per token and Q8_0 activation block, computed once per call for all groups and token tiles of
+// the 8-row kernels: the f32 scale and, where the kernel multiplies codes shifted to unsigned,
+// offset * sum of the activation codes (offset 8 for Q4_0's nibbles; the 512-bit kernel packs its
+// own, PackActivationTiles). Index t * nb + i.
 struct ActivationBlockInfo {
     std::vector<float> scale;
     std::vector<int32_t> offset_times_sum;
@@ -177,14 +177,29 @@ HWY_INLINE void TileQ8_0(int64_t nb, const BlockQ8_0x8* b, const quant::BlockQ8_
 }
 
 #if HWY_TARGET == HWY_AVX3_DL
+// The 16 bytes at lo, then the 16 at hi (two groups' fields side by side, group lo first).
+HWY_INLINE __m256i JoinPair128(const void* lo, const void* hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(static_cast<const __m128i*>(lo))),
+                                   _mm_loadu_si128(static_cast<const __m128i*>(hi)), 1);
+}
+// The 32 bytes at lo, then the 32 at hi.
+HWY_INLINE __m512i JoinPair256(const void* lo, const void* hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
+                              _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
+}
+// Two groups' 8 f16 row scales as 16 floats (row 8h + r in lane 8h + r).
+HWY_INLINE __m512 HalvesOfPair(const uint16_t* lo, const uint16_t* hi) { return _mm512_cvtph_ps(JoinPair128(lo, hi)); }
+#endif
+
+#if HWY_TARGET == HWY_AVX3_DL
 // A token tile's activations packed per block for the 512-bit kernel: for block i, the NT tokens'
-// 32 codes, then their f32 scales, then offset * sum of their codes (see ActivationBlockInfo), so
+// 32 codes, then their f32 scales, then code_offset * sum of their codes (see ActivationBlockInfo), so
 // every operand of the inner loop is one base register plus a constant. Tiles of kTokens tokens
 // one after another (the last may be shorter): tile t0 / kTokens starts at byte t0 * nb * 40.
 constexpr int64_t kPackedBytesPerToken = quant::kQK4_0 + 2 * sizeof(float);
 
 template <int kTokens>
-void PackActivationTiles(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, const ActivationBlockInfo& info,
+void PackActivationTiles(int64_t nb, const quant::BlockQ8_0* const* a, int n_tokens, int32_t code_offset,
                          std::vector<int8_t>& packed) {
     packed.resize(static_cast<size_t>(n_tokens * nb * kPackedBytesPerToken));
     for (int t0 = 0; t0 < n_tokens; t0 += kTokens) {
@@ -193,11 +208,13 @@ void PackActivationTiles(int64_t nb, const quant::BlockQ8_0* const* a, int n_tok
         for (int64_t i = 0; i < nb; ++i) {
             int8_t* block = tile + i * nt * kPackedBytesPerToken;
             for (int t = 0; t < nt; ++t) {
-                const int64_t at = (t0 + t) * nb + i;
-                std::memcpy(block + t * quant::kQK4_0, a[t0 + t][i].qs, quant::kQK4_0);
-                std::memcpy(block + nt * quant::kQK4_0 + t * sizeof(float), &info.scale[at], sizeof(float));
-                std::memcpy(block + nt * (quant::kQK4_0 + sizeof(float)) + t * sizeof(int32_t),
-                            &info.offset_times_sum[at], sizeof(int32_t));
+                const quant::BlockQ8_0& at = a[t0 + t][i];
+                const float scale = _cvtsh_ss(at.d);
+                const int32_t offset_sum = code_offset * SumOfCodes(at.qs);
+                std::memcpy(block + t * quant::kQK4_0, at.qs, quant::kQK4_0);
+                std::memcpy(block + nt * quant::kQK4_0 + t * sizeof(float), &scale, sizeof(float));
+                std::memcpy(block + nt * (quant::kQK4_0 + sizeof(float)) + t * sizeof(int32_t), &offset_sum,
+                            sizeof(int32_t));
             }
         }
     }
@@ -212,24 +229,18 @@ void PackActivationTiles(int64_t nb, const quant::BlockQ8_0* const* a, int n_tok
 // act: this tile in PackActivationTiles's layout.
 template <int NT, bool kQ4, class Group>
 HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const int8_t* act, float* const* y) {
-    const auto pair_of = [](const void* lo, const void* hi) {
-        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(lo))),
-                                  _mm256_loadu_si256(static_cast<const __m256i*>(hi)), 1);
-    };
     __m512 acc[NT];
     for (auto& v : acc) v = _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; ++i, act += NT * kPackedBytesPerToken) {
         PrefetchAhead(b0 + i, sizeof(Group));
         PrefetchAhead(b1 + i, sizeof(Group));
-        const __m512 dw = _mm512_cvtph_ps(_mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0[i].d))),
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1[i].d)), 1));
+        const __m512 dw = HalvesOfPair(b0[i].d, b1[i].d);
         __m512i sum[NT];
         for (auto& v : sum) v = _mm512_setzero_si512();
         if constexpr (kQ4) {
             const __m512i low_mask = _mm512_set1_epi8(0x0F);
             for (int c = 0; c < quant::kQK4_0 / 8; ++c) {
-                const __m512i v = pair_of(b0[i].qs[c], b1[i].qs[c]);
+                const __m512i v = JoinPair256(b0[i].qs[c], b1[i].qs[c]);
                 const __m512i lo = _mm512_and_si512(v, low_mask);
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_mask);
                 for (int t = 0; t < NT; ++t) {
@@ -240,7 +251,7 @@ HWY_INLINE void TilePairQx_0(int64_t nb, const Group* b0, const Group* b1, const
         } else {
             const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
             for (int c = 0; c < quant::kQK4_0 / 4; ++c) {
-                const __m512i w = _mm512_xor_si512(pair_of(b0[i].qs[c], b1[i].qs[c]), flip);
+                const __m512i w = _mm512_xor_si512(JoinPair256(b0[i].qs[c], b1[i].qs[c]), flip);
                 for (int t = 0; t < NT; ++t) sum[t] = DpbusdBroadcast512(sum[t], w, act + t * quant::kQK4_0 + 4 * c);
             }
         }
@@ -305,11 +316,13 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
     const int64_t nb = k / quant::kQK4_0;
     const auto* g_base = static_cast<const Group*>(groups);
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_0* const*>(act);
+    // The 8-row kernels' activation data, where they run: everywhere but AVX3_DL, and there for
+    // an odd last group (cache blocks hold an even number of groups).
     thread_local ActivationBlockInfo info;
-    PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : (kQx0GroupStep == 2 ? 128 : 0), info);
+    if (kQx0GroupStep == 1 || n_groups % 2 == 1) PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : 0, info);
 #if HWY_TARGET == HWY_AVX3_DL
     thread_local std::vector<int8_t> packed;
-    PackActivationTiles<kQx0TileTokens>(nb, a, n_tokens, info, packed);
+    PackActivationTiles<kQx0TileTokens>(nb, a, n_tokens, kQ4 ? 8 : 128, packed);
 #endif
     ForEachTile<kQx0TileTokens, kQx0GroupStep>(
         n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
@@ -438,11 +451,6 @@ HWY_INLINE void TilePairQ4_K(int64_t nb, const BlockQ4_Kx8* b0, const BlockQ4_Kx
         return _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lo)),
                                                        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(hi))));
     };
-    const auto halves_of_pair = [](const uint16_t* lo, const uint16_t* hi) {
-        return _mm512_cvtph_ps(_mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo))),
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), 1));
-    };
     __m512 acc[NT], macc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = macc[t] = _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; ++i) {
@@ -454,9 +462,7 @@ HWY_INLINE void TilePairQ4_K(int64_t nb, const BlockQ4_Kx8* b0, const BlockQ4_Kx
             __m512i lo_sum[NT], hi_sum[NT];
             for (int t = 0; t < NT; ++t) lo_sum[t] = hi_sum[t] = _mm512_setzero_si512();
             for (int c = 0; c < 8; ++c) {
-                const __m512i v = _mm512_inserti64x4(
-                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i].qs[p][c]))),
-                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1[i].qs[p][c])), 1);
+                const __m512i v = JoinPair256(b0[i].qs[p][c], b1[i].qs[p][c]);
                 const __m512i lo = _mm512_and_si512(v, low_mask);
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_mask);
                 for (int t = 0; t < NT; ++t) {
@@ -470,14 +476,12 @@ HWY_INLINE void TilePairQ4_K(int64_t nb, const BlockQ4_Kx8* b0, const BlockQ4_Kx
                 isum[t] = _mm512_add_epi32(isum[t], _mm512_add_epi32(_mm512_mullo_epi32(lo_sum[t], sc_lo),
                                                                      _mm512_mullo_epi32(hi_sum[t], sc_hi)));
         }
-        const __m512 d = halves_of_pair(b0[i].d, b1[i].d);
-        const __m512 dmin = halves_of_pair(b0[i].dmin, b1[i].dmin);
+        const __m512 d = HalvesOfPair(b0[i].d, b1[i].d);
+        const __m512 dmin = HalvesOfPair(b0[i].dmin, b1[i].dmin);
         for (int t = 0; t < NT; ++t) {
             __m512i msum = _mm512_setzero_si512();
             for (int p = 0; p < 4; ++p) {
-                const __m512i mins = _mm512_cvtepu8_epi16(_mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0[i].mins[p]))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1[i].mins[p])), 1));
+                const __m512i mins = _mm512_cvtepu8_epi16(JoinPair128(b0[i].mins[p], b1[i].mins[p]));
                 msum = _mm512_add_epi32(msum, _mm512_madd_epi16(mins, _mm512_set1_epi32(min_pairs[(t * nb + i) * 4 + p])));
             }
             const __m512 da = _mm512_set1_ps(a[t][i].d);
@@ -651,15 +655,11 @@ void GemmK(int64_t k, const void* groups, int64_t n_groups, const void* const* a
     const auto* g_base = static_cast<const Group*>(groups);
     const auto* const* a = reinterpret_cast<const Act* const*>(act);
     ForEachTile<kKTileTokens, 1>(n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
-                [&](int nt, int64_t g, int, int t0, float* const* out) {
-                    const Group* b = g_base + g * nb;
-                    switch (nt) {
-                        case 1: return Kernel<1>::Run(k, b, 1, a + t0, out);
-                        case 2: return Kernel<2>::Run(k, b, 1, a + t0, out);
-                        case 3: return Kernel<3>::Run(k, b, 1, a + t0, out);
-                        default: return Kernel<4>::Run(k, b, 1, a + t0, out);
-                    }
-                });
+                                 [&](int nt, int64_t g, int, int t0, float* const* out) {
+                                     WithTileSize<kKTileTokens>(nt, [&](auto tile_tokens) {
+                                         Kernel<decltype(tile_tokens)::value>::Run(k, g_base + g * nb, 1, a + t0, out);
+                                     });
+                                 });
 }
 template <int NT>
 struct Q6_KKernel {
