@@ -120,6 +120,13 @@ public:
         rope(k, params, freq_factors);
         kv_store(kv, layer, k.reshaped({k.ne[0] * k.ne[1], k.ne[2], 1, 1}), v);
     }
+    // rope_kv_store, then attention of layer `layer` over q into out.
+    virtual void rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v,
+                                         const RopeParams& params, const tensor::Tensor& freq_factors, KvStorage& kv,
+                                         int64_t layer, tensor::Tensor& out, const AttentionShape& shape) {
+        rope_kv_store(q, k, v, params, freq_factors, kv, layer);
+        attention(kv, layer, q, out, shape);
+    }
 
     // Runs `ops`, the device work of one forward step (called after begin_batch). A backend may
     // record the work once per batch shape and replay the recording on later steps of the same

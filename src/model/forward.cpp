@@ -81,8 +81,8 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
                 be.rms_norm(q_head_rows, l.q_norm, q_head_rows, eps);
                 be.rms_norm(k_head_rows, l.k_norm, k_head_rows, eps);
             }
-            be.rope_kv_store(q_heads, k_heads, v, rope, weights_.rope_freq_factors, kv, il);
-            be.attention(kv, il, q_heads, attn, sliding ? attn_local : attn_global);
+            be.rope_kv_store_attention(q_heads, k_heads, v, rope, weights_.rope_freq_factors, kv, il, attn,
+                                       sliding ? attn_local : attn_global);
             be.matmul(l.wo, attn, x_norm, runs);
             if (!l.post_attn_norm.empty()) be.rms_norm(x_norm, l.post_attn_norm, x_norm, eps);
             pending_add = true;

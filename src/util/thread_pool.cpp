@@ -29,6 +29,10 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 namespace {
+// Pause instructions (a few to tens of ns each) a thread waiting for the others spins before it
+// starts yielding (for an oversubscribed machine).
+constexpr int kWaitSpins = 20000;
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -102,6 +106,17 @@ void ThreadPool::run(const std::function<void(int, int)>& task) {
     }
     task_ = nullptr;
     if (first_error_) std::rethrow_exception(first_error_);
+}
+
+void SpinBarrier::arrive_and_wait() {
+    remaining_.fetch_sub(1, std::memory_order_acq_rel);
+    // Spin like run()'s wait: the other threads are running the same task.
+    for (int i = 0; remaining_.load(std::memory_order_acquire) != 0; ++i) {
+        if (i < kWaitSpins)
+            cpu_relax();
+        else
+            std::this_thread::yield();
+    }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& body) {

@@ -20,6 +20,18 @@ namespace rocmforge {
 // and a huge request would try to start that many threads).
 int resolve_thread_count(int requested);
 
+// A meeting point inside one ThreadPool::run task: arrive_and_wait() returns once `n_threads`
+// threads have called it (pass the pool's size; every thread of a run executes the task). One
+// use per barrier. PRECOND: no thread can throw before it arrives (the others would wait forever).
+class SpinBarrier {
+public:
+    explicit SpinBarrier(int n_threads) : remaining_(n_threads) {}
+    void arrive_and_wait();
+
+private:
+    std::atomic<int> remaining_;
+};
+
 class ThreadPool {
 public:
     // n_threads: total threads including the caller; values < 1 mean "hardware concurrency".
@@ -43,7 +55,6 @@ private:
     void run_task_capturing(int thread_index);
 
     static constexpr int kSpinMicroseconds = 100;
-    static constexpr int kWaitSpins = 20000;  // pause instructions (a few to tens of ns each) before yielding
 
     int n_threads_;
     std::vector<std::thread> workers_;

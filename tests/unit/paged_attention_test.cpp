@@ -169,5 +169,67 @@ TEST(PagedAttention, BackendSixteenBitStorage) {
     }
 }
 
+// The CPU backend's fused rope_kv_store_attention (one dispatch, the threads rotating and storing
+// shares of the tokens) against the separate ops (rope, kv_store, attention), bit for bit: a
+// prefill chunk and decode tokens of three sequences with K/V already in the storage, f32 storage
+// (the fused path) and f16 (the fallback to the separate ops).
+TEST(PagedAttention, BackendFusedRopeStoreAttentionEqualsSeparateOps) {
+    const uint64_t seed = fresh_seed();
+    std::mt19937_64 rng(seed);
+    CpuBackend backend(2);
+    const AttentionShape s{16, 4, 2, 0.25f};
+    const int64_t row = s.n_kv_heads * s.head_dim, block_size = 4;
+    RopeParams rope;
+    rope.n_rot = s.head_dim;
+    const tensor::Tensor no_freq_factors;
+    for (auto type : {gguf::GgmlType::F32, gguf::GgmlType::F16}) {
+        KvStorageShape shape{1, 16, block_size, row, type};
+        auto separate_kv = backend.alloc_kv_storage(shape);
+        auto fused_kv = backend.alloc_kv_storage(shape);
+        // Earlier positions of every sequence, the same in both storages.
+        for (auto* kv : {&separate_kv, &fused_kv}) {
+            auto* k0 = kv->k[0].data_as<uint8_t>();
+            auto* v0 = kv->v[0].data_as<uint8_t>();
+            std::mt19937_64 fill(seed + 1);
+            for (int64_t i = 0; i < kv->k[0].nb[1] * 16 * block_size; ++i) k0[i] = static_cast<uint8_t>(fill() % 61);
+            for (int64_t i = 0; i < kv->v[0].nb[1] * 16 * block_size; ++i) v0[i] = static_cast<uint8_t>(fill() % 61);
+        }
+        Batch batch;
+        const std::vector<int32_t> prompt(7, 0), one(1, 0);
+        const std::vector<int32_t> table_a{3, 9, 11}, table_b{1, 4, 12, 6}, table_c{0, 15};
+        batch.add_sequence(prompt, 2, table_a, RowClass::Prefill, 1);
+        batch.add_sequence(one, 13, table_b, RowClass::Decode, 1);
+        batch.add_sequence(one, 5, table_c, RowClass::Decode, 1);
+        const int64_t n_tokens = batch.n_tokens();
+        backend.begin_batch(batch);
+        const auto q = random_vector(rng, static_cast<size_t>(s.n_heads * s.head_dim * n_tokens));
+        const auto k = random_vector(rng, static_cast<size_t>(row * n_tokens));
+        const auto v = random_vector(rng, k.size());
+        std::vector<float> out_separate(q.size(), NAN), out_fused(q.size(), NAN);
+        auto run = [&](bool fused, KvStorage& kv, std::vector<float>& out) {
+            auto q_copy = q, k_copy = k;
+            auto qt = tensor::make_tensor(gguf::GgmlType::F32, {s.head_dim, s.n_heads, n_tokens, 1}, q_copy.data());
+            auto kt = tensor::make_tensor(gguf::GgmlType::F32, {s.head_dim, s.n_kv_heads, n_tokens, 1}, k_copy.data());
+            auto vt = tensor::make_tensor(gguf::GgmlType::F32, {row, n_tokens, 1, 1}, const_cast<float*>(v.data()));
+            auto ot = tensor::make_tensor(gguf::GgmlType::F32, {s.head_dim, s.n_heads, n_tokens, 1}, out.data());
+            if (fused) {
+                backend.rope_kv_store_attention(qt, kt, vt, rope, no_freq_factors, kv, 0, ot, s);
+            } else {
+                backend.rope(qt, rope, no_freq_factors);
+                backend.rope(kt, rope, no_freq_factors);
+                backend.kv_store(kv, 0, kt.reshaped({row, n_tokens, 1, 1}), vt);
+                backend.attention(kv, 0, qt, ot, s);
+            }
+        };
+        run(false, separate_kv, out_separate);
+        run(true, fused_kv, out_fused);
+        const auto where = testing::Message() << "seed " << seed << " type " << gguf::ggml_type_name(type);
+        EXPECT_EQ(std::memcmp(out_separate.data(), out_fused.data(), q.size() * sizeof(float)), 0) << where;
+        const size_t storage_bytes = static_cast<size_t>(separate_kv.k[0].nb[1] * 16 * block_size);
+        EXPECT_EQ(std::memcmp(separate_kv.k[0].data, fused_kv.k[0].data, storage_bytes), 0) << where;
+        EXPECT_EQ(std::memcmp(separate_kv.v[0].data, fused_kv.v[0].data, storage_bytes), 0) << where;
+    }
+}
+
 }  // namespace
 }  // namespace rocmforge::backend::cpu

@@ -69,6 +69,26 @@ TEST(ThreadPool, RethrowsTaskExceptionsInTheCaller) {
     EXPECT_EQ(count.load(), 3);
 }
 
+// Every thread's write before the barrier is visible to every thread after it, in every round
+// (a thread that left early would see a slot still at the previous round's value).
+TEST(SpinBarrier, ReleasesNoThreadBeforeAllArrived) {
+    for (int threads : {1, 2, 3, 5}) {
+        ThreadPool pool(threads);
+        std::vector<std::atomic<int>> slots(static_cast<size_t>(threads));
+        for (int round = 1; round <= 300; ++round) {
+            SpinBarrier barrier(threads);
+            std::atomic<int> stale{0};
+            pool.run([&](int index, int) {
+                if (index == round % threads) std::this_thread::yield();  // a late arriver
+                slots[static_cast<size_t>(index)].store(round, std::memory_order_relaxed);
+                barrier.arrive_and_wait();
+                for (const auto& slot : slots) stale += slot.load(std::memory_order_relaxed) != round;
+            });
+            ASSERT_EQ(stale.load(), 0) << threads << " threads, round " << round;
+        }
+    }
+}
+
 // The read-bandwidth probe returns a finite positive rate for buffers of any size, including ones
 // smaller than its prefetch distance or than one 16-value step per thread (no speed is asserted).
 TEST(MemoryBandwidth, ReturnsAFinitePositiveRateForAnySize) {

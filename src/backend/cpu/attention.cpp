@@ -88,7 +88,7 @@ constexpr int64_t kWholeSequenceItemsPerThread = 4;
 }  // namespace
 
 void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
-                     ThreadPool& pool) {
+                     ThreadPool& pool, const std::function<void(int, int)>& prologue) {
     const int64_t group = shape.n_heads / shape.n_kv_heads;
     const int64_t q_row = shape.n_heads * shape.head_dim;  // floats per token in q and out
     // Work items: a prefill sequence has one per query head (K/V packed per item). A decode
@@ -109,7 +109,12 @@ void attention_batch(const float* q, float* out, const AttentionShape& shape, st
             seqs[i].row_class == RowClass::Prefill ? shape.n_heads : shape.n_kv_heads / kv_heads_per_item;
     std::atomic<int64_t> next_item{0};
     const int64_t* const ends = item_end.data();
-    pool.run([&](int, int) {
+    SpinBarrier prologue_done(pool.size());
+    pool.run([&](int thread_index, int n_threads) {
+        if (prologue) {
+            prologue(thread_index, n_threads);
+            prologue_done.arrive_and_wait();
+        }
         thread_local std::vector<float> scratch;
         thread_local PackedKv packed;
         thread_local DecodeScratch decode;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 namespace rocmforge::backend::cpu {
@@ -53,8 +54,11 @@ struct AttentionSequence {
 };
 
 // q, out: [head_dim, n_heads, n_tokens of all sequences] f32. One pool dispatch for all sequences.
+// prologue (optional): run by every thread of that dispatch first (prologue(thread_index,
+// n_threads), e.g. writing this step's rows of q and K/V); no thread reads q or K/V before every
+// thread has finished it. It must not throw.
 void attention_batch(const float* q, float* out, const AttentionShape& shape, std::span<const AttentionSequence> seqs,
-                     ThreadPool& pool);
+                     ThreadPool& pool, const std::function<void(int, int)>& prologue = {});
 
 // q:   [head_dim, n_heads, n_tokens] f32 (after RoPE)
 // k,v: [head_dim, n_kv_heads, n_positions] f32: the cache rows of this layer, positions 0.. filled

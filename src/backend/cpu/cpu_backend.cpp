@@ -292,8 +292,7 @@ void CpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k,
     }
 }
 
-void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
-                           const AttentionShape& shape) {
+void CpuBackend::prepare_attention_items(const KvStorage& kv, int64_t layer) {
     assert(batch_ != nullptr);
     const auto& seqs = batch_->sequences;
     const int64_t n = kv.shape.row_elements, bs = kv.shape.block_size;
@@ -341,7 +340,43 @@ void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Ten
             item.kv.v = kv_f32_v_[s].data();
         }
     }
-    attention_batch(f32(q), f32(out), shape, items, pool_);
+}
+
+void CpuBackend::attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
+                           const AttentionShape& shape) {
+    prepare_attention_items(kv, layer);
+    attention_batch(f32(q), f32(out), shape, attention_items_, pool_);
+}
+
+void CpuBackend::rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v,
+                                         const RopeParams& params, const tensor::Tensor& freq_factors, KvStorage& kv,
+                                         int64_t layer, tensor::Tensor& out, const AttentionShape& shape) {
+    if (kv.shape.dtype != GgmlType::F32)
+        return Backend::rope_kv_store_attention(q, k, v, params, freq_factors, kv, layer, out, shape);
+    assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens() && k.ne[0] * k.ne[1] == kv.shape.row_elements);
+    const RopeTable& table = rope_table(params, freq_factors);
+    const int64_t n = kv.shape.row_elements, bs = kv.shape.block_size, n_tokens = q.ne[2];
+    // token_slots_[t]: the storage row of batch token t's position.
+    token_slots_.resize(static_cast<size_t>(n_tokens));
+    for (const auto& seq : batch_->sequences)
+        for (int64_t i = 0; i < seq.n_tokens; ++i) {
+            const int64_t p = seq.n_past + i;
+            token_slots_[static_cast<size_t>(seq.token_begin + i)] = seq.block_table[static_cast<size_t>(p / bs)] * bs + p % bs;
+        }
+    auto& k_layer = kv.k[static_cast<size_t>(layer)];
+    auto& v_layer = kv.v[static_cast<size_t>(layer)];
+    prepare_attention_items(kv, layer);
+    const auto rope_and_store = [&](int thread_index, int n_threads) {
+        const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
+        cpu::rope_tokens(f32(q), q.ne[0], q.ne[1], t0, t1, table);
+        cpu::rope_tokens(f32(k), k.ne[0], k.ne[1], t0, t1, table);
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t slot = token_slots_[static_cast<size_t>(t)];
+            std::memcpy(k_layer.data_as<uint8_t>() + slot * k_layer.nb[1], f32(k) + t * n, n * sizeof(float));
+            std::memcpy(v_layer.data_as<uint8_t>() + slot * v_layer.nb[1], f32(v) + t * n, n * sizeof(float));
+        }
+    };
+    attention_batch(f32(q), f32(out), shape, attention_items_, pool_, rope_and_store);
 }
 
 namespace {

@@ -54,6 +54,11 @@ public:
     void kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) override;
     void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
                    const AttentionShape& shape) override;
+    // With f32 K/V storage: one dispatch, each thread rotating and storing a share of the tokens
+    // before all of them attend (other storage types: the separate ops).
+    void rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v,
+                                 const RopeParams& params, const tensor::Tensor& freq_factors, KvStorage& kv,
+                                 int64_t layer, tensor::Tensor& out, const AttentionShape& shape) override;
     void swiglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
     void geglu(const tensor::Tensor& gate, const tensor::Tensor& up, tensor::Tensor& out) override;
     void moe_ffn(const tensor::Tensor& x, const tensor::Tensor& router_logits, const MoeFfn& moe, tensor::Tensor& out,
@@ -65,6 +70,9 @@ public:
 
 private:
     const RopeTable& rope_table(const RopeParams& params, const tensor::Tensor& freq_factors);
+    // attention_items_ for layer `layer` of the current batch: paged f32 rows, or the rows
+    // gathered into kv_f32_k_/kv_f32_v_ for other storage types.
+    void prepare_attention_items(const KvStorage& kv, int64_t layer);
     // `bytes` of huge-page memory for a weight's copy made at load, kept until the backend goes.
     void* keep_weight_copy(size_t bytes);
 
@@ -85,6 +93,7 @@ private:
     // Per-call scratch kept across steps (no allocation per op in decode).
     std::vector<MatmulRowsTask> shared_input_tasks_;
     std::vector<AttentionSequence> attention_items_;
+    std::vector<int64_t> token_slots_;  // rope_kv_store_attention: storage row per batch token
     MoeScratch moe_scratch_;
     std::vector<RowClass> moe_row_class_;
     // f32 copies of f16/bf16 K/V rows for attention: per sequence [n_positions, row_elements].

@@ -55,19 +55,29 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
     thread_local std::vector<PreparedActivations> caller_prepared;
     std::vector<PreparedActivations>& prepared = caller_prepared;
     prepared.resize(tasks.size());
+    // Task i reads prepared[source[i]]: the first task with its weight type plans (and converts)
+    // the activations for all of them.
+    thread_local std::vector<size_t> caller_source;
+    std::vector<size_t>& source = caller_source;
+    source.resize(tasks.size());
+    thread_local std::vector<uint8_t> caller_converts;
+    std::vector<uint8_t>& converts = caller_converts;
+    converts.assign(tasks.size(), 0);
+    bool any_conversion = false;
     for (size_t i = 0; i < tasks.size(); ++i) {
-        // Reuse the conversion of an earlier task with the same weight type.
         size_t same = 0;
         while (same < i && tasks[same].w->dtype != tasks[i].w->dtype) ++same;
-        if (same < i) {
-            prepared[i].type = prepared[same].type;
-            prepared[i].x = prepared[same].x;
-            prepared[i].row_bytes = prepared[same].row_bytes;
-            prepared[i].data = prepared[same].data;
-        } else {
-            prepare_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i], &pool);
-        }
+        source[i] = same;
+        if (same < i) continue;
+        converts[i] = plan_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
+        any_conversion = any_conversion || converts[i];
     }
+    const bool in_dispatch = any_conversion && converts_in_dispatch(n_tokens);
+    const auto convert_tokens = [&](int64_t t0, int64_t t1) {
+        for (size_t i = 0; i < tasks.size(); ++i)
+            if (converts[i]) convert_activations(prepared[i], tasks[i].w->ne[0], t0, t1);
+    };
+    if (any_conversion && !in_dispatch) convert_tokens(0, n_tokens);
     // The tasks' row chunks in one sequence (task 0's, then task 1's, ...), taken from a shared counter.
     thread_local std::vector<RowChunks> caller_chunks;
     std::vector<RowChunks>& chunks = caller_chunks;
@@ -78,14 +88,19 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
         n_chunks += chunks[i].count;
     }
     std::atomic<int64_t> next_chunk{0};
-    pool.run([&](int, int) {
+    SpinBarrier converted(pool.size());
+    pool.run([&](int thread_index, int n_threads) {
+        if (in_dispatch) {
+            convert_tokens(n_tokens * thread_index / n_threads, n_tokens * (thread_index + 1) / n_threads);
+            converted.arrive_and_wait();
+        }
         size_t i = 0;  // chunks are taken in increasing order: the task index only moves forward
         int64_t task_first = 0;
         for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
              c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
             while (c >= task_first + chunks[i].count) task_first += chunks[i++].count;
             const auto [begin, end] = chunks[i].range(c - task_first);
-            multiply_rows(*tasks[i].w, prepared[i], n_tokens, tasks[i].y, begin, end);
+            multiply_rows(*tasks[i].w, prepared[source[i]], n_tokens, tasks[i].y, begin, end);
         }
     });
 }

@@ -11,12 +11,12 @@
 
 namespace rocmforge::backend::cpu {
 
-void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out, ThreadPool* pool) {
+bool plan_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
+                      PreparedActivations& out) {
     out.x = x;
     if (weight_type == gguf::GgmlType::F32 || weight_type == gguf::GgmlType::F16) {
         out.type = gguf::GgmlType::F32;
-        return;
+        return false;
     }
     const auto& traits = quant::quant_traits(weight_type);
     const auto& act_traits = quant::quant_traits(traits.vec_dot_type);
@@ -24,19 +24,16 @@ void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, 
         throw_error("matmul", "row length {} is not a multiple of the {} / {} block sizes", k, traits.name,
                     act_traits.name);
     out.type = traits.vec_dot_type;
-    if (out.type == gguf::GgmlType::F32) return;
+    if (out.type == gguf::GgmlType::F32) return false;
     if (act_traits.from_float == nullptr) throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
     out.row_bytes = quant::row_size(act_traits, k);
     out.data.resize(out.row_bytes * static_cast<size_t>(n_tokens));
-    const auto convert = [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) act_traits.from_float(x + t * k, out.data.data() + t * out.row_bytes, k);
-    };
-    // Below this many values one thread converts them faster than a dispatch would.
-    constexpr int64_t kMinParallelValues = 16384;
-    if (pool != nullptr && n_tokens >= 2 && n_tokens * k >= kMinParallelValues)
-        pool->parallel_for(n_tokens, convert);
-    else
-        convert(0, n_tokens);
+    return true;
+}
+
+void convert_activations(PreparedActivations& act, int64_t k, int64_t t0, int64_t t1) {
+    const auto from_float = quant::quant_traits(act.type).from_float;
+    for (int64_t t = t0; t < t1; ++t) from_float(act.x + t * k, act.data.data() + t * act.row_bytes, k);
 }
 
 namespace {
@@ -161,10 +158,18 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     // worker's own (empty) instance.
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
-    prepare_activations(w.dtype, x, w.ne[0], n_tokens, act, &pool);
+    const int64_t k = w.ne[0];
+    const bool convert = plan_activations(w.dtype, x, k, n_tokens, act);
+    const bool in_dispatch = convert && converts_in_dispatch(n_tokens);
+    if (convert && !in_dispatch) convert_activations(act, k, 0, n_tokens);
     const RowChunks chunks = row_chunks(w, pool.size(), n_tokens);
     std::atomic<int64_t> next_chunk{0};
-    pool.run([&](int, int) {
+    SpinBarrier converted(pool.size());
+    pool.run([&](int thread_index, int n_threads) {
+        if (in_dispatch) {
+            convert_activations(act, k, n_tokens * thread_index / n_threads, n_tokens * (thread_index + 1) / n_threads);
+            converted.arrive_and_wait();
+        }
         for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;
              c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
             const auto [begin, end] = chunks.range(c);

@@ -21,11 +21,22 @@ struct PreparedActivations {
     size_t row_bytes = 0;
 };
 
-// Converts x for weights of `weight_type` (no copy for F32/F16 weights). Throws rocmforge::Error
-// when k is not a multiple of the block sizes or the type has no kernels. With a pool, many rows
-// (prompt chunks) are converted in parallel; each row is converted the same way either way.
-void prepare_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
-                         PreparedActivations& out, ThreadPool* pool = nullptr);
+// Sets `out` up for weights of `weight_type` over x (n_tokens rows of k values): the activation
+// type and, for a quantized one, room for the converted rows. Returns whether rows must be
+// converted (convert_activations) before the row kernels read them (false for F32/F16 weights:
+// they read x). Throws rocmforge::Error when k is not a multiple of the block sizes or the type
+// has no kernels.
+bool plan_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int64_t n_tokens,
+                      PreparedActivations& out);
+
+// Converts tokens [t0, t1) of a planned `act`. Each row is converted the same way whichever
+// thread converts it and however the tokens are split. Never throws.
+void convert_activations(PreparedActivations& act, int64_t k, int64_t t0, int64_t t1);
+
+// Whether a matmul converts its activations inside its pool dispatch, each thread a share of the
+// tokens before a SpinBarrier, rather than on the calling thread before the dispatch: one token
+// is converted faster than two threads could meet.
+inline bool converts_in_dispatch(int64_t n_tokens) { return n_tokens >= 2; }
 
 // w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
 // in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which

@@ -34,9 +34,13 @@ RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const Rope
 }
 
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const RopeTable& table) {
+    rope_tokens(x, head_dim, n_heads, 0, n_tokens, table);
+}
+
+void rope_tokens(float* x, int64_t head_dim, int64_t n_heads, int64_t t0, int64_t t1, const RopeTable& table) {
     const int64_t half = table.n_rot / 2;
     const bool normal = table.style == RopeStyle::Normal;
-    for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t t = t0; t < t1; ++t) {
         const float* c = table.cos.data() + t * half;
         const float* s = table.sin.data() + t * half;
         for (int64_t h = 0; h < n_heads; ++h) {

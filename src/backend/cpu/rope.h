@@ -23,6 +23,8 @@ RopeTable make_rope_table(const int32_t* positions, int64_t n_tokens, const Rope
 
 // x: [head_dim, n_heads, n_tokens] f32 contiguous, rotated in place with the table's angles.
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const RopeTable& table);
+// The same for tokens [t0, t1) of x only (each token's rows get the same bits either way).
+void rope_tokens(float* x, int64_t head_dim, int64_t n_heads, int64_t t0, int64_t t1, const RopeTable& table);
 // Convenience: builds the table and applies it.
 void rope(float* x, int64_t head_dim, int64_t n_heads, int64_t n_tokens, const int32_t* positions,
           const RopeParams& params, const float* freq_factors);
