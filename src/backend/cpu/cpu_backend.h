@@ -27,6 +27,7 @@ public:
     std::string description() const override;
     bool supports(Op op, gguf::GgmlType type) const override;
 
+    // Zeroed memory, its first 512 MiB committed at once (see the definition).
     tensor::Buffer alloc(size_t bytes) override;
     // Q4_0/Q8_0/Q4_K/Q6_K matrices of at least 8 rows are copied into the interleaved decode layout
     // (interleaved_weights.h; interleaved_bytes: Q4_K 2.8 % larger than the file's bytes) in
