@@ -6,6 +6,7 @@
 //   grouped:  attention_batch (one item per (sequence, KV head), all query heads of the group from
 //             each K/V row, items from a shared counter).
 // Both give bit-identical outputs (checked). Prints µs per step and GB/s of K/V bytes read once.
+// Runs the AVX2 kernel (8 lanes) and, where the CPU has AVX-512F, the 16-lane one.
 // usage: rocmforge_attention_decode_bench [THREADS=2] [REPEATS=20] [SEQUENCES=16]
 #include "backend/cpu/attention.h"
 #include "backend/cpu/attention_decode.h"
@@ -122,6 +123,12 @@ int main(int argc, char** argv) {
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 20;
     const int64_t n_seqs = argc > 3 ? std::atoll(argv[3]) : 16;
     rocmforge::ThreadPool pool(threads);
-    for (int64_t context : {64, 160, 400, 1000}) run(context, n_seqs, pool, repeats);
+    // Each q·k lane count this CPU has (attention_decode.h): the AVX2 kernel, then the AVX-512 one.
+    for (int lanes : {8, 16}) {
+        cpu::force_decode_attention_lanes_for_test(lanes);
+        if (cpu::decode_attention_lanes(AttentionShape{64, 4, 2, 0.125f}) != lanes) continue;
+        std::printf("q.k in %d lanes:\n", lanes);
+        for (int64_t context : {64, 160, 400, 1000}) run(context, n_seqs, pool, repeats);
+    }
     return 0;
 }

@@ -191,8 +191,9 @@ TEST(PagedAttention, BackendFusedRopeStoreAttentionEqualsSeparateOps) {
             auto* k0 = kv->k[0].data_as<uint8_t>();
             auto* v0 = kv->v[0].data_as<uint8_t>();
             std::mt19937_64 fill(seed + 1);
-            for (int64_t i = 0; i < kv->k[0].nb[1] * 16 * block_size; ++i) k0[i] = static_cast<uint8_t>(fill() % 61);
-            for (int64_t i = 0; i < kv->v[0].nb[1] * 16 * block_size; ++i) v0[i] = static_cast<uint8_t>(fill() % 61);
+            const size_t bytes = kv->k[0].nb[1] * 16 * block_size;
+            for (size_t i = 0; i < bytes; ++i) k0[i] = static_cast<uint8_t>(fill() % 61);
+            for (size_t i = 0; i < bytes; ++i) v0[i] = static_cast<uint8_t>(fill() % 61);
         }
         Batch batch;
         const std::vector<int32_t> prompt(7, 0), one(1, 0);
