@@ -112,6 +112,23 @@ public:
         add(x, delta);
         rms_norm(x, weight, y, eps);
     }
+    // x += delta (when delta is given), x_norm = rms_norm(x) * weight, then the products of
+    // tasks over x_norm (matmul_shared_input). x_norm may alias delta.
+    virtual void norm_matmul_shared_input(tensor::Tensor& x, const tensor::Tensor* delta, const tensor::Tensor& weight,
+                                          tensor::Tensor& x_norm, float eps, std::span<const MatmulTask> tasks,
+                                          std::span<const RowRun> runs) {
+        if (delta != nullptr)
+            add_rms_norm(x, *delta, weight, x_norm, eps);
+        else
+            rms_norm(x, weight, x_norm, eps);
+        matmul_shared_input(tasks, x_norm, runs);
+    }
+    // gate = silu(gate) * up, then y = w · gate (matmul).
+    virtual void swiglu_matmul(tensor::Tensor& gate, const tensor::Tensor& up, const tensor::Tensor& w,
+                               tensor::Tensor& y, std::span<const RowRun> runs) {
+        swiglu(gate, up, gate);
+        matmul(w, gate, y, runs);
+    }
     // rope(q), rope(k), then kv_store of k and v. q: [head_dim, n_heads, n_tokens], k: [head_dim,
     // n_kv_heads, n_tokens], v: [head_dim * n_kv_heads, n_tokens].
     virtual void rope_kv_store(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v, const RopeParams& params,

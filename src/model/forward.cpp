@@ -69,9 +69,9 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
             const bool sliding = h.is_sliding(il);
             const auto& rope = sliding ? rope_local : rope_global;
             // Attention block: x += [post_norm] Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
-            norm_into(l.attn_norm);
             const backend::MatmulTask qkv[] = {{&l.wq, &q}, {&l.wk, &k}, {&l.wv, &v}};
-            be.matmul_shared_input(qkv, x_norm, runs);
+            be.norm_matmul_shared_input(x, pending_add ? &x_norm : nullptr, l.attn_norm, x_norm, eps, qkv, runs);
+            pending_add = false;
             if (!l.bq.empty()) {
                 be.add_bias(q, l.bq);
                 be.add_bias(k, l.bk);
@@ -87,8 +87,8 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
             if (!l.post_attn_norm.empty()) be.rms_norm(x_norm, l.post_attn_norm, x_norm, eps);
             pending_add = true;
 
-            norm_into(l.ffn_norm);
             if (!l.ffn_gate_inp.empty()) {
+                norm_into(l.ffn_norm);
                 // Mixture of experts: x += moe(n(x)), routed by the logits W_gate_inp·n(x).
                 auto router = ws.router.first_rows(n), ffn_out = ws.ffn_out.first_rows(n);
                 be.matmul(l.ffn_gate_inp, x_norm, router, runs);
@@ -110,12 +110,14 @@ tensor::Tensor Model::forward(const backend::Batch& batch, backend::KvStorage& k
             }
             // Feed-forward block: x += [post_norm] W_down · (act(W_gate·n(x)) * W_up·n(x)), act = silu or gelu
             const backend::MatmulTask gate_up[] = {{&l.ffn_gate, &gate}, {&l.ffn_up, &up}};
-            be.matmul_shared_input(gate_up, x_norm, runs);
-            if (gelu)
+            be.norm_matmul_shared_input(x, pending_add ? &x_norm : nullptr, l.ffn_norm, x_norm, eps, gate_up, runs);
+            pending_add = false;
+            if (gelu) {
                 be.geglu(gate, up, gate);
-            else
-                be.swiglu(gate, up, gate);
-            be.matmul(l.ffn_down, gate, x_norm, runs);
+                be.matmul(l.ffn_down, gate, x_norm, runs);
+            } else {
+                be.swiglu_matmul(gate, up, l.ffn_down, x_norm, runs);
+            }
             if (!l.post_ffn_norm.empty()) be.rms_norm(x_norm, l.post_ffn_norm, x_norm, eps);
             pending_add = true;
         }

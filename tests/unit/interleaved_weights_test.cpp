@@ -232,6 +232,68 @@ TEST_P(InterleavedWeights, UploadWeightRepacksTheTypesOfInterleaveAtLoad) {
     }
 }
 
+// CpuBackend's fused norm + products and SwiGLU + product (the norm / activation inside the
+// products' dispatch) against the Backend defaults (the separate ops), bit for bit: outputs, the
+// residual x and the normed rows, for one decode run, one prefill run, and a batch of both.
+TEST_P(InterleavedWeights, FusedNormAndSwigluProductsEqualTheSeparateOps) {
+    const unsigned seed = std::random_device{}();
+    std::mt19937 rng(seed);
+    const int64_t k = blocks(2), n_a = 24, n_b = 13, n_tokens = 9;
+    const auto plain_a = make_weight(GetParam(), k, n_a, rng), plain_b = make_weight(GetParam(), k, n_b, rng);
+    const auto plain_down = make_weight(GetParam(), k, n_a, rng);
+    const auto norm_weight = random_values(k, rng, 1.0f), x0 = random_values(k * n_tokens, rng, 1.0f);
+    const auto delta0 = random_values(k * n_tokens, rng, 1.0f), up = random_values(k * n_tokens, rng, 1.0f);
+    const RowRun decode[] = {{0, n_tokens, RowClass::Decode}}, prefill[] = {{0, n_tokens, RowClass::Prefill}};
+    const RowRun both[] = {{0, 5, RowClass::Prefill}, {5, n_tokens - 5, RowClass::Decode}};
+    for (int threads : {1, 2, 3}) {
+        CpuBackend backend(threads);
+        const auto w_a = backend.upload_weight(plain_a.t), w_b = backend.upload_weight(plain_b.t);
+        const auto w_down = backend.upload_weight(plain_down.t);
+        const auto f32 = [](std::vector<float>& v, int64_t row) {
+            return tensor::make_tensor(GgmlType::F32, {row, static_cast<int64_t>(v.size()) / row, 1, 1}, v.data());
+        };
+        for (const auto runs : {std::span<const RowRun>(decode), std::span<const RowRun>(prefill), std::span<const RowRun>(both)}) {
+            for (bool with_delta : {true, false}) {
+                // [0]: Backend defaults, [1]: the CPU backend's fused ops.
+                std::vector<float> x[2] = {x0, x0}, normed[2] = {delta0, delta0}, ya[2], yb[2], gate[2], down[2];
+                for (int fused = 0; fused < 2; ++fused) {
+                    ya[fused].assign(n_a * n_tokens, NAN);
+                    yb[fused].assign(n_b * n_tokens, NAN);
+                    auto xt = f32(x[fused], k), nt = f32(normed[fused], k), yat = f32(ya[fused], n_a), ybt = f32(yb[fused], n_b);
+                    const auto wt = tensor::make_tensor(GgmlType::F32, {k, 1, 1, 1}, const_cast<float*>(norm_weight.data()));
+                    const MatmulTask tasks[] = {{&w_a, &yat}, {&w_b, &ybt}};
+                    const tensor::Tensor* delta = with_delta ? &nt : nullptr;  // x_norm aliases delta, as in the forward
+                    if (fused)
+                        backend.norm_matmul_shared_input(xt, delta, wt, nt, 1e-5f, tasks, runs);
+                    else
+                        backend.Backend::norm_matmul_shared_input(xt, delta, wt, nt, 1e-5f, tasks, runs);
+                    // SwiGLU of the normed rows (as gate) with `up`, then the down product.
+                    gate[fused] = normed[fused];
+                    auto up_copy = up;
+                    down[fused].assign(n_a * n_tokens, NAN);
+                    auto gt = f32(gate[fused], k), ut = f32(up_copy, k), dt = f32(down[fused], n_a);
+                    if (fused)
+                        backend.swiglu_matmul(gt, ut, w_down, dt, runs);
+                    else
+                        backend.Backend::swiglu_matmul(gt, ut, w_down, dt, runs);
+                }
+                const auto where = testing::Message() << "seed " << seed << " threads " << threads << " runs "
+                                                       << runs.size() << " class " << int(runs[0].row_class)
+                                                       << " delta " << with_delta;
+                const auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
+                    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+                };
+                EXPECT_TRUE(same(x[0], x[1])) << where;
+                EXPECT_TRUE(same(normed[0], normed[1])) << where;
+                EXPECT_TRUE(same(ya[0], ya[1])) << where;
+                EXPECT_TRUE(same(yb[0], yb[1])) << where;
+                EXPECT_TRUE(same(gate[0], gate[1])) << where;
+                EXPECT_TRUE(same(down[0], down[1])) << where;
+            }
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, InterleavedWeights, ::testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(gguf::ggml_type_name(info.param)); });
 

@@ -256,6 +256,47 @@ void CpuBackend::matmul_shared_input(std::span<const MatmulTask> tasks, const te
     }
 }
 
+void CpuBackend::norm_matmul_shared_input(tensor::Tensor& x, const tensor::Tensor* delta,
+                                          const tensor::Tensor& weight, tensor::Tensor& x_norm, float eps,
+                                          std::span<const MatmulTask> tasks, std::span<const RowRun> runs) {
+    assert(weight.ne[0] == x.ne[0] && x_norm.n_elements() == x.n_elements());
+    assert(delta == nullptr || delta->n_elements() == x.n_elements());
+    const int64_t n = x.ne[0];
+    float* xs = f32(x);
+    const float* ds = delta != nullptr ? f32(*delta) : nullptr;
+    const float* w = f32(weight);
+    float* ys = f32(x_norm);
+    auto& rows = shared_input_tasks_;
+    rows.resize(tasks.size());
+    for (const auto& run : runs) {
+        for (size_t i = 0; i < tasks.size(); ++i)
+            rows[i] = {tasks[i].w, f32(*tasks[i].y) + run.begin * tasks[i].w->ne[1]};
+        // Row by row as add_rms_norm / rms_norm compute them; ys may alias ds (read before written).
+        const RowsPrologue norm = [&](int64_t t0, int64_t t1) {
+            for (int64_t r = run.begin + t0; r < run.begin + t1; ++r) {
+                if (ds != nullptr) add_in_place(xs + r * n, ds + r * n, n);
+                cpu::rms_norm(xs + r * n, w, ys + r * n, n, 1, eps);
+            }
+        };
+        matmul_shared_input_rows(rows, ys + run.begin * n, run.count, run.row_class, pool_, norm);
+    }
+}
+
+void CpuBackend::swiglu_matmul(tensor::Tensor& gate, const tensor::Tensor& up, const tensor::Tensor& w,
+                               tensor::Tensor& y, std::span<const RowRun> runs) {
+    assert(gate.n_elements() == up.n_elements() && w.ne[0] == gate.ne[0] && y.ne[0] == w.ne[1]);
+    const int64_t n = gate.ne[0], n_out = w.ne[1];
+    float* g = f32(gate);
+    const float* u = f32(up);
+    for (const auto& run : runs) {
+        const RowsPrologue activate = [&](int64_t t0, int64_t t1) {
+            const int64_t r0 = run.begin + t0;
+            cpu::swiglu(g + r0 * n, u + r0 * n, g + r0 * n, (t1 - t0) * n);
+        };
+        matmul_rows(w, g + run.begin * n, run.count, f32(y) + run.begin * n_out, run.row_class, pool_, activate);
+    }
+}
+
 void CpuBackend::add_bias(tensor::Tensor& y, const tensor::Tensor& bias) {
     cpu::add_bias(f32(y), f32(bias), y.ne[0], y.n_rows());
 }

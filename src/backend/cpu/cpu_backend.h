@@ -55,6 +55,13 @@ public:
     void kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) override;
     void attention(const KvStorage& kv, int64_t layer, const tensor::Tensor& q, tensor::Tensor& out,
                    const AttentionShape& shape) override;
+    // The norm (or the gated activation) runs inside the products' dispatch on the row-by-row
+    // path, each thread a share of the rows (matmul.h, RowsPrologue).
+    void norm_matmul_shared_input(tensor::Tensor& x, const tensor::Tensor* delta, const tensor::Tensor& weight,
+                                  tensor::Tensor& x_norm, float eps, std::span<const MatmulTask> tasks,
+                                  std::span<const RowRun> runs) override;
+    void swiglu_matmul(tensor::Tensor& gate, const tensor::Tensor& up, const tensor::Tensor& w, tensor::Tensor& y,
+                       std::span<const RowRun> runs) override;
     // With f32 K/V storage: one dispatch, each thread rotating and storing a share of the tokens
     // before all of them attend (other storage types: the separate ops).
     void rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, const tensor::Tensor& v,

@@ -39,9 +39,17 @@ void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y,
     matmul_batched(w, x, n_tokens, y, pool);
 }
 
+namespace {
+// The prologue as a dispatch of its own, for the products that do not take it in theirs.
+void run_prologue(const RowsPrologue& prologue, int64_t n_tokens, ThreadPool& pool) {
+    if (prologue) pool.parallel_for(n_tokens, prologue);
+}
+}  // namespace
+
 void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
-                 ThreadPool& pool) {
-    if (class_uses_rowwise_path(w, row_class)) return matmul_rowwise(w, x, n_tokens, y, pool);
+                 ThreadPool& pool, const RowsPrologue& prologue) {
+    if (class_uses_rowwise_path(w, row_class)) return matmul_rowwise(w, x, n_tokens, y, pool, prologue);
+    run_prologue(prologue, n_tokens, pool);
     matmul_batched(w, x, n_tokens, y, pool);
 }
 
@@ -49,7 +57,7 @@ namespace {
 
 // All tasks on the row-by-row path in one pool dispatch.
 void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
-                                 ThreadPool& pool) {
+                                 ThreadPool& pool, const RowsPrologue& prologue = {}) {
     // A named reference: inside the pool task, the name of a thread_local would mean each
     // worker's own (empty) instance.
     thread_local std::vector<PreparedActivations> caller_prepared;
@@ -72,7 +80,8 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
         converts[i] = plan_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
         any_conversion = any_conversion || converts[i];
     }
-    const bool in_dispatch = any_conversion && converts_in_dispatch(n_tokens);
+    // After a prologue a row exists only inside the dispatch: its thread converts it there.
+    const bool in_dispatch = any_conversion && (converts_in_dispatch(n_tokens) || prologue);
     const auto convert_tokens = [&](int64_t t0, int64_t t1) {
         for (size_t i = 0; i < tasks.size(); ++i)
             if (converts[i]) convert_activations(prepared[i], tasks[i].w->ne[0], t0, t1);
@@ -90,8 +99,10 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
     std::atomic<int64_t> next_chunk{0};
     SpinBarrier converted(pool.size());
     pool.run([&](int thread_index, int n_threads) {
-        if (in_dispatch) {
-            convert_tokens(n_tokens * thread_index / n_threads, n_tokens * (thread_index + 1) / n_threads);
+        if (prologue || in_dispatch) {
+            const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
+            if (prologue && t1 > t0) prologue(t0, t1);
+            if (in_dispatch) convert_tokens(t0, t1);
             converted.arrive_and_wait();
         }
         size_t i = 0;  // chunks are taken in increasing order: the task index only moves forward
@@ -118,10 +129,11 @@ void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, 
 }
 
 void matmul_shared_input_rows(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
-                              RowClass row_class, ThreadPool& pool) {
+                              RowClass row_class, ThreadPool& pool, const RowsPrologue& prologue) {
     bool all_rowwise = true;
     for (const auto& task : tasks) all_rowwise = all_rowwise && class_uses_rowwise_path(*task.w, row_class);
-    if (all_rowwise) return matmul_shared_input_rowwise(tasks, x, n_tokens, pool);
+    if (all_rowwise) return matmul_shared_input_rowwise(tasks, x, n_tokens, pool, prologue);
+    run_prologue(prologue, n_tokens, pool);
     for (const auto& task : tasks) matmul_rows(*task.w, x, n_tokens, task.y, row_class, pool);
 }
 

@@ -10,6 +10,7 @@
 #include "util/thread_pool.h"
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 namespace rocmforge::backend::cpu {
@@ -23,8 +24,13 @@ void matmul(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y,
 // batched f32 GEMM on dequantized weight tiles, except for interleaved weights (Q4_0, Q8_0, Q4_K, Q6_K
 // repacked at load), which use the same integer kernels as Decode, so both classes give the same
 // bits there. Each y element depends only on its x row and the class.
+// prologue (optional): prologue(t0, t1) writes rows [t0, t1) of x (a norm, a gated activation),
+// each row from inputs of its own; it runs over all n_tokens rows before any row of x is read:
+// on the row-by-row path inside the product's dispatch (each thread its share of the rows, then a
+// barrier: one dispatch instead of two), else as a dispatch of its own first. It must not throw.
+using RowsPrologue = std::function<void(int64_t t0, int64_t t1)>;
 void matmul_rows(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, RowClass row_class,
-                 ThreadPool& pool);
+                 ThreadPool& pool, const RowsPrologue& prologue = {});
 
 // True when matmul rounds x to the weight type's vec_dot_type (quantized weights in small batches,
 // or interleaved weights: the integer kernels); false when it multiplies f32 x with
@@ -40,7 +46,7 @@ struct MatmulRowsTask {
 void matmul_shared_input(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool);
 // Same with the kernel family of row_class (see matmul_rows).
 void matmul_shared_input_rows(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens,
-                              RowClass row_class, ThreadPool& pool);
+                              RowClass row_class, ThreadPool& pool, const RowsPrologue& prologue = {});
 
 // Reference: dequantize each weight row to f32, then a scalar sequential dot. Single-threaded.
 void matmul_reference(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y);

@@ -153,21 +153,25 @@ void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int6
     }
 }
 
-void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+                    const std::function<void(int64_t, int64_t)>& prologue) {
     // A named reference: inside the pool task, the name of a thread_local would mean each
     // worker's own (empty) instance.
     thread_local PreparedActivations caller_activations;
     PreparedActivations& act = caller_activations;
     const int64_t k = w.ne[0];
     const bool convert = plan_activations(w.dtype, x, k, n_tokens, act);
-    const bool in_dispatch = convert && converts_in_dispatch(n_tokens);
+    // After a prologue a row exists only inside the dispatch: its thread converts it there.
+    const bool in_dispatch = convert && (converts_in_dispatch(n_tokens) || prologue);
     if (convert && !in_dispatch) convert_activations(act, k, 0, n_tokens);
     const RowChunks chunks = row_chunks(w, pool.size(), n_tokens);
     std::atomic<int64_t> next_chunk{0};
     SpinBarrier converted(pool.size());
     pool.run([&](int thread_index, int n_threads) {
-        if (in_dispatch) {
-            convert_activations(act, k, n_tokens * thread_index / n_threads, n_tokens * (thread_index + 1) / n_threads);
+        if (prologue || in_dispatch) {
+            const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
+            if (prologue && t1 > t0) prologue(t0, t1);
+            if (in_dispatch) convert_activations(act, k, t0, t1);
             converted.arrive_and_wait();
         }
         for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;

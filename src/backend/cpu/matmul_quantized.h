@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -63,7 +64,9 @@ RowChunks row_chunks(const tensor::Tensor& w, int n_threads, int64_t n_tokens);
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
                    int64_t row_begin, int64_t row_end);
 
-// Whole matmul on this path, rows split over the pool.
-void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+// Whole matmul on this path, rows split over the pool; prologue: as matmul_rows's (matmul.h),
+// run inside the dispatch.
+void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+                    const std::function<void(int64_t, int64_t)>& prologue = {});
 
 }  // namespace rocmforge::backend::cpu
