@@ -177,6 +177,45 @@ TEST_P(InterleavedWeights, SimdKernelsEqualTheReferenceBitForBitOnEveryTarget) {
     EXPECT_GT(tested_targets, 0);
 }
 
+// Inside an InterleavedActivationScope the kernels reuse what they derived from the rows (packed
+// tiles, scales, sums): on every target, calls on other groups with the same version give the
+// reference's bits, and rows rewritten in place under a fresh version are derived again.
+TEST_P(InterleavedWeights, KernelsReuseDerivedActivationDataOnlyWithinOneVersion) {
+    std::mt19937 rng(std::random_device{}());
+    TargetGuard guard;
+    const int64_t k = blocks(3), n_groups = 5, n_out = n_groups * 8;
+    const int n_tokens = 9;
+    const auto plain = make_weight(GetParam(), k, n_out, rng);
+    auto bytes = interleave(plain.t);
+    const size_t group_bytes = bytes.size() / n_groups;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+        hwy::SetSupportedTargetsForTest(target);
+        const InterleavedGemvFn gemv = interleaved_gemv(GetParam());
+        auto acts = make_activations(GetParam(), k, n_tokens, rng);
+        std::vector<const void*> a(n_tokens);
+        for (int t = 0; t < n_tokens; ++t) a[t] = acts[t].data();
+        for (int round = 0; round < 2; ++round) {
+            // round 1: the same buffers hold new rows, under a new version.
+            if (round == 1) {
+                const auto fresh = make_activations(GetParam(), k, n_tokens, rng);
+                for (int t = 0; t < n_tokens; ++t) std::memcpy(acts[t].data(), fresh[t].data(), fresh[t].size());
+            }
+            std::vector<float> expected(n_out * n_tokens, NAN), got(n_out * n_tokens, NAN);
+            std::vector<float*> ye(n_tokens), yg(n_tokens);
+            for (int t = 0; t < n_tokens; ++t) ye[t] = expected.data() + t * n_out;
+            interleaved_gemv_reference(GetParam(), k, bytes.data(), n_groups, a.data(), n_tokens, ye.data());
+            const InterleavedActivationScope scope(next_interleaved_activation_version());
+            // Groups 0-1, then 2-4, as two chunks of one product.
+            for (const auto& [g0, n_g] : {std::pair<int64_t, int64_t>{0, 2}, {2, 3}}) {
+                for (int t = 0; t < n_tokens; ++t) yg[t] = got.data() + t * n_out + g0 * 8;
+                gemv(k, bytes.data() + g0 * group_bytes, n_g, a.data(), n_tokens, yg.data());
+            }
+            ASSERT_EQ(std::memcmp(expected.data(), got.data(), expected.size() * sizeof(float)), 0)
+                << "round " << round << " target " << hwy::TargetName(target);
+        }
+    }
+}
+
 // matmul_rows on an interleaved weight: decode rows are batch invariant, prefill rows give the
 // same bits as decode rows, and both agree with the reference matmul; odd row counts exercise
 // the tail rows and thread splits.

@@ -33,6 +33,26 @@ namespace rocmforge::backend::cpu {
 using InterleavedGemvFn = void (*)(int64_t k, const void* groups, int64_t n_groups, const void* const* act,
                                    int n_tokens, float* const* y);
 
+// Reuse of what the SIMD kernels derive from the activation rows for every group (scales, code
+// sums, packed token tiles), between calls on one thread. A caller that runs kernels several times
+// on the same activation rows at the same addresses (the row chunks of one product, the Q/K/V
+// products of one input) runs them inside an InterleavedActivationScope with one version for those
+// rows' contents, taken from next_interleaved_activation_version() when the contents are written.
+// Outside a scope (version 0) a kernel derives everything on every call. Results never depend on
+// it: the derived data is a function of the rows.
+uint64_t next_interleaved_activation_version();
+uint64_t interleaved_activation_version();  // this thread's current version (0: none)
+class InterleavedActivationScope {
+public:
+    explicit InterleavedActivationScope(uint64_t version);
+    ~InterleavedActivationScope();
+    InterleavedActivationScope(const InterleavedActivationScope&) = delete;
+    InterleavedActivationScope& operator=(const InterleavedActivationScope&) = delete;
+
+private:
+    uint64_t previous_;
+};
+
 // Scalar reference of the contract above.
 void interleaved_gemv_reference(gguf::GgmlType type, int64_t k, const void* groups, int64_t n_groups,
                                 const void* const* act, int n_tokens, float* const* y);

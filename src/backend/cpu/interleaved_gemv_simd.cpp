@@ -79,6 +79,27 @@ HWY_INLINE int32_t SumOfCodes(const int8_t* q) {
     return static_cast<int32_t>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 32 * 128;
 }
 
+// The arguments a thread's kernel last derived its per-call activation data from: still valid
+// while the caller's activation version (interleaved_gemv.h) and the rows stay the same.
+struct PreparedFor {
+    uint64_t version = 0;
+    const void* first_row = nullptr;
+    int n_tokens = 0;
+    int64_t nb = 0;
+
+    // True when the data prepared last still holds for these arguments; otherwise records them
+    // (the caller prepares the data now).
+    bool Reuse(const void* const* act, int n_tokens_now, int64_t nb_now) {
+        const uint64_t v = interleaved_activation_version();
+        if (v != 0 && v == version && act[0] == first_row && n_tokens_now == n_tokens && nb_now == nb) return true;
+        version = v;
+        first_row = act[0];
+        n_tokens = n_tokens_now;
+        nb = nb_now;
+        return false;
+    }
+};
+
 // Per token and Q8_0 activation block, computed once per call for all groups and token tiles of
 // the 8-row kernels: the f32 scale and, where the kernel multiplies codes shifted to unsigned,
 // offset * sum of the activation codes (offset 8 for Q4_0's nibbles; the 512-bit kernel packs its
@@ -319,10 +340,13 @@ void GemmQx_0(int64_t k, const void* groups, int64_t n_groups, const void* const
     // The 8-row kernels' activation data, where they run: everywhere but AVX3_DL, and there for
     // an odd last group (cache blocks hold an even number of groups).
     thread_local ActivationBlockInfo info;
-    if (kQx0GroupStep == 1 || n_groups % 2 == 1) PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : 0, info);
+    thread_local PreparedFor info_for;
+    if ((kQx0GroupStep == 1 || n_groups % 2 == 1) && !info_for.Reuse(act, n_tokens, nb))
+        PrepareActivationInfo(nb, a, n_tokens, kQ4 ? 8 : 0, info);
 #if HWY_TARGET == HWY_AVX3_DL
     thread_local std::vector<int8_t> packed;
-    PackActivationTiles<kQx0TileTokens>(nb, a, n_tokens, kQ4 ? 8 : 128, packed);
+    thread_local PreparedFor packed_for;
+    if (!packed_for.Reuse(act, n_tokens, nb)) PackActivationTiles<kQx0TileTokens>(nb, a, n_tokens, kQ4 ? 8 : 128, packed);
 #endif
     ForEachTile<kQx0TileTokens, kQx0GroupStep>(
         n_groups, static_cast<size_t>(nb) * sizeof(Group), n_tokens, y,
@@ -502,7 +526,8 @@ void GemmQ4_K(int64_t k, const void* groups, int64_t n_groups, const void* const
     const auto* g_base = static_cast<const BlockQ4_Kx8*>(groups);
     const auto* const* a = reinterpret_cast<const quant::BlockQ8_K* const*>(act);
     thread_local std::vector<int32_t> min_pairs;
-    PrepareMinPairSums(nb, a, n_tokens, min_pairs);
+    thread_local PreparedFor min_pairs_for;
+    if (!min_pairs_for.Reuse(act, n_tokens, nb)) PrepareMinPairSums(nb, a, n_tokens, min_pairs);
     ForEachTile<kKTileTokens, kQ4KGroupStep>(
         n_groups, static_cast<size_t>(nb) * sizeof(BlockQ4_Kx8), n_tokens, y,
         [&](int nt, int64_t g, int n_g, int t0, float* const* out) {

@@ -28,6 +28,7 @@ bool plan_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int
     if (act_traits.from_float == nullptr) throw_error("matmul", "no quantizer for activation type {}", act_traits.name);
     out.row_bytes = quant::row_size(act_traits, k);
     out.data.resize(out.row_bytes * static_cast<size_t>(n_tokens));
+    out.version = next_interleaved_activation_version();
     return true;
 }
 
@@ -70,6 +71,8 @@ void multiply_interleaved_rows(const tensor::Tensor& w, const PreparedActivation
             a[t] = activation_row(act, k, t);
             out[t] = y + t * n_out + group_begin * kInterleavedRows;
         }
+        // The chunks of a product (and the products of one input) share the kernels' derived data.
+        const InterleavedActivationScope scope(act.version);
         gemv(k, interleaved_group_ptr(w, group_begin), group_end - group_begin, a.data(), static_cast<int>(n_tokens),
              out.data());
     }

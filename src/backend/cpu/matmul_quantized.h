@@ -20,6 +20,7 @@ struct PreparedActivations {
     const float* x = nullptr;
     std::vector<uint8_t> data;                  // n_tokens rows of row_bytes
     size_t row_bytes = 0;
+    uint64_t version = 0;  // the rows' interleaved-kernel activation version (interleaved_gemv.h)
 };
 
 // Sets `out` up for weights of `weight_type` over x (n_tokens rows of k values): the activation
