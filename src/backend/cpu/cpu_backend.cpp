@@ -432,6 +432,10 @@ void CpuBackend::rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, c
             std::memcpy(v_layer.data_as<uint8_t>() + slot * v_layer.nb[1], f32(v) + t * n, n * sizeof(float));
         }
     };
+    if (!prepares_rows_in_dispatch(n_tokens)) {
+        rope_and_store(0, 1);
+        return attention_batch(f32(q), f32(out), shape, attention_items_, pool_);
+    }
     attention_batch(f32(q), f32(out), shape, attention_items_, pool_, rope_and_store);
 }
 

@@ -80,13 +80,15 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
         converts[i] = plan_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
         any_conversion = any_conversion || converts[i];
     }
-    // After a prologue a row exists only inside the dispatch: its thread converts it there.
-    const bool in_dispatch = any_conversion && (converts_in_dispatch(n_tokens) || prologue);
+    const bool in_dispatch = (any_conversion || prologue) && prepares_rows_in_dispatch(n_tokens);
     const auto convert_tokens = [&](int64_t t0, int64_t t1) {
         for (size_t i = 0; i < tasks.size(); ++i)
             if (converts[i]) convert_activations(prepared[i], tasks[i].w->ne[0], t0, t1);
     };
-    if (any_conversion && !in_dispatch) convert_tokens(0, n_tokens);
+    if (!in_dispatch) {
+        if (prologue) prologue(0, n_tokens);
+        convert_tokens(0, n_tokens);
+    }
     // The tasks' row chunks in one sequence (task 0's, then task 1's, ...), taken from a shared counter.
     thread_local std::vector<RowChunks> caller_chunks;
     std::vector<RowChunks>& chunks = caller_chunks;
@@ -99,10 +101,10 @@ void matmul_shared_input_rowwise(std::span<const MatmulRowsTask> tasks, const fl
     std::atomic<int64_t> next_chunk{0};
     SpinBarrier converted(pool.size());
     pool.run([&](int thread_index, int n_threads) {
-        if (prologue || in_dispatch) {
+        if (in_dispatch) {
             const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
             if (prologue && t1 > t0) prologue(t0, t1);
-            if (in_dispatch) convert_tokens(t0, t1);
+            convert_tokens(t0, t1);
             converted.arrive_and_wait();
         }
         size_t i = 0;  // chunks are taken in increasing order: the task index only moves forward

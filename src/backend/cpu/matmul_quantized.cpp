@@ -95,8 +95,10 @@ RowChunks row_chunks(const tensor::Tensor& w, int n_threads, int64_t n_tokens) {
     // About 8 chunks per thread, each at least 4 units (64 plain rows, 32 interleaved rows) ...
     int64_t per_chunk = std::max<int64_t>(4, units / (8 * threads));
     // ... and at least kMinChunkMacs multiply-adds (a few microseconds), unless that leaves a thread
-    // without a chunk.
-    constexpr int64_t kMinChunkMacs = int64_t{1} << 18;
+    // without a chunk. Several tokens: 2^20 (each chunk's kernel call walks its own tiles and
+    // prefetch ramp: wp-25M Q8_0 batch --parallel 16 +8% over 2^18 on 2 threads); one token keeps
+    // finer chunks for balance (its products are a few microseconds in all).
+    const int64_t kMinChunkMacs = n_tokens > 1 ? int64_t{1} << 20 : int64_t{1} << 18;
     const int64_t macs_per_unit = std::max<int64_t>(1, unit * w.ne[0] * std::max<int64_t>(1, n_tokens));
     const int64_t for_work = (kMinChunkMacs + macs_per_unit - 1) / macs_per_unit;
     per_chunk = std::max(per_chunk, std::min(for_work, (units + threads - 1) / threads));
@@ -164,17 +166,19 @@ void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     PreparedActivations& act = caller_activations;
     const int64_t k = w.ne[0];
     const bool convert = plan_activations(w.dtype, x, k, n_tokens, act);
-    // After a prologue a row exists only inside the dispatch: its thread converts it there.
-    const bool in_dispatch = convert && (converts_in_dispatch(n_tokens) || prologue);
-    if (convert && !in_dispatch) convert_activations(act, k, 0, n_tokens);
+    const bool in_dispatch = (convert || prologue) && prepares_rows_in_dispatch(n_tokens);
+    if (!in_dispatch) {
+        if (prologue) prologue(0, n_tokens);
+        if (convert) convert_activations(act, k, 0, n_tokens);
+    }
     const RowChunks chunks = row_chunks(w, pool.size(), n_tokens);
     std::atomic<int64_t> next_chunk{0};
     SpinBarrier converted(pool.size());
     pool.run([&](int thread_index, int n_threads) {
-        if (prologue || in_dispatch) {
+        if (in_dispatch) {
             const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
             if (prologue && t1 > t0) prologue(t0, t1);
-            if (in_dispatch) convert_activations(act, k, t0, t1);
+            if (convert) convert_activations(act, k, t0, t1);
             converted.arrive_and_wait();
         }
         for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;

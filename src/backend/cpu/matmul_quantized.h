@@ -2,6 +2,7 @@
 // Row-by-row path of matmul (see matmul.h for shapes), used for small batches (decode):
 // quantized weights use the quant traits' vec_dot on activations converted once to the type's
 // vec_dot_type; F32/F16 weights use f32 dot products against the f32 activations.
+#include "backend/cpu/matmul.h"
 #include "tensor/tensor.h"
 #include "util/thread_pool.h"
 
@@ -35,10 +36,6 @@ bool plan_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int
 // thread converts it and however the tokens are split. Never throws.
 void convert_activations(PreparedActivations& act, int64_t k, int64_t t0, int64_t t1);
 
-// Whether a matmul converts its activations inside its pool dispatch, each thread a share of the
-// tokens before a SpinBarrier, rather than on the calling thread before the dispatch: one token
-// is converted faster than two threads could meet.
-inline bool converts_in_dispatch(int64_t n_tokens) { return n_tokens >= 2; }
 
 // w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
 // in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which
