@@ -9,6 +9,7 @@
 #include "backend/cpu/gemm_tile.h"
 #include "backend/cpu/get_rows.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/matmul_batched.h"
 #include "backend/cpu/rms_norm.h"
 #include "backend/cpu/rope.h"
 #include "common/fresh_seed.h"
@@ -144,27 +145,34 @@ TEST(CpuOps, MatmulBatchedIsOneFmaChainPerOutput) {
     const uint64_t seed = fresh_seed();
     std::mt19937_64 rng(seed);
     ThreadPool pool(2);
-    const int64_t k = 1000, n_out = 37;
+    const int64_t k = 1000, n_out = 53;
     auto wf = random_vector(rng, size_t(k) * n_out);
     std::vector<uint16_t> wh(wf.size());
     for (size_t i = 0; i < wf.size(); ++i) {
         wh[i] = float_to_half(wf[i]);
         wf[i] = half_to_float(wh[i]);
     }
-    for (const int64_t n_tokens : {int64_t{7}, int64_t{29}})
-        for (auto dtype : {gguf::GgmlType::F32, gguf::GgmlType::F16}) {
-            const auto x = random_vector(rng, size_t(k) * n_tokens);
-            void* data = dtype == gguf::GgmlType::F32 ? static_cast<void*>(wf.data()) : static_cast<void*>(wh.data());
-            std::vector<float> y(size_t(n_out) * n_tokens, NAN);
-            matmul(tensor::make_tensor(dtype, {k, n_out, 1, 1}, data), x.data(), n_tokens, y.data(), pool);
-            for (int64_t t = 0; t < n_tokens; ++t)
-                for (int64_t r = 0; r < n_out; ++r) {
-                    float acc = 0.0f;
-                    for (int64_t i = 0; i < k; ++i) acc = std::fma(x[size_t(t * k + i)], wf[size_t(r * k + i)], acc);
-                    ASSERT_EQ(y[size_t(t * n_out + r)], acc) << "token " << t << " row " << r << " tokens " << n_tokens
-                                                             << " seed " << seed;
-                }
-        }
+    // matmul picks the kernel; each kernel also runs on its own where the CPU has it (n_out 53: a
+    // full 32-row panel, then one whose second half is partly filled; full 16-row halves of F16
+    // take the 8 x 8 transposing packer, partial ones the row-by-row one).
+    using Kernel = void (*)(const tensor::Tensor&, const float*, int64_t, float*, ThreadPool&);
+    std::vector<std::pair<const char*, Kernel>> kernels = {{"matmul", &matmul}, {"panels16", &matmul_batched_panels16}};
+    if (cpu_has_avx512f()) kernels.emplace_back("wide", &matmul_batched_wide);
+    for (const auto& [name, kernel] : kernels)
+        for (const int64_t n_tokens : {int64_t{7}, int64_t{29}})
+            for (auto dtype : {gguf::GgmlType::F32, gguf::GgmlType::F16}) {
+                const auto x = random_vector(rng, size_t(k) * n_tokens);
+                void* data = dtype == gguf::GgmlType::F32 ? static_cast<void*>(wf.data()) : static_cast<void*>(wh.data());
+                std::vector<float> y(size_t(n_out) * n_tokens, NAN);
+                kernel(tensor::make_tensor(dtype, {k, n_out, 1, 1}, data), x.data(), n_tokens, y.data(), pool);
+                for (int64_t t = 0; t < n_tokens; ++t)
+                    for (int64_t r = 0; r < n_out; ++r) {
+                        float acc = 0.0f;
+                        for (int64_t i = 0; i < k; ++i) acc = std::fma(x[size_t(t * k + i)], wf[size_t(r * k + i)], acc);
+                        ASSERT_EQ(y[size_t(t * n_out + r)], acc) << name << " token " << t << " row " << r << " tokens "
+                                                                 << n_tokens << " seed " << seed;
+                    }
+            }
 }
 
 TEST(CpuOps, RmsNormMatchesFormula) {

@@ -1,8 +1,8 @@
 #include "backend/cpu/matmul_batched.h"
 
-#include "backend/cpu/dequantize_row.h"
 #include "backend/cpu/dot.h"
 #include "backend/cpu/gemm_tile.h"
+#include "backend/cpu/weight_panel.h"
 
 #include <algorithm>
 #include <array>
@@ -157,67 +157,14 @@ void gemm_tile(const float* packed, const float* x, int64_t k, int64_t n_tok, in
     gemm_tile_reference(packed, x, k, n_tok, n_rows, y, y_stride);
 }
 
-namespace {
-
-#if defined(__x86_64__)
-// The 8 x 8 floats in r[0..7] transposed in place (r[j] lane i <- r[i] lane j).
-ROCMFORGE_AVX2 inline void transpose8x8(__m256 r[8]) {
-    __m256 t[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    __m256 u[8];
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
-
-// pack_rows for 16 F16 rows with k % 8 == 0: 8 x 8 pieces converted and transposed in registers.
-ROCMFORGE_AVX2 void pack_rows_f16x16(const tensor::Tensor& w, int64_t r0, float* packed) {
-    const int64_t k = w.ne[0];
-    const uint16_t* rows[kRowBlock];
-    for (int64_t j = 0; j < kRowBlock; ++j) rows[j] = reinterpret_cast<const uint16_t*>(w.row_ptr(r0 + j));
-    for (int64_t i = 0; i < k; i += 8) {
-        for (int64_t half = 0; half < 2; ++half) {
-            __m256 r[8];
-            for (int j = 0; j < 8; ++j)
-                r[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[8 * half + j] + i)));
-            transpose8x8(r);
-            for (int c = 0; c < 8; ++c) _mm256_storeu_ps(packed + (i + c) * kRowBlock + 8 * half, r[c]);
-        }
-    }
-}
-#endif
-
-// packed[i * 16 + j] = W[r0 + j, i] as f32 (zero for j >= n_rows).
-void pack_rows(const tensor::Tensor& w, int64_t r0, int64_t n_rows, std::vector<float>& rows,
-               std::vector<float>& packed) {
-    const int64_t k = w.ne[0];
-#if defined(__x86_64__)
-    if (w.dtype == gguf::GgmlType::F16 && n_rows == kRowBlock && k % 8 == 0 && cpu_has_avx2_fma_f16c()) {
-        packed.resize(static_cast<size_t>(k * kRowBlock));
-        return pack_rows_f16x16(w, r0, packed.data());
-    }
-#endif
-    rows.resize(static_cast<size_t>(k));
-    packed.assign(static_cast<size_t>(k * kRowBlock), 0.0f);
-    for (int64_t j = 0; j < n_rows; ++j) {
-        dequantize_row(w, r0 + j, rows.data());
-        for (int64_t i = 0; i < k; ++i) packed[static_cast<size_t>(i * kRowBlock + j)] = rows[static_cast<size_t>(i)];
-    }
-}
-
-}  // namespace
-
 void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+#if defined(__x86_64__)
+    if (cpu_has_avx512f()) return matmul_batched_wide(w, x, n_tokens, y, pool);
+#endif
+    matmul_batched_panels16(w, x, n_tokens, y, pool);
+}
+
+void matmul_batched_panels16(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
     const int64_t k = w.ne[0];
     const int64_t n_out = w.ne[1];
     const int64_t n_blocks = (n_out + kRowBlock - 1) / kRowBlock;
@@ -227,11 +174,12 @@ void matmul_batched(const tensor::Tensor& w, const float* x, int64_t n_tokens, f
     const int64_t token_block = gemm_tile_rows();
     pool.run([&](int, int) {
         thread_local std::vector<float> rows, packed;
+        packed.resize(static_cast<size_t>(k * kRowBlock));
         for (int64_t b = next_block.fetch_add(1, std::memory_order_relaxed); b < n_blocks;
              b = next_block.fetch_add(1, std::memory_order_relaxed)) {
             const int64_t r0 = b * kRowBlock;
             const int64_t n_rows = std::min(kRowBlock, n_out - r0);
-            pack_rows(w, r0, n_rows, rows, packed);
+            pack_weight_panel(w, r0, n_rows, packed.data(), kRowBlock, 0, rows);
             for (int64_t t = 0; t < n_tokens; t += token_block) {
                 const int64_t n_tok = std::min(token_block, n_tokens - t);
                 gemm_tile(packed.data(), x + t * k, k, n_tok, n_rows, y + t * n_out + r0, n_out);
