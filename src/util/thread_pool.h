@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace rocmforge {
@@ -31,6 +32,12 @@ public:
 private:
     std::atomic<int> remaining_;
 };
+
+// Thread thread_index's contiguous share [begin, end) of n items split over n_threads (the
+// shares tile [0, n) in thread order; sizes differ by at most one).
+inline std::pair<int64_t, int64_t> thread_share(int64_t n, int thread_index, int n_threads) {
+    return {n * thread_index / n_threads, n * (thread_index + 1) / n_threads};
+}
 
 class ThreadPool {
 public:

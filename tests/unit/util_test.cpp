@@ -69,6 +69,21 @@ TEST(ThreadPool, RethrowsTaskExceptionsInTheCaller) {
     EXPECT_EQ(count.load(), 3);
 }
 
+TEST(ThreadPool, ThreadSharesTileTheRangeInOrder) {
+    for (int threads : {1, 2, 3, 16})
+        for (int64_t n : {0, 1, 5, 16, 1001}) {
+            int64_t expected_begin = 0;
+            for (int i = 0; i < threads; ++i) {
+                const auto [begin, end] = thread_share(n, i, threads);
+                EXPECT_EQ(begin, expected_begin) << n << " over " << threads;
+                EXPECT_GE(end, begin);
+                EXPECT_LE(end - begin, n / threads + 1);
+                expected_begin = end;
+            }
+            EXPECT_EQ(expected_begin, n) << n << " over " << threads;
+        }
+}
+
 // Every thread's write before the barrier is visible to every thread after it, in every round
 // (a thread that left early would see a slot still at the previous round's value).
 TEST(SpinBarrier, ReleasesNoThreadBeforeAllArrived) {

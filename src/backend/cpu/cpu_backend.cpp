@@ -71,6 +71,16 @@ void for_rows(ThreadPool& pool, int64_t n_rows, int64_t n, const std::function<v
         body(0, n_rows);
 }
 
+// Rows [r0, r1) of x ([n] floats each): x += delta when delta is given, then y = rms_norm(x) *
+// weight, row by row (y may alias delta: each row is read before it is written).
+void add_norm_rows(float* x, const float* delta, const float* weight, float* y, int64_t n, int64_t r0, int64_t r1,
+                   float eps) {
+    for (int64_t r = r0; r < r1; ++r) {
+        if (delta != nullptr) add_in_place(x + r * n, delta + r * n, n);
+        cpu::rms_norm(x + r * n, weight, y + r * n, n, 1, eps);
+    }
+}
+
 }  // namespace
 
 CpuBackend::CpuBackend(int n_threads) : pool_(n_threads) {}
@@ -135,7 +145,8 @@ tensor::Tensor CpuBackend::upload_weight(const tensor::Tensor& host) {
     void* copy = keep_weight_copy(interleaved_bytes(host));
     const int64_t groups = interleaved_group_count(host);
     pool_.run([&](int thread_index, int n_threads) {
-        interleave_groups(host, copy, groups * thread_index / n_threads, groups * (thread_index + 1) / n_threads);
+        const auto [begin, end] = thread_share(groups, thread_index, n_threads);
+        interleave_groups(host, copy, begin, end);
     });
     copy_tail_rows(host, copy);
     return interleaved_view(host, copy);
@@ -227,13 +238,7 @@ void CpuBackend::add_rms_norm(tensor::Tensor& x, const tensor::Tensor& delta, co
     const float* ds = f32(delta);
     const float* w = f32(weight);
     float* ys = f32(y);
-    // Per row: x += delta, then y = norm(x); y may alias delta (each row is read before written).
-    for_rows(pool_, x.n_rows(), n, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            add_in_place(xs + r * n, ds + r * n, n);
-            cpu::rms_norm(xs + r * n, w, ys + r * n, n, 1, eps);
-        }
-    });
+    for_rows(pool_, x.n_rows(), n, [&](int64_t r0, int64_t r1) { add_norm_rows(xs, ds, w, ys, n, r0, r1, eps); });
 }
 
 void CpuBackend::matmul(const tensor::Tensor& w, const tensor::Tensor& x, tensor::Tensor& y,
@@ -271,12 +276,8 @@ void CpuBackend::norm_matmul_shared_input(tensor::Tensor& x, const tensor::Tenso
     for (const auto& run : runs) {
         for (size_t i = 0; i < tasks.size(); ++i)
             rows[i] = {tasks[i].w, f32(*tasks[i].y) + run.begin * tasks[i].w->ne[1]};
-        // Row by row as add_rms_norm / rms_norm compute them; ys may alias ds (read before written).
         const RowsPrologue norm = [&](int64_t t0, int64_t t1) {
-            for (int64_t r = run.begin + t0; r < run.begin + t1; ++r) {
-                if (ds != nullptr) add_in_place(xs + r * n, ds + r * n, n);
-                cpu::rms_norm(xs + r * n, w, ys + r * n, n, 1, eps);
-            }
+            add_norm_rows(xs, ds, w, ys, n, run.begin + t0, run.begin + t1, eps);
         };
         matmul_shared_input_rows(rows, ys + run.begin * n, run.count, run.row_class, pool_, norm);
     }
@@ -333,19 +334,33 @@ void CpuBackend::rope(tensor::Tensor& x, const RopeParams& params, const tensor:
     cpu::rope(f32(x), x.ne[0], x.ne[1], x.ne[2], rope_table(params, freq_factors));
 }
 
-void CpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) {
-    assert(batch_ != nullptr && k.ne[0] == kv.shape.row_elements);
-    const int64_t bs = kv.shape.block_size, n = kv.shape.row_elements;
+void CpuBackend::fill_token_slots(int64_t block_size) {
+    assert(batch_ != nullptr);
+    token_slots_.resize(static_cast<size_t>(batch_->n_tokens()));
+    for (const auto& seq : batch_->sequences)
+        for (int64_t i = 0; i < seq.n_tokens; ++i) {
+            const int64_t p = seq.n_past + i;
+            token_slots_[static_cast<size_t>(seq.token_begin + i)] =
+                seq.block_table[static_cast<size_t>(p / block_size)] * block_size + p % block_size;
+        }
+}
+
+void CpuBackend::store_kv_rows(KvStorage& kv, int64_t layer, const float* k, const float* v, int64_t t0,
+                               int64_t t1) {
+    const int64_t n = kv.shape.row_elements;
     auto& k_dst = kv.k[static_cast<size_t>(layer)];
     auto& v_dst = kv.v[static_cast<size_t>(layer)];
-    for (const auto& seq : batch_->sequences) {
-        for (int64_t i = 0; i < seq.n_tokens; ++i) {
-            const int64_t p = seq.n_past + i, t = seq.token_begin + i;
-            const int64_t slot = seq.block_table[static_cast<size_t>(p / bs)] * bs + p % bs;
-            store_row(f32(k) + t * n, k_dst.data_as<uint8_t>() + slot * k_dst.nb[1], kv.shape.dtype, n);
-            store_row(f32(v) + t * n, v_dst.data_as<uint8_t>() + slot * v_dst.nb[1], kv.shape.dtype, n);
-        }
+    for (int64_t t = t0; t < t1; ++t) {
+        const int64_t slot = token_slots_[static_cast<size_t>(t)];
+        store_row(k + t * n, k_dst.data_as<uint8_t>() + slot * k_dst.nb[1], kv.shape.dtype, n);
+        store_row(v + t * n, v_dst.data_as<uint8_t>() + slot * v_dst.nb[1], kv.shape.dtype, n);
     }
+}
+
+void CpuBackend::kv_store(KvStorage& kv, int64_t layer, const tensor::Tensor& k, const tensor::Tensor& v) {
+    assert(batch_ != nullptr && k.ne[0] == kv.shape.row_elements);
+    fill_token_slots(kv.shape.block_size);
+    store_kv_rows(kv, layer, f32(k), f32(v), 0, batch_->n_tokens());
 }
 
 void CpuBackend::prepare_attention_items(const KvStorage& kv, int64_t layer) {
@@ -411,26 +426,14 @@ void CpuBackend::rope_kv_store_attention(tensor::Tensor& q, tensor::Tensor& k, c
         return Backend::rope_kv_store_attention(q, k, v, params, freq_factors, kv, layer, out, shape);
     assert(batch_ != nullptr && q.ne[2] == batch_->n_tokens() && k.ne[0] * k.ne[1] == kv.shape.row_elements);
     const RopeTable& table = rope_table(params, freq_factors);
-    const int64_t n = kv.shape.row_elements, bs = kv.shape.block_size, n_tokens = q.ne[2];
-    // token_slots_[t]: the storage row of batch token t's position.
-    token_slots_.resize(static_cast<size_t>(n_tokens));
-    for (const auto& seq : batch_->sequences)
-        for (int64_t i = 0; i < seq.n_tokens; ++i) {
-            const int64_t p = seq.n_past + i;
-            token_slots_[static_cast<size_t>(seq.token_begin + i)] = seq.block_table[static_cast<size_t>(p / bs)] * bs + p % bs;
-        }
-    auto& k_layer = kv.k[static_cast<size_t>(layer)];
-    auto& v_layer = kv.v[static_cast<size_t>(layer)];
+    const int64_t n_tokens = q.ne[2];
+    fill_token_slots(kv.shape.block_size);
     prepare_attention_items(kv, layer);
     const auto rope_and_store = [&](int thread_index, int n_threads) {
-        const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
+        const auto [t0, t1] = thread_share(n_tokens, thread_index, n_threads);
         cpu::rope_tokens(f32(q), q.ne[0], q.ne[1], t0, t1, table);
         cpu::rope_tokens(f32(k), k.ne[0], k.ne[1], t0, t1, table);
-        for (int64_t t = t0; t < t1; ++t) {
-            const int64_t slot = token_slots_[static_cast<size_t>(t)];
-            std::memcpy(k_layer.data_as<uint8_t>() + slot * k_layer.nb[1], f32(k) + t * n, n * sizeof(float));
-            std::memcpy(v_layer.data_as<uint8_t>() + slot * v_layer.nb[1], f32(v) + t * n, n * sizeof(float));
-        }
+        store_kv_rows(kv, layer, f32(k), f32(v), t0, t1);
     };
     if (!prepares_rows_in_dispatch(n_tokens)) {
         rope_and_store(0, 1);

@@ -81,6 +81,11 @@ private:
     // attention_items_ for layer `layer` of the current batch: paged f32 rows, or the rows
     // gathered into kv_f32_k_/kv_f32_v_ for other storage types.
     void prepare_attention_items(const KvStorage& kv, int64_t layer);
+    // token_slots_ for the current batch: the storage row of each token's position.
+    void fill_token_slots(int64_t block_size);
+    // Rows [t0, t1) of k and v ([row_elements, n_tokens] f32) into layer `layer` at token_slots_,
+    // converted to the storage type.
+    void store_kv_rows(KvStorage& kv, int64_t layer, const float* k, const float* v, int64_t t0, int64_t t1);
     // `bytes` of huge-page memory for a weight's copy made at load, kept until the backend goes.
     void* keep_weight_copy(size_t bytes);
 
@@ -101,7 +106,7 @@ private:
     // Per-call scratch kept across steps (no allocation per op in decode).
     std::vector<MatmulRowsTask> shared_input_tasks_;
     std::vector<AttentionSequence> attention_items_;
-    std::vector<int64_t> token_slots_;  // rope_kv_store_attention: storage row per batch token
+    std::vector<int64_t> token_slots_;  // fill_token_slots: storage row per batch token
     MoeScratch moe_scratch_;
     std::vector<RowClass> moe_row_class_;
     // f32 copies of f16/bf16 K/V rows for attention: per sequence [n_positions, row_elements].

@@ -66,7 +66,8 @@ void matmul_batched_wide(const tensor::Tensor& w, const float* x, int64_t n_toke
     std::atomic<int64_t> next_panel{0};
     SpinBarrier transposed(pool.size());
     pool.run([&](int thread_index, int n_threads) {
-        for (int64_t j = n_tiles * thread_index / n_threads; j < n_tiles * (thread_index + 1) / n_threads; ++j) {
+        const auto [first_tile, end_tile] = thread_share(n_tiles, thread_index, n_threads);
+        for (int64_t j = first_tile; j < end_tile; ++j) {
             const int64_t t0 = j * kTileTokens, nt = std::min<int64_t>(kTileTokens, n_tokens - t0);
             float* dst = xt.data() + t0 * k;
             for (int64_t i = 0; i < k; ++i)

@@ -158,35 +158,72 @@ void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int6
     }
 }
 
-void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-                    const std::function<void(int64_t, int64_t)>& prologue) {
+void matmul_rowwise(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool,
+                    const RowsPrologue& prologue) {
     // A named reference: inside the pool task, the name of a thread_local would mean each
     // worker's own (empty) instance.
-    thread_local PreparedActivations caller_activations;
-    PreparedActivations& act = caller_activations;
-    const int64_t k = w.ne[0];
-    const bool convert = plan_activations(w.dtype, x, k, n_tokens, act);
-    const bool in_dispatch = (convert || prologue) && prepares_rows_in_dispatch(n_tokens);
+    thread_local std::vector<PreparedActivations> caller_prepared;
+    std::vector<PreparedActivations>& prepared = caller_prepared;
+    prepared.resize(tasks.size());
+    // Task i reads prepared[source[i]]: the first task with its weight type plans (and converts)
+    // the activations for all of them.
+    thread_local std::vector<size_t> caller_source;
+    std::vector<size_t>& source = caller_source;
+    source.resize(tasks.size());
+    thread_local std::vector<uint8_t> caller_converts;
+    std::vector<uint8_t>& converts = caller_converts;
+    converts.assign(tasks.size(), 0);
+    bool any_conversion = false;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        size_t same = 0;
+        while (same < i && tasks[same].w->dtype != tasks[i].w->dtype) ++same;
+        source[i] = same;
+        if (same < i) continue;
+        converts[i] = plan_activations(tasks[i].w->dtype, x, tasks[i].w->ne[0], n_tokens, prepared[i]);
+        any_conversion = any_conversion || converts[i];
+    }
+    const bool in_dispatch = (any_conversion || prologue) && prepares_rows_in_dispatch(n_tokens);
+    const auto convert_tokens = [&](int64_t t0, int64_t t1) {
+        for (size_t i = 0; i < tasks.size(); ++i)
+            if (converts[i]) convert_activations(prepared[i], tasks[i].w->ne[0], t0, t1);
+    };
     if (!in_dispatch) {
         if (prologue) prologue(0, n_tokens);
-        if (convert) convert_activations(act, k, 0, n_tokens);
+        convert_tokens(0, n_tokens);
     }
-    const RowChunks chunks = row_chunks(w, pool.size(), n_tokens);
+    // The tasks' row chunks in one sequence (task 0's, then task 1's, ...), taken from a shared counter.
+    thread_local std::vector<RowChunks> caller_chunks;
+    std::vector<RowChunks>& chunks = caller_chunks;
+    chunks.resize(tasks.size());
+    int64_t n_chunks = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        chunks[i] = row_chunks(*tasks[i].w, pool.size(), n_tokens);
+        n_chunks += chunks[i].count;
+    }
     std::atomic<int64_t> next_chunk{0};
     SpinBarrier converted(pool.size());
     pool.run([&](int thread_index, int n_threads) {
         if (in_dispatch) {
-            const int64_t t0 = n_tokens * thread_index / n_threads, t1 = n_tokens * (thread_index + 1) / n_threads;
+            const auto [t0, t1] = thread_share(n_tokens, thread_index, n_threads);
             if (prologue && t1 > t0) prologue(t0, t1);
-            if (convert) convert_activations(act, k, t0, t1);
+            convert_tokens(t0, t1);
             converted.arrive_and_wait();
         }
-        for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks.count;
+        size_t i = 0;  // chunks are taken in increasing order: the task index only moves forward
+        int64_t task_first = 0;
+        for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
              c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-            const auto [begin, end] = chunks.range(c);
-            multiply_rows(w, act, n_tokens, y, begin, end);
+            while (c >= task_first + chunks[i].count) task_first += chunks[i++].count;
+            const auto [begin, end] = chunks[i].range(c - task_first);
+            multiply_rows(*tasks[i].w, prepared[source[i]], n_tokens, tasks[i].y, begin, end);
         }
     });
+}
+
+void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+                    const RowsPrologue& prologue) {
+    const MatmulRowsTask task{&w, y};
+    matmul_rowwise(std::span(&task, 1), x, n_tokens, pool, prologue);
 }
 
 }  // namespace rocmforge::backend::cpu

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -36,7 +35,6 @@ bool plan_activations(gguf::GgmlType weight_type, const float* x, int64_t k, int
 // thread converts it and however the tokens are split. Never throws.
 void convert_activations(PreparedActivations& act, int64_t k, int64_t t0, int64_t t1);
 
-
 // w's rows cut into `count` contiguous chunks of about 8 per thread, for threads that take chunks
 // in turn from a shared counter (a thread the OS delays leaves its chunks to the others; which
 // thread computes a row never changes its result). A small product (few rows x n_tokens) gets
@@ -62,9 +60,13 @@ RowChunks row_chunks(const tensor::Tensor& w, int n_threads, int64_t n_tokens);
 void multiply_rows(const tensor::Tensor& w, const PreparedActivations& act, int64_t n_tokens, float* y,
                    int64_t row_begin, int64_t row_end);
 
-// Whole matmul on this path, rows split over the pool; prologue: as matmul_rows's (matmul.h),
-// run inside the dispatch.
+// Whole products on this path over one input, all tasks' rows split over the pool in one dispatch
+// (an earlier task of the same weight type shares its converted activations); prologue: as
+// matmul_rows's (matmul.h).
+void matmul_rowwise(std::span<const MatmulRowsTask> tasks, const float* x, int64_t n_tokens, ThreadPool& pool,
+                    const RowsPrologue& prologue = {});
+// One product: the above with one task.
 void matmul_rowwise(const tensor::Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-                    const std::function<void(int64_t, int64_t)>& prologue = {});
+                    const RowsPrologue& prologue = {});
 
 }  // namespace rocmforge::backend::cpu
